@@ -1,0 +1,50 @@
+# Thin wrapper around CMake. `make test` and `make paper` first make sure the Debian packages
+# they need are installed (installing them when run as root, else printing the apt-get line).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+# Debian packages for building and testing.
+DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
+       libcurl4-openssl-dev libgsl-dev libmicrohttpd-dev libsqlite3-dev libedit-dev \
+       lua-busted lua-check python3
+# Peers measured by the benchmarks.
+BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp nginx-light
+
+.PHONY: all build test test-asan paper bench soak fuzz deps bench-deps install clean
+
+all: build
+
+deps:
+	@sh tests/install-deps.sh $(DEPS)
+
+bench-deps:
+	@sh tests/install-deps.sh $(DEPS) $(BENCH_DEPS)
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The sanitizer build runs first, so the last lines printed are the full suite's summary.
+test: deps
+	cmake -S . -B $(ASAN_BUILD) -DINTROSPECT_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'c|host|cli'
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+paper: deps build
+	$(BUILD)/introspect experiments/paper.lua $(ARGS)
+
+bench: bench-deps build
+	$(BUILD)/introspect tests/bench/run.lua $(ARGS)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,87 @@
+-- Small helpers shared by the Lua library: option checking, atomic file writes, paths.
+local M = {}
+
+local function typename(v)
+  local t = math.type(v)
+  if t == "integer" then return "integer" end
+  return type(v)
+end
+
+-- check_options(where, opts, spec) -> opts
+-- spec maps each allowed key to a type name ("string", "number", "integer", "boolean",
+-- "table", "function", "any") or to a list of allowed string values. Unknown keys and wrong
+-- types raise an error naming `where` and the key. `opts` may be nil (returns {}).
+function M.check_options(where, opts, spec)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", where, type(opts)), 3)
+  end
+  for k, v in pairs(opts) do
+    local want = spec[k]
+    if want == nil then
+      local names = {}
+      for name in pairs(spec) do names[#names + 1] = tostring(name) end
+      table.sort(names)
+      error(string.format("%s: unknown option '%s' (known: %s)", where, tostring(k),
+        table.concat(names, ", ")), 3)
+    end
+    if type(want) == "table" then
+      local ok = false
+      for _, allowed in ipairs(want) do if v == allowed then ok = true end end
+      if not ok then
+        error(string.format("%s: option '%s' must be one of %s, got %s", where, k,
+          table.concat(want, "|"), tostring(v)), 3)
+      end
+    elseif want ~= "any" then
+      local got = typename(v)
+      local match = got == want or (want == "number" and got == "integer")
+      if not match then
+        error(string.format("%s: option '%s' must be %s, got %s", where, k, want, got), 3)
+      end
+    end
+  end
+  return opts
+end
+
+-- write_file_atomic(path, content) -> true | nil, err
+-- Writes to path..".tmp" then renames, so readers never see a partial file.
+function M.write_file_atomic(path, content)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  local ok, werr = f:write(content)
+  if ok then ok, werr = f:flush() end
+  local cok, cerr = f:close()
+  if not ok or not cok then
+    os.remove(tmp)
+    return nil, string.format("%s: %s", path, tostring(werr or cerr))
+  end
+  local rok, rerr = os.rename(tmp, path)
+  if not rok then os.remove(tmp); return nil, rerr end
+  return true
+end
+
+-- read_file(path) -> string | nil, err
+function M.read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- mkdir_p(path) -> true | nil, err
+function M.mkdir_p(path)
+  local ok = os.execute("mkdir -p '" .. path:gsub("'", "'\\''") .. "'")
+  if ok then return true end
+  return nil, "cannot create directory " .. path
+end
+
+-- file_exists(path) -> boolean
+function M.file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+return M
