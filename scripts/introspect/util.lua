@@ -2,9 +2,7 @@
 local M = {}
 
 local function typename(v)
-  local t = math.type(v)
-  if t == "integer" then return "integer" end
-  return type(v)
+  return math.type(v) or type(v)
 end
 
 -- check_options(where, opts, spec) -> opts
@@ -34,7 +32,7 @@ function M.check_options(where, opts, spec)
       end
     elseif want ~= "any" then
       local got = typename(v)
-      local match = got == want or (want == "number" and got == "integer")
+      local match = got == want or (want == "number" and (got == "integer" or got == "float"))
       if not match then
         error(string.format("%s: option '%s' must be %s, got %s", where, k, want, got), 3)
       end
