@@ -1,0 +1,47 @@
+-- Starts and stops tests/servers/fake_openai.py for specs: fake.start(args) -> server
+-- server = {port=, base_url=, key=, pid=}; server:stats() -> table; server:stop().
+local cjson = require("cjson")
+local http = require("introspect.http")
+
+local M = {}
+M.KEY = "sk-test-SECRET-0123456789"
+
+local function source_dir()
+  return os.getenv("INTROSPECT_SOURCE") or "."
+end
+
+local Server = {}
+Server.__index = Server
+
+-- start(extra_args) -> server. Raises when the server does not come up.
+function M.start(extra_args)
+  local cmd = string.format("/usr/bin/python3 %s/tests/servers/fake_openai.py --port 0 %s & echo PID $!",
+    source_dir(), extra_args or "")
+  local pipe = assert(io.popen(cmd, "r"))
+  local pid = pipe:read("l"):match("^PID (%d+)")
+  local port = (pipe:read("l") or ""):match("^PORT (%d+)")
+  assert(pid and port, "fake_openai.py did not start")
+  local s = setmetatable({pid = pid, port = tonumber(port), pipe = pipe, key = M.KEY}, Server)
+  s.root = "http://127.0.0.1:" .. port
+  s.base_url = s.root .. "/v1"
+  return s
+end
+
+-- server:get(path) -> decoded JSON of a control endpoint.
+function Server:get(path)
+  local r = http.request({url = self.root .. path})
+  assert(r.status == 200, r.error or r.body)
+  return cjson.decode(r.body)
+end
+
+function Server:stats() return self:get("/_stats") end
+function Server:reset() return self:get("/_reset") end
+
+function Server:stop()
+  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  self.pid = nil
+  if self.pipe then self.pipe:close() end
+  self.pipe = nil
+end
+
+return M
