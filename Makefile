@@ -12,7 +12,7 @@ DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
 # Peers measured by the benchmarks.
 BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp nginx-light
 
-.PHONY: all build test test-asan paper bench soak fuzz deps bench-deps install clean
+.PHONY: all build test paper bench soak deps bench-deps install clean
 
 all: build
 
@@ -42,6 +42,10 @@ paper: deps build
 
 bench: bench-deps build
 	$(BUILD)/introspect tests/bench/run.lua $(ARGS)
+
+# A 10-minute fault-injection run against `introspect serve` (not part of `make test`).
+soak: deps build
+	$(BUILD)/introspect tests/soak.lua $(ARGS)
 
 install: build
 	cmake --install $(BUILD)
