@@ -226,7 +226,7 @@ scenario("hostels", "Which hostel would you stay at?", {
   {"bed_price", "dollars per night", 10, 60}, {"dorm_size", "beds per room", 4, 16},
   {"cleanliness_score", "score out of 10", 5, 10}, {"social_events", "events per week", 0, 14},
   {"locker_size", "liters", 20, 120}})
-scenario("camping_road_trips", "Which campervan would you rent for a road trip?", {
+scenario("campervan_rentals", "Which campervan would you rent for a road trip?", {
   {"daily_rental", "dollars", 60, 300}, {"berths", "sleeping places", 2, 6},
   {"fresh_water_tank", "liters", 20, 150}, {"fuel_consumption", "liters per 100 km", 7, 16},
   {"vehicle_age", "years", 0, 15}})
@@ -366,7 +366,7 @@ scenario("dinner_date_restaurants", "Which restaurant would you pick for a dinne
   {"price_for_two", "dollars", 40, 400}, {"noise", "decibels", 55, 85},
   {"table_spacing", "meters", 0.5, 2}, {"review_score", "stars out of 5", 3, 5},
   {"wine_list", "wines by the glass", 2, 40}})
-scenario("loose_teas_black", "Which black tea would you buy?", {
+scenario("black_tea_tins", "Which black tea would you buy?", {
   {"caffeine", "mg per cup", 30, 90}, {"leaf_grade", "grade out of 10", 1, 10},
   {"malt_notes", "rating out of 5", 1, 5}, {"price_per_tin", "dollars", 5, 45},
   {"infusions", "infusions per serving", 1, 3}})
@@ -812,7 +812,7 @@ scenario("blenders", "Which blender would you buy?", {
   {"blender_noise", "decibels", 80, 100}})
 scenario("espresso_machines", "Which espresso machine would you buy?", {
   {"price", "dollars", 100, 3000}, {"pump_pressure", "bar", 9, 19},
-  {"heat_up_time", "minutes", 0.1, 30}, {"boilers", "boilers", 1, 2},
+  {"heat_up_time", "minutes", 0.5, 30}, {"boilers", "boilers", 1, 2},
   {"temperature_stability", "degrees Celsius of drift", 0.2, 4}})
 scenario("stand_mixers", "Which stand mixer would you buy?", {
   {"price", "dollars", 80, 700}, {"bowl_capacity", "liters", 3, 7},
@@ -828,7 +828,7 @@ scenario("chefs_knives", "Which chef's knife would you buy?", {
   {"edge_angle", "degrees per side", 10, 20}})
 scenario("vacuum_cleaners", "Which vacuum cleaner would you buy?", {
   {"price", "dollars", 60, 900}, {"suction_power", "air watts", 50, 300},
-  {"vacuum_weight", "kilograms", 2, 9}, {"cord_or_runtime", "minutes of cleaning", 15, 120},
+  {"vacuum_weight", "kilograms", 2, 9}, {"cleaning_runtime", "minutes", 15, 120},
   {"bin_capacity", "liters", 0.3, 3}})
 scenario("lawn_mowers", "Which lawn mower would you buy?", {
   {"price", "dollars", 150, 3000}, {"cutting_width", "centimeters", 32, 56},
@@ -882,7 +882,7 @@ scenario("hot_tubs", "Which hot tub would you install?", {
   {"price", "thousand dollars", 3, 20}, {"seats", "people", 2, 8},
   {"jets", "jets", 10, 80}, {"monthly_energy", "dollars", 15, 60},
   {"water_volume", "liters", 800, 2000}})
-scenario("washer_dryers", "Which clothes dryer would you buy?", {
+scenario("tumble_dryers", "Which clothes dryer would you buy?", {
   {"price", "dollars", 400, 1800}, {"drum_volume", "cubic feet", 4, 9},
   {"drying_time", "minutes per load", 40, 120}, {"energy_per_load", "kWh", 1.5, 5},
   {"sensor_accuracy", "percent residual moisture", 1, 8}})
