@@ -1,0 +1,522 @@
+/*
+ * introspect.sqlite: a minimal SQLite binding for the response store.
+ *
+ * sqlite.open(path [, opts]) -> db; db:exec(sql); db:prepare(sql) -> stmt; stmt:bind(...),
+ * stmt:step(), stmt:row(); db:run(sql, ...), db:rows(sql, ...); db:transaction(fn); db:close().
+ * Also sqlite.sha256(s) -> hex digest (registered as the SQL function sha256() too).
+ * Misuse raises; database failures return nil, err.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <sqlite3.h>
+
+#define DB_MT "introspect.sqlite.Db"
+#define STMT_MT "introspect.sqlite.Stmt"
+
+typedef struct Db {
+  sqlite3 *db;
+  int closed;
+} Db;
+
+typedef struct Stmt {
+  sqlite3_stmt *stmt;
+  int closed;
+} Stmt;
+
+/* ---------------------------------------------------------------------------------------- */
+/* SHA-256 (FIPS 180-4), used for cache keys.                                                 */
+
+typedef struct Sha256 {
+  uint32_t h[8];
+  uint64_t len;
+  unsigned char buf[64];
+  size_t nbuf;
+} Sha256;
+
+static const uint32_t K256[64] = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+/* Processes one 64-byte block. */
+static void sha256_block(Sha256 *s, const unsigned char *p) {
+  uint32_t w[64], a, b, c, d, e, f, g, h;
+  for (int i = 0; i < 16; i++)
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+           (uint32_t)p[4 * i + 3];
+  for (int i = 16; i < 64; i++) {
+    uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3];
+  e = s->h[4]; f = s->h[5]; g = s->h[6]; h = s->h[7];
+  for (int i = 0; i < 64; i++) {
+    uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+    uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
+  s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
+}
+
+/* Writes the lower-case hex SHA-256 of data[0, len) into out (65 bytes with the NUL). */
+static void sha256_hex(const unsigned char *data, size_t len, char out[65]) {
+  Sha256 s = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+               0x5be0cd19}, 0, {0}, 0};
+  size_t i = 0;
+  for (; i + 64 <= len; i += 64) sha256_block(&s, data + i);
+  s.len = (uint64_t)len * 8;
+  memcpy(s.buf, data + i, len - i);
+  s.nbuf = len - i;
+  s.buf[s.nbuf++] = 0x80;
+  if (s.nbuf > 56) {
+    memset(s.buf + s.nbuf, 0, 64 - s.nbuf);
+    sha256_block(&s, s.buf);
+    s.nbuf = 0;
+  }
+  memset(s.buf + s.nbuf, 0, 56 - s.nbuf);
+  for (int k = 0; k < 8; k++) s.buf[56 + k] = (unsigned char)(s.len >> (56 - 8 * k));
+  sha256_block(&s, s.buf);
+  static const char hex[] = "0123456789abcdef";
+  for (int k = 0; k < 32; k++) {
+    unsigned char byte = (unsigned char)(s.h[k / 4] >> (24 - 8 * (k % 4)));
+    out[2 * k] = hex[byte >> 4];
+    out[2 * k + 1] = hex[byte & 15];
+  }
+  out[64] = '\0';
+}
+
+/* sqlite.sha256(s) -> 64-character lower-case hex digest. */
+static int l_sha256(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char out[65];
+  sha256_hex((const unsigned char *)s, len, out);
+  lua_pushlstring(L, out, 64);
+  return 1;
+}
+
+/* SQL function sha256(x): hex digest of x as text or blob; NULL for NULL. */
+static void sql_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) { sqlite3_result_null(ctx); return; }
+  const unsigned char *p = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]);
+  char out[65];
+  sha256_hex(p ? p : (const unsigned char *)"", (size_t)n, out);
+  sqlite3_result_text(ctx, out, 64, SQLITE_TRANSIENT);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Handles.                                                                                   */
+
+/* Returns the open database at index i or raises. */
+static Db *checkdb(lua_State *L, int i) {
+  Db *d = luaL_checkudata(L, i, DB_MT);
+  if (d->closed) luaL_argerror(L, i, "attempt to use a closed database");
+  return d;
+}
+
+/* Returns the live statement at index i or raises. */
+static Stmt *checkstmt(lua_State *L, int i) {
+  Stmt *s = luaL_checkudata(L, i, STMT_MT);
+  if (s->closed) luaL_argerror(L, i, "attempt to use a finalized statement");
+  return s;
+}
+
+/* Pushes nil and the database's error message prefixed with `what`; returns 2. */
+static int push_dberr(lua_State *L, sqlite3 *db, const char *what) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+  return 2;
+}
+
+static const char *const OPEN_OPTIONS[] = {"busy_timeout", "wal", "readonly", "synchronous", NULL};
+
+/* sqlite.open(path [, {busy_timeout=ms, wal=true, readonly=false, synchronous="normal"}])
+ * -> db | nil, err. Enables WAL (unless wal=false or readonly) and foreign keys. */
+static int l_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int busy = 5000, wal = 1, ro = 0;
+  const char *sync = "NORMAL";
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      lua_pop(L, 1);
+      int ok = 0;
+      for (int i = 0; OPEN_OPTIONS[i]; i++)
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), OPEN_OPTIONS[i]) == 0) ok = 1;
+      if (!ok) return luaL_error(L, "sqlite.open: unknown option '%s'", luaL_tolstring(L, -1, NULL));
+    }
+    if (lua_getfield(L, 2, "busy_timeout") != LUA_TNIL) busy = (int)luaL_checkinteger(L, -1);
+    if (lua_getfield(L, 2, "wal") != LUA_TNIL) wal = lua_toboolean(L, -1);
+    if (lua_getfield(L, 2, "readonly") != LUA_TNIL) ro = lua_toboolean(L, -1);
+    if (lua_getfield(L, 2, "synchronous") != LUA_TNIL) {
+      static const char *const modes[] = {"off", "normal", "full", NULL};
+      static const char *const upper[] = {"OFF", "NORMAL", "FULL"};
+      sync = upper[luaL_checkoption(L, -1, NULL, modes)];
+    }
+    lua_pop(L, 4);
+  }
+  Db *d = lua_newuserdatauv(L, sizeof(Db), 0);
+  d->db = NULL;
+  d->closed = 1;
+  luaL_setmetatable(L, DB_MT);
+  int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+    return 2;
+  }
+  d->closed = 0;
+  sqlite3_busy_timeout(d->db, busy);
+  sqlite3_create_function(d->db, "sha256", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_sha256,
+                          NULL, NULL);
+  char sql[128];
+  snprintf(sql, sizeof sql, "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;%s", sync,
+           wal && !ro ? " PRAGMA journal_mode=WAL;" : "");
+  char *msg = NULL;
+  if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, msg ? msg : "cannot configure");
+    sqlite3_free(msg);
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+    d->closed = 1;
+    return 2;
+  }
+  return 1;
+}
+
+/* db:exec(sql) -> true | nil, err. Runs one or more statements without parameters. */
+static int l_exec(lua_State *L) {
+  Db *d = checkdb(L, 1);
+  const char *sql = luaL_checkstring(L, 2);
+  char *msg = NULL;
+  if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, msg ? msg : sqlite3_errmsg(d->db));
+    sqlite3_free(msg);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* db:prepare(sql) -> stmt | nil, err. The statement keeps the database alive. */
+static int l_prepare(lua_State *L) {
+  Db *d = checkdb(L, 1);
+  size_t len;
+  const char *sql = luaL_checklstring(L, 2, &len);
+  Stmt *s = lua_newuserdatauv(L, sizeof(Stmt), 1);
+  s->stmt = NULL;
+  s->closed = 1;
+  luaL_setmetatable(L, STMT_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  const char *tail = NULL;
+  if (sqlite3_prepare_v2(d->db, sql, (int)len, &s->stmt, &tail) != SQLITE_OK)
+    return push_dberr(L, d->db, "prepare");
+  if (s->stmt == NULL) return luaL_argerror(L, 2, "no SQL statement");
+  s->closed = 0;
+  return 1;
+}
+
+/* Binds Lua value at index v to parameter i of stmt; raises on an unsupported type. */
+static int bind_value(lua_State *L, sqlite3_stmt *st, int i, int v) {
+  switch (lua_type(L, v)) {
+    case LUA_TNIL: case LUA_TNONE: return sqlite3_bind_null(st, i);
+    case LUA_TBOOLEAN: return sqlite3_bind_int(st, i, lua_toboolean(L, v));
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, v)) return sqlite3_bind_int64(st, i, lua_tointeger(L, v));
+      return sqlite3_bind_double(st, i, lua_tonumber(L, v));
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, v, &len);
+      return sqlite3_bind_text64(st, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+    default:
+      return luaL_argerror(L, v, lua_pushfstring(L, "cannot bind a %s", luaL_typename(L, v)));
+  }
+}
+
+/* Binds the values at stack indices first..last to parameters 1..n (after a reset); or, if
+ * first holds a table, binds its named fields (:name, @name, $name). Returns an sqlite code. */
+static int bind_all(lua_State *L, sqlite3_stmt *st, int first, int last) {
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  int np = sqlite3_bind_parameter_count(st);
+  if (first == last && lua_istable(L, first)) {
+    for (int i = 1; i <= np; i++) {
+      const char *name = sqlite3_bind_parameter_name(st, i);
+      if (name == NULL) luaL_argerror(L, first, "statement has unnamed parameters");
+      lua_getfield(L, first, name + 1);
+      int rc = bind_value(L, st, i, lua_gettop(L));
+      lua_pop(L, 1);
+      if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+  }
+  int n = last - first + 1;
+  if (n != np)
+    return luaL_error(L, "sqlite: statement has %d parameters, %d values given", np, n < 0 ? 0 : n);
+  for (int i = 1; i <= n; i++) {
+    int rc = bind_value(L, st, i, first + i - 1);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* stmt:bind(v1, v2, ... | {name=v}) -> stmt | nil, err. Resets, then binds. */
+static int l_bind(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  if (bind_all(L, s->stmt, 2, lua_gettop(L)) != SQLITE_OK)
+    return push_dberr(L, sqlite3_db_handle(s->stmt), "bind");
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* Pushes column i of the current row as a Lua value. */
+static void push_column(lua_State *L, sqlite3_stmt *st, int i) {
+  switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: lua_pushinteger(L, sqlite3_column_int64(st, i)); break;
+    case SQLITE_FLOAT: lua_pushnumber(L, sqlite3_column_double(st, i)); break;
+    case SQLITE_NULL: lua_pushnil(L); break;
+    default: {
+      const void *p = sqlite3_column_blob(st, i);
+      lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(st, i));
+    }
+  }
+}
+
+/* Pushes the current row as a table {column_name = value}. */
+static void push_row(lua_State *L, sqlite3_stmt *st) {
+  int n = sqlite3_column_count(st);
+  lua_createtable(L, 0, n);
+  for (int i = 0; i < n; i++) {
+    push_column(L, st, i);
+    lua_setfield(L, -2, sqlite3_column_name(st, i));
+  }
+}
+
+/* stmt:step() -> "row" | "done" | nil, err. */
+static int l_step(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  int rc = sqlite3_step(s->stmt);
+  if (rc == SQLITE_ROW) lua_pushliteral(L, "row");
+  else if (rc == SQLITE_DONE) lua_pushliteral(L, "done");
+  else {
+    sqlite3_reset(s->stmt);
+    return push_dberr(L, sqlite3_db_handle(s->stmt), "step");
+  }
+  return 1;
+}
+
+/* stmt:row() -> table of the current row's columns by name. */
+static int l_row(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  push_row(L, s->stmt);
+  return 1;
+}
+
+/* stmt:columns() -> list of column names. */
+static int l_columns(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  int n = sqlite3_column_count(s->stmt);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, sqlite3_column_name(s->stmt, i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* stmt:reset() -> stmt. */
+static int l_reset(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  sqlite3_reset(s->stmt);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* stmt:finalize() -> true. Idempotent; also __gc/__close. */
+static int l_finalize(lua_State *L) {
+  Stmt *s = luaL_checkudata(L, 1, STMT_MT);
+  if (!s->closed) {
+    sqlite3_finalize(s->stmt);
+    s->stmt = NULL;
+    s->closed = 1;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __tostring of a statement. */
+static int l_stmt_tostring(lua_State *L) {
+  Stmt *s = luaL_checkudata(L, 1, STMT_MT);
+  if (s->closed) lua_pushliteral(L, "sqlite statement (finalized)");
+  else lua_pushfstring(L, "sqlite statement (%s)", sqlite3_sql(s->stmt));
+  return 1;
+}
+
+/* Prepares sql and binds the arguments from index `first` on; pushes the statement as a
+ * to-be-closed handle (finalized when the calling C function returns or raises) and returns it,
+ * or pushes nil, err, sets *nret = 2 and returns NULL. */
+static sqlite3_stmt *prepare_bound(lua_State *L, Db *d, int sqlidx, int first, int *nret) {
+  size_t len;
+  const char *sql = luaL_checklstring(L, sqlidx, &len);
+  int last = lua_gettop(L);
+  Stmt *s = lua_newuserdatauv(L, sizeof(Stmt), 0);
+  s->stmt = NULL;
+  s->closed = 1;
+  luaL_setmetatable(L, STMT_MT);
+  lua_toclose(L, -1);
+  if (sqlite3_prepare_v2(d->db, sql, (int)len, &s->stmt, NULL) != SQLITE_OK) {
+    *nret = push_dberr(L, d->db, "prepare");
+    return NULL;
+  }
+  if (s->stmt == NULL) luaL_argerror(L, sqlidx, "no SQL statement");
+  s->closed = 0;
+  if (bind_all(L, s->stmt, first, last) != SQLITE_OK) {
+    *nret = push_dberr(L, d->db, "bind");
+    return NULL;
+  }
+  return s->stmt;
+}
+
+/* db:run(sql, ...) -> changes, last_insert_rowid | nil, err. One statement, stepped to done. */
+static int l_run(lua_State *L) {
+  Db *d = checkdb(L, 1);
+  int nret = 0;
+  sqlite3_stmt *st = prepare_bound(L, d, 2, 3, &nret);
+  if (!st) return nret;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+  if (rc != SQLITE_DONE) return push_dberr(L, d->db, "run");
+  lua_pushinteger(L, sqlite3_changes(d->db));
+  lua_pushinteger(L, sqlite3_last_insert_rowid(d->db));
+  return 2;
+}
+
+/* db:rows(sql, ...) -> list of row tables | nil, err. */
+static int l_rows(lua_State *L) {
+  Db *d = checkdb(L, 1);
+  int nret = 0;
+  sqlite3_stmt *st = prepare_bound(L, d, 2, 3, &nret);
+  if (!st) return nret;
+  lua_newtable(L);
+  int rc, k = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    push_row(L, st);
+    lua_rawseti(L, -2, ++k);
+  }
+  if (rc != SQLITE_DONE) return push_dberr(L, d->db, "rows");
+  return 1;
+}
+
+/* db:transaction(fn, ...) -> fn's results. BEGIN IMMEDIATE; commits if fn returns, rolls back
+ * and re-raises if it raises. Returns nil, err if BEGIN or COMMIT fails. */
+static int l_transaction(lua_State *L) {
+  Db *d = checkdb(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  char *msg = NULL;
+  if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "begin: %s", msg ? msg : sqlite3_errmsg(d->db));
+    sqlite3_free(msg);
+    return 2;
+  }
+  int nargs = lua_gettop(L) - 2;
+  if (lua_pcall(L, nargs, LUA_MULTRET, 0) != LUA_OK) {
+    sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+    return lua_error(L);
+  }
+  if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+    sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+    lua_pushnil(L);
+    lua_pushfstring(L, "commit: %s", msg ? msg : sqlite3_errmsg(d->db));
+    sqlite3_free(msg);
+    return 2;
+  }
+  return lua_gettop(L) - 1;
+}
+
+/* db:changes() -> rows changed by the last statement. */
+static int l_changes(lua_State *L) {
+  lua_pushinteger(L, sqlite3_changes(checkdb(L, 1)->db));
+  return 1;
+}
+
+/* db:close() -> true. Idempotent; statements still open become unusable once finalized. */
+static int l_close(lua_State *L) {
+  Db *d = luaL_checkudata(L, 1, DB_MT);
+  if (!d->closed) {
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+    d->closed = 1;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __tostring of a database. */
+static int l_db_tostring(lua_State *L) {
+  Db *d = luaL_checkudata(L, 1, DB_MT);
+  if (d->closed) lua_pushliteral(L, "sqlite database (closed)");
+  else {
+    const char *f = sqlite3_db_filename(d->db, "main");
+    lua_pushfstring(L, "sqlite database (%s)", f && *f ? f : ":memory:");
+  }
+  return 1;
+}
+
+static const luaL_Reg db_methods[] = {
+  {"exec", l_exec}, {"prepare", l_prepare}, {"run", l_run}, {"rows", l_rows},
+  {"transaction", l_transaction}, {"changes", l_changes}, {"close", l_close}, {NULL, NULL}};
+
+static const luaL_Reg stmt_methods[] = {
+  {"bind", l_bind}, {"step", l_step}, {"row", l_row}, {"columns", l_columns},
+  {"reset", l_reset}, {"finalize", l_finalize}, {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {{"open", l_open}, {"sha256", l_sha256}, {NULL, NULL}};
+
+/* Creates metatable `name` with methods, __gc/__close = closer and __tostring. */
+static void new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction closer,
+                     lua_CFunction tostr) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, closer);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, closer);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, tostr);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+/* Opens the module; pushes its table (with .version = SQLite's version). */
+int luaopen_introspect_sqlite(lua_State *L) {
+  new_type(L, DB_MT, db_methods, l_close, l_db_tostring);
+  new_type(L, STMT_MT, stmt_methods, l_finalize, l_stmt_tostring);
+  luaL_newlib(L, funcs);
+  lua_pushstring(L, sqlite3_libversion());
+  lua_setfield(L, -2, "version");
+  return 1;
+}
