@@ -109,19 +109,24 @@ describe("scenario library", function()
     end
   end)
 
-  it("loads through introspect.scenarios when that module exists", function()
+  it("loads and validates through introspect.scenarios when that module exists", function()
     local ok, scenarios = pcall(require, "introspect.scenarios")
     if not ok or type(scenarios) ~= "table" or type(scenarios.load) ~= "function" then
-      print("SKIP: introspect.scenarios.load not available yet")
-      pending("introspect.scenarios.load not available yet")
+      print("SKIP: introspect.scenarios.load not available: " .. tostring(scenarios):match("^[^\n]*"))
+      pending("introspect.scenarios.load not available")
       return
     end
-    local loaded = scenarios.load(library_path)
-    assert.is_table(loaded, "scenarios.load returned no list")
+    local loaded, err = scenarios.load(library_path, { attributes = ATTRIBUTES })
+    assert.is_table(loaded, "scenarios.load failed: " .. tostring(err))
     assert.equal(#library, #loaded)
     for i, s in ipairs(library) do
       assert.equal(s.short_name, loaded[i].short_name)
-      assert.equal(#s.attributes, #loaded[i].attributes)
+      assert.equal(ATTRIBUTES, #loaded[i].attributes)
+    end
+    if type(scenarios.load_roles) == "function" then
+      local roles, rerr = scenarios.load_roles(roles_path)
+      assert.is_table(roles, "scenarios.load_roles failed: " .. tostring(rerr))
+      assert.same(dofile(roles_path), roles)
     end
   end)
 end)
