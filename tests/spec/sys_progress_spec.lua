@@ -1,0 +1,99 @@
+-- introspect.sys (clocks, locks, isatty) and introspect.progress (live and plain lines).
+local sys = require "introspect.sys"
+local progress = require "introspect.progress"
+
+describe("sys", function()
+  it("has a monotonic clock that advances across a sleep", function()
+    local t0 = sys.now()
+    sys.sleep(0.02)
+    local dt = sys.now() - t0
+    assert.is_true(dt >= 0.019, "slept " .. dt)
+    assert.is_true(dt < 1)
+  end)
+
+  it("reports wall and CPU time", function()
+    assert.is_true(math.abs(sys.time() - os.time()) < 2)
+    assert.is_true(sys.cputime() > 0)
+  end)
+
+  it("takes an exclusive lock that a second taker cannot get", function()
+    local path = os.tmpname()
+    local lock = assert(sys.lock(path))
+    local again, err, pid = sys.lock(path)
+    assert.is_nil(again)
+    assert.matches("held by another process", err)
+    assert.equal(sys.getpid(), pid)
+    assert.matches("held", tostring(lock))
+    lock:release()
+    assert.matches("released", tostring(lock))
+    local third = assert(sys.lock(path))
+    third:release()
+    os.remove(path)
+  end)
+
+  it("returns nil, err for a lock it cannot create", function()
+    local lock, err = sys.lock("/nonexistent-dir/run.lock")
+    assert.is_nil(lock)
+    assert.matches("/nonexistent%-dir/run.lock: No such file", err)
+  end)
+
+  it("rejects misuse with argument errors", function()
+    assert.has_error(function() sys.sleep(-1) end)
+    assert.has_error(function() sys.isatty("x") end)
+    assert.has_error(function() sys.kill(0, "TERM") end)
+  end)
+
+  it("says a pipe is not a terminal", function()
+    local p = io.popen("true")
+    assert.is_false(sys.isatty(p))
+    p:close()
+  end)
+end)
+
+describe("progress", function()
+  local function sink()
+    local buf = {}
+    return { write = function(self, ...) for _, s in ipairs({ ... }) do buf[#buf + 1] = s end return self end,
+      flush = function() end, text = function() return table.concat(buf) end }
+  end
+
+  it("prints timestamped plain lines with done/total, rate and ETA", function()
+    local t = 0
+    local out = sink()
+    local p = progress.new({ out = out, tty = false, interval = 5, clock = function() return t end })
+    local ph = p:phase("reports instilled", 100)
+    t = 10
+    ph:update({ done = 50, retries = 2 })
+    t = 12
+    ph:update({ done = 60 }) -- within the interval: not printed
+    t = 20
+    ph:update({ done = 100, cost = 1.5 })
+    ph:finish()
+    local text = out.text()
+    assert.matches("%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ reports instilled%s+0/100", text)
+    assert.matches("50/100  5/s  ETA 10s  2 retries", text)
+    assert.not_matches("60/100", text)
+    assert.matches("100/100  5/s  2 retries  %$1%.50  done in 20s", text)
+  end)
+
+  it("rewrites one line in place on a terminal", function()
+    local t = 0
+    local out = sink()
+    local p = progress.new({ out = out, tty = true, clock = function() return t end })
+    local ph = p:phase("choices", 10)
+    t = 1
+    ph:update({ add = 5, state = "running" })
+    ph:finish()
+    local text = out.text()
+    assert.matches("^\r\27%[Kchoices", text)
+    assert.matches("\r\27%[Kchoices%s+5/10  5/s  ETA 1s  running", text)
+    assert.matches("done in 1s\n$", text)
+  end)
+
+  it("formats durations", function()
+    assert.equal("42s", progress.format_duration(42))
+    assert.equal("2m05s", progress.format_duration(125))
+    assert.equal("1h01m", progress.format_duration(3660))
+    assert.equal("?", progress.format_duration(math.huge))
+  end)
+end)
