@@ -1,0 +1,177 @@
+-- A run directory: where one experiment run keeps everything it writes.
+--   manifest.json  options, seeds, versions, backend, model ids, hyperparameters (never a secret)
+--   state.json     what has been done, for resuming (file ids, fine-tuning job ids, phases)
+--   .lock          held while a run uses the directory: a second run gets a clear error
+-- Every JSON file is written atomically (temporary file, then rename).
+local cjson = require "cjson"
+local sys = require "introspect.sys"
+local util = require "introspect.util"
+
+local M = {}
+M.__index = M
+
+-- The layout version of run directories written by this code. A directory written by another
+-- layout version is refused with a message rather than mixed with.
+M.FORMAT = 1
+
+local SECRET_KEY = { "key", "token", "secret", "password", "authorization" }
+
+-- scrub(value) -> copy of value with secret-looking entries replaced by "[redacted]":
+-- keys containing key/token/secret/password/authorization, and strings that look like API keys.
+function M.scrub(value)
+  if type(value) == "string" then
+    if value:match("^sk%-[%w%-_]+$") or value:match("^Bearer ") then return "[redacted]" end
+    return value
+  end
+  if type(value) ~= "table" then return value end
+  local out = {}
+  for k, v in pairs(value) do
+    local lk = type(k) == "string" and k:lower() or ""
+    local secret = false
+    for _, word in ipairs(SECRET_KEY) do
+      if lk:find(word, 1, true) and not lk:find("tokens", 1, true) then secret = true end
+    end
+    out[k] = secret and v ~= nil and v ~= false and "[redacted]" or M.scrub(v)
+  end
+  return out
+end
+
+local function encode_sorted(value, indent)
+  indent = indent or ""
+  local t = type(value)
+  if t ~= "table" then
+    if value == nil then return "null" end
+    return cjson.encode(value)
+  end
+  if (cjson.array_mt and getmetatable(value) == cjson.array_mt) or (#value > 0 and next(value, #value) == nil) then
+    local parts = {}
+    for i = 1, #value do parts[i] = encode_sorted(value[i], indent .. "  ") end
+    if #parts == 0 then return "[]" end
+    return "[" .. table.concat(parts, ", ") .. "]"
+  end
+  local keys = {}
+  for k in pairs(value) do keys[#keys + 1] = tostring(k) end
+  if #keys == 0 then return "{}" end
+  table.sort(keys)
+  local inner = indent .. "  "
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = value[k]
+    if v == nil then v = value[tonumber(k)] end
+    parts[#parts + 1] = inner .. cjson.encode(k) .. ": " .. encode_sorted(v, inner)
+  end
+  return "{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}"
+end
+
+-- json(value) -> pretty JSON text with sorted keys (stable, diffable), ending in a newline.
+function M.json(value) return encode_sorted(value) .. "\n" end
+
+-- read_json(path) -> value | nil, err (err names the file)
+function M.read_json(path)
+  local text, err = util.read_file(path)
+  if not text then return nil, err end
+  local ok, value = pcall(cjson.decode, text)
+  if not ok then return nil, string.format("%s: not valid JSON (%s)", path, tostring(value)) end
+  return value
+end
+
+-- open(dir, opts) -> run | nil, err
+-- opts: name (run name), manifest (table merged into manifest.json; scrubbed of secrets).
+-- Creates the directory, takes its lock, checks the layout version of an existing run, and
+-- loads state.json for resuming.
+function M.open(dir, opts)
+  opts = util.check_options("rundir.open", opts, { name = "string", manifest = "table" })
+  local ok, err = util.mkdir_p(dir)
+  if not ok then return nil, err end
+  local lock, lerr, pid = sys.lock(dir .. "/.lock")
+  if not lock then
+    if pid then
+      return nil, string.format("run directory %s is in use by process %d (another run?); " ..
+        "wait for it to finish or choose another --out", dir, pid)
+    end
+    return nil, lerr
+  end
+  local self = setmetatable({ dir = dir, lock = lock, resumed = false }, M)
+  local manifest_path = dir .. "/manifest.json"
+  if util.file_exists(manifest_path) then
+    local old, merr = M.read_json(manifest_path)
+    if not old then lock:release(); return nil, merr end
+    if old.format ~= M.FORMAT then
+      lock:release()
+      return nil, string.format("%s was written by introspect run format %s; this version writes " ..
+        "format %d: resume it with the version that started it, or use a new --out", manifest_path,
+        tostring(old.format), M.FORMAT)
+    end
+    self.manifest = old
+    self.resumed = true
+  else
+    self.manifest = { format = M.FORMAT, name = opts.name, created = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+  end
+  for k, v in pairs(M.scrub(opts.manifest or {})) do self.manifest[k] = v end
+  local state_path = dir .. "/state.json"
+  if util.file_exists(state_path) then
+    local st, serr = M.read_json(state_path)
+    if not st then lock:release(); return nil, serr end
+    self.state = st
+  else
+    self.state = {}
+  end
+  local wok, werr = self:save_manifest()
+  if not wok then lock:release(); return nil, werr end
+  return self
+end
+
+-- run:path(name) -> dir/name
+function M:path(name) return self.dir .. "/" .. name end
+
+-- run:save_manifest() -> true | nil, err
+function M:save_manifest()
+  return util.write_file_atomic(self:path("manifest.json"), M.json(M.scrub(self.manifest)))
+end
+
+-- run:set_manifest(key, value): records a manifest entry (scrubbed) and saves it.
+function M:set_manifest(key, value)
+  self.manifest[key] = M.scrub(value)
+  assert(self:save_manifest())
+end
+
+-- run:get(key) -> value recorded in state.json (nil if never recorded)
+function M:get(key) return self.state[key] end
+
+-- run:set(key, value): records a state entry and saves state.json before returning, so a
+-- crash right after still finds it.
+function M:set(key, value)
+  self.state[key] = value
+  assert(util.write_file_atomic(self:path("state.json"), M.json(self.state)))
+end
+
+-- run:once(key, fn) -> value: returns the recorded value of key, or runs fn(), records its
+-- result under key and returns it. The building block of resumable phases.
+function M:once(key, fn)
+  local v = self.state[key]
+  if v ~= nil then return v, true end
+  v = fn()
+  self:set(key, v)
+  return v, false
+end
+
+-- run:write(name, content) -> path; atomic; raises with the path on failure.
+function M:write(name, content)
+  local path = self:path(name)
+  local ok, err = util.write_file_atomic(path, content)
+  if not ok then error(string.format("cannot write %s: %s", path, tostring(err)), 2) end
+  return path
+end
+
+-- run:close(): releases the lock.
+function M:close()
+  if self.lock then self.lock:release() end
+end
+M.__close = M.close
+M.__gc = M.close
+
+function M:__tostring()
+  return string.format("introspect run %s%s", self.dir, self.resumed and " (resumed)" or "")
+end
+
+return M
