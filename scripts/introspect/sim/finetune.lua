@@ -1,0 +1,351 @@
+-- Fine-tuning of the simulated subject. It learns ONLY from the uploaded JSONL: choice examples
+-- move each context's weights toward what they imply (a Bayesian logistic update with the
+-- current weights as the prior mean), report examples raise introspective access, lower report
+-- noise and store the reported weights (docs/simulated-subject.md, "Fine-tuning").
+local cjson = require("cjson")
+local hash = require("introspect.sim.hash")
+local subject = require("introspect.sim.subject")
+
+local M = {}
+
+local exp, sqrt, abs = math.exp, math.sqrt, math.abs
+local combine, normal = hash.combine, hash.normal
+
+M.MIN_EXAMPLES = 10   -- OpenAI's minimum number of training examples
+
+-- resolve_hyperparameters(n, hp) -> {n_epochs=, batch_size=, learning_rate_multiplier=}
+-- "auto" (or nil) follows OpenAI's documented defaults: 3 epochs, raised so that
+-- n * epochs >= 100 and lowered so that n * epochs <= 25000; batch size ~0.2% of the examples
+-- (1..256); learning-rate multiplier 1.8.
+function M.resolve_hyperparameters(n, hp)
+  hp = hp or {}
+  local epochs = hp.n_epochs
+  if epochs == nil or epochs == "auto" then
+    epochs = 3
+    if n * epochs < 100 then epochs = math.min(25, math.ceil(100 / n)) end
+    if n * epochs > 25000 then epochs = math.max(1, 25000 // n) end
+  end
+  local batch = hp.batch_size
+  if batch == nil or batch == "auto" then batch = math.max(1, math.min(256, math.ceil(n * 0.002))) end
+  local lr = hp.learning_rate_multiplier
+  if lr == nil or lr == "auto" then lr = 1.8 end
+  return { n_epochs = math.tointeger(epochs) or epochs, batch_size = math.tointeger(batch) or batch,
+           learning_rate_multiplier = lr }
+end
+
+local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+
+-- strip_fences(text) -> text without a surrounding ``` code fence.
+local function strip_fences(text)
+  local inner = text:match("^%s*```[%w]*\n(.-)\n?```%s*$")
+  return inner or text
+end
+
+-- parse_report_target(text, ctx) -> array of numbers in attribute order | nil
+local function parse_report_target(text, ctx)
+  local ok, obj = pcall(cjson.decode, strip_fences(text))
+  if not ok or type(obj) ~= "table" then return nil end
+  local out, n = {}, 0
+  for _ in pairs(obj) do n = n + 1 end
+  if n ~= ctx.k then return nil end
+  for i, name in ipairs(ctx.names) do
+    local v = obj[name]
+    if type(v) ~= "number" then return nil end
+    out[i] = v
+  end
+  return out
+end
+
+-- parse_examples(text, parser, what) -> examples | nil, err
+-- examples = {choices={[key]={ctx=, rows={{parsed=, y=0|1}}}}, reports={[key]={ctx=, targets=}},
+--             values={[key]={ctx=, lo=, hi=, n=}}, n=, other=, tokens=}
+-- Errors name the file role (`what`) and the line: invalid JSON, no messages, no assistant reply.
+function M.parse_examples(text, parser, what)
+  local ex = { choices = {}, reports = {}, values = {}, n = 0, other = 0, tokens = 0, order = {} }
+  local lineno = 0
+  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+    lineno = lineno + 1
+    if line:match("%S") then
+      local ok, obj = pcall(cjson.decode, line)
+      if not ok or type(obj) ~= "table" then
+        return nil, string.format("%s line %d: not a JSON object", what, lineno)
+      end
+      local msgs = obj.messages
+      if type(msgs) ~= "table" or #msgs == 0 then
+        return nil, string.format("%s line %d: missing 'messages' array", what, lineno)
+      end
+      local user, reply
+      for i, m in ipairs(msgs) do
+        if type(m) ~= "table" or type(m.role) ~= "string" then
+          return nil, string.format("%s line %d: message %d has no role", what, lineno, i)
+        end
+        local content = require("introspect.sim.prompt").message_text(m.content)
+        if content == nil then
+          return nil, string.format("%s line %d: message %d has no text content", what, lineno, i)
+        end
+        ex.tokens = ex.tokens + #content // 4 + 4
+        if m.role == "user" then user = content
+        elseif m.role == "assistant" then reply = content end
+      end
+      if not reply then
+        return nil, string.format("%s line %d: no assistant message to learn from", what, lineno)
+      end
+      ex.n = ex.n + 1
+      local parsed = user and parser:parse(user)
+      local used = false
+      if parsed then
+        local ctx, key = parsed.ctx, parsed.ctx.key
+        local vals = ex.values[key]
+        if not vals then
+          vals = { ctx = ctx, lo = {}, hi = {}, n = 0 }
+          for i = 1, ctx.k do vals.lo[i], vals.hi[i] = math.huge, -math.huge end
+          ex.values[key] = vals
+          ex.order[#ex.order + 1] = key
+        end
+        vals.n = vals.n + 2
+        for i = 1, ctx.k do
+          local a, b = parsed.a[i], parsed.b[i]
+          vals.lo[i] = math.min(vals.lo[i], a, b)
+          vals.hi[i] = math.max(vals.hi[i], a, b)
+        end
+        local r = trim(reply)
+        if parsed.kind == "decision" and (r == "A" or r == "B") then
+          local c = ex.choices[key] or { ctx = ctx, rows = {} }
+          ex.choices[key] = c
+          c.rows[#c.rows + 1] = { parsed = parsed, y = r == "A" and 1 or 0 }
+          used = true
+        elseif parsed.kind == "report" then
+          local target = parse_report_target(r, ctx)
+          if target then
+            local rep = ex.reports[key] or { ctx = ctx, targets = {} }
+            ex.reports[key] = rep
+            rep.targets[#rep.targets + 1] = target
+            used = true
+          end
+        end
+      end
+      if not used then ex.other = ex.other + 1 end
+    end
+  end
+  if ex.n == 0 then return nil, what .. ": file has no examples" end
+  return ex
+end
+
+-- cholesky_solve(A, b, n) -> x solving A x = b for a symmetric positive definite A (in place).
+local function cholesky_solve(A, b, n)
+  local L = {}
+  for i = 1, n do
+    L[i] = {}
+    for j = 1, i do
+      local s = A[i][j]
+      for k = 1, j - 1 do s = s - L[i][k] * L[j][k] end
+      if i == j then
+        if s <= 0 then return nil end
+        L[i][i] = sqrt(s)
+      else
+        L[i][j] = s / L[j][j]
+      end
+    end
+  end
+  local y = {}
+  for i = 1, n do
+    local s = b[i]
+    for k = 1, i - 1 do s = s - L[i][k] * y[k] end
+    y[i] = s / L[i][i]
+  end
+  local x = {}
+  for i = n, 1, -1 do
+    local s = y[i]
+    for k = i + 1, n do s = s - L[k][i] * x[k] end
+    x[i] = s / L[i][i]
+  end
+  return x
+end
+
+-- design(rows, range) -> X (rows of {1, d1..dk}), y
+local function design(rows, range, k)
+  local X, y = {}, {}
+  for r, row in ipairs(rows) do
+    local x = { 1 }
+    local a, b = row.parsed.a, row.parsed.b
+    for i = 1, k do
+      local scale = range and range[i] or subject.magnitude(a[i], b[i])
+      x[i + 1] = (a[i] - b[i]) / scale
+    end
+    X[r], y[r] = x, row.y
+  end
+  return X, y
+end
+
+-- mean_nll(theta, X, y) -> mean negative log-likelihood of the labels.
+local function mean_nll(theta, X, y)
+  local s = 0
+  for r = 1, #X do
+    local z = 0
+    for j = 1, #theta do z = z + theta[j] * X[r][j] end
+    s = s - subject.log_sigmoid(y[r] == 1 and z or -z)
+  end
+  return s / math.max(1, #X)
+end
+M.mean_nll = mean_nll
+
+-- objective(theta, prior, X, y, weight, sd0, sd) -> weighted log-likelihood + log prior.
+local function objective(theta, prior, X, y, weight, sd0, sd)
+  local s = 0
+  for j = 1, #theta do
+    local d = theta[j] - prior[j]
+    s = s - d * d / (2 * (j == 1 and sd0 * sd0 or sd * sd))
+  end
+  for r = 1, #X do
+    local x, z = X[r], 0
+    for j = 1, #theta do z = z + theta[j] * x[j] end
+    s = s + weight * subject.log_sigmoid(y[r] == 1 and z or -z)
+  end
+  return s
+end
+
+-- map_update(prior, X, y, weight, sd0, sd) -> posterior mode of the logistic regression with
+-- likelihood weight `weight` and independent normal priors around `prior` (Newton's method
+-- with step halving, so separable data cannot make it diverge).
+function M.map_update(prior, X, y, weight, sd0, sd)
+  local n = #prior
+  local theta = {}
+  for j = 1, n do theta[j] = prior[j] end
+  local f = objective(theta, prior, X, y, weight, sd0, sd)
+  for _ = 1, 100 do
+    local g, H = {}, {}
+    for j = 1, n do
+      local s2 = j == 1 and sd0 * sd0 or sd * sd
+      g[j] = -(theta[j] - prior[j]) / s2
+      H[j] = {}
+      for l = 1, n do H[j][l] = l == j and 1 / s2 or 0 end
+    end
+    for r = 1, #X do
+      local x = X[r]
+      local z = 0
+      for j = 1, n do z = z + theta[j] * x[j] end
+      local p = 1 / (1 + exp(-z))
+      local resid, w = weight * (y[r] - p), weight * p * (1 - p)
+      for j = 1, n do
+        g[j] = g[j] + resid * x[j]
+        local hj, wx = H[j], w * x[j]
+        for l = 1, j do hj[l] = hj[l] + wx * x[l] end
+      end
+    end
+    for j = 1, n do for l = j + 1, n do H[j][l] = H[l][j] end end
+    local step = cholesky_solve(H, g, n)
+    if not step then break end
+    local t, candidate, fc = 1, {}, nil
+    for _ = 1, 40 do
+      for j = 1, n do candidate[j] = theta[j] + t * step[j] end
+      fc = objective(candidate, prior, X, y, weight, sd0, sd)
+      if fc >= f then break end
+      t = t / 2
+    end
+    if fc < f then break end
+    local size = 0
+    for j = 1, n do
+      size = math.max(size, abs(candidate[j] - theta[j]))
+      theta[j] = candidate[j]
+    end
+    f = fc
+    if size < 1e-9 then break end
+  end
+  return theta
+end
+
+-- learned_range(vals) -> per-attribute range estimate from the values seen in training prompts:
+-- (max - min) * (n + 1) / (n - 1), the unbiased range of a uniform from n draws.
+local function learned_range(vals)
+  if vals.n < 4 then return nil end
+  local r = {}
+  for i = 1, vals.ctx.k do
+    local w = vals.hi[i] - vals.lo[i]
+    if w <= 0 then return nil end
+    r[i] = w * (vals.n + 1) / (vals.n - 1)
+  end
+  return r
+end
+
+-- train(parent, ex, hp, seed, id) -> model, metrics
+-- metrics = {train_loss_before=, train_loss=, choice_contexts=, report_contexts=,
+--            skill_gain=, trained_tokens=}
+function M.train(parent, ex, hp, seed, id)
+  local p = parent.profile
+  local e = hp.n_epochs * hp.learning_rate_multiplier / 1.8   -- exposure per example
+  local weight = p.learning_rate * e
+  local overrides, before, after, rows_total = {}, 0, 0, 0
+  local n_choice_ctx, n_report_ctx, n_reports = 0, 0, 0
+  for _, key in ipairs(ex.order) do
+    local vals = ex.values[key]
+    local ctx = vals.ctx
+    local st = parent:state(ctx)
+    local parent_o = parent:override(key)
+    local o = { theta = st.theta, range = st.range, exposure = parent_o and parent_o.exposure or 0,
+                memory = parent_o and parent_o.memory }
+    local range = st.range or learned_range(vals)
+    o.range = range
+    local c = ex.choices[key]
+    if c then
+      n_choice_ctx = n_choice_ctx + 1
+      local X, y = design(c.rows, range, ctx.k)
+      local theta = M.map_update(st.theta, X, y, weight, p.intercept_prior_sd, p.prior_sd)
+      local h = combine(combine(seed, ctx.hash), 7)
+      for j = 2, #theta do theta[j] = theta[j] + p.update_noise * normal(combine(h, j)) end
+      before = before + mean_nll(st.theta, X, y) * #X
+      after = after + mean_nll(theta, X, y) * #X
+      rows_total = rows_total + #X
+      o.theta = theta
+    end
+    local rep = ex.reports[key]
+    if rep then
+      n_report_ctx = n_report_ctx + 1
+      n_reports = n_reports + #rep.targets
+      local mean = {}
+      for i = 1, ctx.k do
+        local s = 0
+        for _, t in ipairs(rep.targets) do s = s + t[i] end
+        mean[i] = s / #rep.targets
+      end
+      local old = o.exposure
+      local add = e * #rep.targets
+      if o.memory and old > 0 then
+        for i = 1, ctx.k do mean[i] = (old * o.memory[i] + add * mean[i]) / (old + add) end
+      end
+      o.memory = mean
+      o.exposure = old + add
+    end
+    overrides[key] = o
+  end
+  local skill = parent.skill + e * n_reports / 100
+  local model = subject.derived(parent, id, skill, overrides)
+  local metrics = {
+    train_loss_before = rows_total > 0 and before / rows_total or 0,
+    train_loss = rows_total > 0 and after / rows_total or 0,
+    choice_contexts = n_choice_ctx, report_contexts = n_report_ctx, report_examples = n_reports,
+    skill_gain = skill - parent.skill, trained_tokens = ex.tokens * hp.n_epochs,
+  }
+  return model, metrics
+end
+
+-- validation_loss(model, ex) -> mean negative log-likelihood of the choice examples (or nil).
+function M.validation_loss(model, ex)
+  local s, n = 0, 0
+  for _, c in pairs(ex.choices) do
+    for _, row in ipairs(c.rows) do
+      local z = model:logit(row.parsed)
+      s = s - subject.log_sigmoid(row.y == 1 and z or -z)
+      n = n + 1
+    end
+  end
+  if n == 0 then return nil end
+  return s / n
+end
+
+-- serialize(model) -> plain table for JSON (the overrides and skill; the parent by id).
+function M.serialize(model)
+  return { id = model.id, parent = model.parent and model.parent.id, skill = model.skill,
+           contexts = model.contexts }
+end
+
+return M

@@ -1,0 +1,73 @@
+-- Deterministic hashing for the simulated subject: every "random" quantity of the subject is a
+-- pure function of a 64-bit key built from the profile seed, the context text, the prompt and a
+-- sample index. No global random state is read or written.
+local M = {}
+
+local byte, unpack, pack = string.byte, string.unpack, string.pack
+local log, sqrt, cos, pi = math.log, math.sqrt, math.cos, math.pi
+
+-- mix(z) -> integer: the splitmix64 finalizer (a bijective 64-bit mixer).
+local function mix(z)
+  z = (z ~ (z >> 30)) * -4658895280553007687   -- 0xbf58476d1ce4e5b9
+  z = (z ~ (z >> 27)) * -7723592293110705685   -- 0x94d049bb133111eb
+  return z ~ (z >> 31)
+end
+M.mix = mix
+
+-- combine(h, v) -> integer: folds the integer v into the running hash h.
+local function combine(h, v)
+  return mix(h ~ (v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)))
+end
+M.combine = combine
+
+-- string(s, seed) -> integer: 64-bit FNV-1a of the bytes of s, then mixed. Used on cache
+-- misses only (context texts, attribute names), so a byte loop is fast enough.
+function M.string(s, seed)
+  local h = -3750763034362895579 ~ (seed or 0)   -- FNV offset basis 0xcbf29ce484222325
+  local n = #s
+  local i = 1
+  while i + 7 <= n do
+    local b1, b2, b3, b4, b5, b6, b7, b8 = byte(s, i, i + 7)
+    h = (h ~ b1) * 1099511628211; h = (h ~ b2) * 1099511628211
+    h = (h ~ b3) * 1099511628211; h = (h ~ b4) * 1099511628211
+    h = (h ~ b5) * 1099511628211; h = (h ~ b6) * 1099511628211
+    h = (h ~ b7) * 1099511628211; h = (h ~ b8) * 1099511628211
+    i = i + 8
+  end
+  while i <= n do
+    h = (h ~ byte(s, i)) * 1099511628211
+    i = i + 1
+  end
+  return mix(h)
+end
+
+-- number(h, x) -> integer: folds the exact binary value of the float x into h.
+function M.number(h, x)
+  return combine(h, (unpack("<i8", pack("<d", x + 0.0))))
+end
+
+-- uniform(h) -> number in (0, 1), from the top 53 bits of h.
+local function uniform(h)
+  return ((h >> 11) + 0.5) * 1.1102230246251565e-16   -- 2^-53
+end
+M.uniform = uniform
+
+-- normal(h) -> standard normal variate (Box-Muller on two values derived from h).
+function M.normal(h)
+  local u1 = uniform(mix(h ~ 0x51ed27))
+  local u2 = uniform(mix(h ~ 0x2545f491))
+  return sqrt(-2 * log(u1)) * cos(2 * pi * u2)
+end
+
+-- logistic(h) -> standard logistic variate (location 0, scale 1).
+function M.logistic(h)
+  local u = uniform(mix(h ~ 0x6a09e667))
+  return log(u / (1 - u))
+end
+
+-- hex(h, digits) -> lower-case hex text of the low `digits` hex digits of h (for ids).
+function M.hex(h, digits)
+  return (string.format("%016x", h)):sub(-(digits or 16))
+end
+
+return M
