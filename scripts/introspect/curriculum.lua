@@ -1,0 +1,138 @@
+-- Curricula for introspection training: which contexts get examples, how many per context,
+-- which labels (the instilled target weights, or weights measured from the model's own choices),
+-- which prompt template, which validation split, and where the trained model is evaluated.
+-- A curriculum is a Lua file returning a table (see experiments/curricula/*.lua):
+--
+--   return {
+--     name = "itrained_first_50",          -- names the fine-tuned model (suffix) and its files
+--     description = "...",
+--     train = { 1, 50 },                   -- contexts {first, last}, or {list = {3, 9, ...}}
+--     validation = { 51, 100 },            -- optional
+--     evaluate = { 51, 100 },              -- contexts whose reports measure the trained model
+--     condition = "itrained",              -- analysis condition the evaluation feeds
+--     examples_per_context = 1,
+--     labels = "target",                   -- "target" | "learned"
+--     template = "report",                 -- prompt kind of the examples
+--     seed = 6,                            -- reseeded before every context's examples
+--     files = { train = "x.jsonl", validation = "y.jsonl" },   -- optional file names
+--   }
+local stimuli = require "introspect.stimuli"
+local trainfiles = require "introspect.trainfiles"
+local util = require "introspect.util"
+
+local M = {}
+
+local SPEC = {
+  name = "string", description = "string", train = "table", validation = "table", evaluate = "table",
+  condition = "string", examples_per_context = "integer", labels = { "target", "learned" },
+  template = { "report" }, seed = "integer", files = "table",
+}
+
+-- expand(range, where) -> list of context ids. range: {first, last} or {list = {...}}.
+local function expand(range, where)
+  local ids = {}
+  if range.list then
+    for i, id in ipairs(range.list) do
+      if math.type(id) ~= "integer" or id < 1 then
+        error(string.format("%s: list entry #%d must be a positive integer", where, i), 0)
+      end
+      ids[#ids + 1] = id
+    end
+    return ids
+  end
+  local first, last = range[1], range[2]
+  if math.type(first) ~= "integer" or math.type(last) ~= "integer" or first < 1 or last < first then
+    error(string.format("%s must be {first, last} with 1 <= first <= last", where), 0)
+  end
+  for id = first, last do ids[#ids + 1] = id end
+  return ids
+end
+
+-- validate(t, source) -> curriculum | nil, err. Fills defaults and expands the context ranges
+-- into `train_ids`, `validation_ids`, `evaluate_ids`.
+function M.validate(t, source)
+  source = source or "curriculum"
+  if type(t) ~= "table" then return nil, source .. ": must return a table" end
+  local ok, err = pcall(util.check_options, source, t, SPEC)
+  if not ok then return nil, (tostring(err):gsub("^.-:%d+: ", "")) end
+  if not t.name or not t.name:match("^[%w_%-]+$") then
+    return nil, source .. ": 'name' must be a word of letters, digits, _ or -"
+  end
+  if not t.train then return nil, source .. ": 'train' is required" end
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  c.examples_per_context = c.examples_per_context or 1
+  if c.examples_per_context < 1 then return nil, source .. ": 'examples_per_context' must be at least 1" end
+  c.labels = c.labels or "target"
+  c.template = c.template or "report"
+  c.seed = c.seed or stimuli.PAPER.seeds.introspection
+  c.condition = c.condition or "itrained"
+  c.files = c.files or {}
+  c.source = source
+  local eok, eerr = pcall(function()
+    c.train_ids = expand(t.train, source .. ": 'train'")
+    c.validation_ids = t.validation and expand(t.validation, source .. ": 'validation'") or {}
+    c.evaluate_ids = t.evaluate and expand(t.evaluate, source .. ": 'evaluate'") or {}
+  end)
+  if not eok then return nil, tostring(eerr) end
+  return c
+end
+
+-- load(path) -> curriculum | nil, err (errors name the file).
+function M.load(path)
+  local chunk, err = loadfile(path, "t", {})
+  if not chunk then return nil, err end
+  local ok, t = pcall(chunk)
+  if not ok then return nil, path .. ": " .. tostring(t) end
+  return M.validate(t, path)
+end
+
+-- max_context(c) -> the largest context id the curriculum uses.
+function M.max_context(c)
+  local m = 0
+  for _, list in ipairs({ c.train_ids, c.validation_ids, c.evaluate_ids }) do
+    for _, id in ipairs(list) do m = math.max(m, id) end
+  end
+  return m
+end
+
+-- lines(c, ids, contexts, label_of, opts) -> list of JSONL lines: for each context id, reseed,
+-- draw examples_per_context report trials and label each with label_of(context) (a weight
+-- vector). opts: rng ("python" | "default"), prompts (a prompt set).
+local function lines(c, ids, contexts, label_of, opts)
+  local gen = stimuli.generator(opts.rng or "default", c.seed)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local ctx = contexts[id]
+    if not ctx then
+      error(string.format("%s: context %d does not exist (%d contexts)", c.source, id, #contexts), 0)
+    end
+    local weights = label_of(ctx)
+    if not weights then
+      error(string.format("%s: no %s weights for context %d", c.source, c.labels, id), 0)
+    end
+    gen:seed(c.seed)
+    local trials = gen:trials(ctx.scenario, c.examples_per_context)
+    for i = 1, c.examples_per_context do
+      out[#out + 1] = trainfiles.report_line(ctx, trials, i, weights, opts.prompts)
+    end
+  end
+  return out
+end
+
+-- files(c, contexts, label_of, opts) -> {train = text, validation = text | nil}
+-- label_of(context) -> the weight vector that labels the context's examples (the target
+-- weights, or the learned weights when c.labels == "learned").
+function M.files(c, contexts, label_of, opts)
+  opts = util.check_options("curriculum.files", opts,
+    { rng = { "python", "default" }, prompts = "table", final_newline = "boolean" })
+  local jopts = { final_newline = opts.final_newline ~= false }
+  local lopts = { rng = opts.rng, prompts = opts.prompts }
+  local result = { train = trainfiles.jsonl(lines(c, c.train_ids, contexts, label_of, lopts), jopts) }
+  if #c.validation_ids > 0 then
+    result.validation = trainfiles.jsonl(lines(c, c.validation_ids, contexts, label_of, lopts), jopts)
+  end
+  return result
+end
+
+return M
