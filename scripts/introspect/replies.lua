@@ -1,0 +1,88 @@
+-- Report replies as the study parsed them: strip code fences, then the reply must be a JSON
+-- object with exactly the context's attribute names as keys (and numbers as values). Invalid
+-- replies are dropped but counted by reason. See docs/statistics.md.
+local cjson = require "cjson"
+local util = require "introspect.util"
+
+local M = {}
+
+-- Reasons a reply is invalid, in the order they are tested.
+M.REASONS = {
+  "empty",          -- nothing but white space (or fences)
+  "not_json",       -- not parseable as JSON
+  "not_object",     -- JSON, but not an object ({...})
+  "wrong_keys",     -- an object whose keys are not exactly the attribute names
+  "not_number",     -- a value is not a finite number
+}
+
+-- strip_fences(text) -> text without a leading ``` or ```json line and a trailing ``` (and
+-- without surrounding white space).
+function M.strip_fences(text)
+  local s = text:gsub("^%s+", ""):gsub("%s+$", "")
+  s = s:gsub("^```[%w_-]*[ \t]*\r?\n?", ""):gsub("\r?\n?```$", "")
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- parse(text, names) -> values | nil, reason, detail
+-- values: array of numbers in the order of `names` (the attribute names). reason is one of
+-- M.REASONS; detail says what was wrong (a key, a value).
+function M.parse(text, names)
+  if type(text) ~= "string" then return nil, "empty", "reply is " .. type(text) end
+  local s = M.strip_fences(text)
+  if s == "" then return nil, "empty", "empty reply" end
+  local ok, value = pcall(cjson.decode, s)
+  if not ok then return nil, "not_json", tostring(value) end
+  if type(value) ~= "table" or s:sub(1, 1) ~= "{" then
+    return nil, "not_object", "JSON " .. (type(value) == "table" and "array" or type(value))
+  end
+  local want = {}
+  for _, n in ipairs(names) do want[n] = true end
+  for k in pairs(value) do
+    if not want[k] then return nil, "wrong_keys", "unexpected key '" .. tostring(k) .. "'" end
+  end
+  local out = {}
+  for i, n in ipairs(names) do
+    local v = value[n]
+    if v == nil then return nil, "wrong_keys", "missing key '" .. n .. "'" end
+    if math.type(v) == nil or v ~= v or v == math.huge or v == -math.huge then
+      return nil, "not_number", string.format("'%s' is %s", n, tostring(v))
+    end
+    out[i] = v
+  end
+  return out
+end
+
+-- collect(replies, names_of, opts) -> reports, invalid
+-- replies: array of {scenario=, text=, model= [, version=]}; names_of(scenario) -> attribute
+-- names (or a map scenario -> names). Returns the valid reports as
+-- {model=, version=, scenario=, report={...}} (the layout analysis.read_reports gives) and
+-- invalid = {total=, valid=, invalid=, reasons={reason=count}, examples={reason=detail}}.
+-- A scenario without names counts as "unknown_context".
+function M.collect(replies, names_of, opts)
+  util.check_options("replies.collect", opts, {})
+  local lookup = names_of
+  if type(names_of) == "table" then lookup = function(s) return names_of[s] end end
+  local reports = {}
+  local invalid = { total = #replies, valid = 0, invalid = 0, reasons = {}, examples = {} }
+  for _, r in ipairs(replies) do
+    local names = lookup(r.scenario)
+    local values, reason, detail
+    if names == nil then
+      reason, detail = "unknown_context", "no attribute names for '" .. tostring(r.scenario) .. "'"
+    else
+      values, reason, detail = M.parse(r.text, names)
+    end
+    if values then
+      invalid.valid = invalid.valid + 1
+      reports[#reports + 1] = { model = r.model, version = r.version, scenario = r.scenario,
+        report = values }
+    else
+      invalid.invalid = invalid.invalid + 1
+      invalid.reasons[reason] = (invalid.reasons[reason] or 0) + 1
+      invalid.examples[reason] = invalid.examples[reason] or detail
+    end
+  end
+  return reports, invalid
+end
+
+return M
