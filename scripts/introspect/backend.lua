@@ -1,0 +1,58 @@
+-- Named backend profiles for the OpenAI client: where requests go and how they are sent.
+-- A profile is {base_urls={...}, api_key_env=, api_key=, organization=, project=, pool={...},
+-- transport=function(pool_opts) -> transport}. openai.new{profile="name"} uses one.
+local util = require("introspect.util")
+
+local M = {}
+
+M.profiles = {
+  -- OpenAI itself: key from OPENAI_API_KEY.
+  openai = { base_urls = { "https://api.openai.com/v1" }, api_key_env = "OPENAI_API_KEY",
+    pool = { concurrency = 32, max_retries = 5 } },
+  -- A self-hosted OpenAI-compatible server (vLLM, llama.cpp server, Ollama) on this machine.
+  ["local"] = { base_urls = { "http://127.0.0.1:8000/v1" }, api_key = "none",
+    pool = { concurrency = 64, max_retries = 3 } },
+  -- The simulated subject, in process (no HTTP).
+  sim = { base_urls = { "http://sim.invalid/v1" }, api_key = "sim",
+    transport = function(pool_opts)
+      local ok, sim = pcall(require, "introspect.sim")
+      if not ok or type(sim.transport) ~= "function" then
+        error("backend 'sim': introspect.sim.transport is not available", 0)
+      end
+      return sim.transport(pool_opts)
+    end },
+}
+
+local FIELDS = { base_urls = "table", api_key_env = "string", api_key = "string",
+  organization = "string", project = "string", pool = "table", transport = "function" }
+
+-- define(name, profile) -> profile. Adds or replaces a profile; raises on unknown fields.
+function M.define(name, profile)
+  util.check_options("backend.define(" .. tostring(name) .. ")", profile, FIELDS)
+  if type(profile.base_urls) ~= "table" or #profile.base_urls == 0 then
+    error("backend.define(" .. tostring(name) .. "): base_urls must be a non-empty list", 2)
+  end
+  M.profiles[name] = profile
+  return profile
+end
+
+-- get(name [, {env=}]) -> profile | nil, err
+-- A name that is not a profile but looks like a URL ("http://host:port/v1") is a profile with
+-- that single base URL; several URLs may be separated by commas.
+function M.get(name, opts)
+  util.check_options("backend.get", opts, { env = "table" })
+  local p = M.profiles[name]
+  if p then return p end
+  if type(name) == "string" and name:match("^https?://") then
+    local urls = {}
+    for u in name:gmatch("[^,%s]+") do urls[#urls + 1] = u end
+    return { base_urls = urls, api_key_env = "OPENAI_API_KEY" }
+  end
+  local names = {}
+  for k in pairs(M.profiles) do names[#names + 1] = k end
+  table.sort(names)
+  return nil, "unknown backend '" .. tostring(name) .. "' (known: " .. table.concat(names, ", ")
+    .. ", or a base URL)"
+end
+
+return M

@@ -1,0 +1,447 @@
+-- An OpenAI-compatible API client: chat completions (one or a whole phase concurrently),
+-- models, a capability probe; files and fine-tuning in openai_files.lua, batches in
+-- openai_batch.lua. It talks through any transport (an object with perform(requests, opts)),
+-- by default the libcurl pool of introspect.http; responses go to an optional store (cache) and
+-- cost meter. The API key lives in a private table: never in the client's fields, errors,
+-- stores or tostring output.
+local cjson = require("cjson")
+local util = require("introspect.util")
+local pyjson = require("introspect.pyjson")
+local apierror = require("introspect.apierror")
+local cost = require("introspect.cost")
+
+local M = {}
+
+M.DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+local SECRET = setmetatable({}, { __mode = "k" })   -- client -> API key
+
+local function now()
+  local ok, sys = pcall(require, "introspect.sys")
+  if ok then return sys.now() end
+  return os.time()
+end
+
+local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "table",
+  organization = "string", project = "string", profile = "string", transport = "any",
+  store = "any", meter = "any", pool = "table", headers = "table", set_aside_after = "integer",
+  set_aside_for = "number", env = "table", sleep = "function" }
+
+-- new([opts]) -> client. Options (all optional):
+--   api_key, base_url | base_urls (replicas), organization, project: else from OPENAI_API_KEY,
+--     OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, or the named `profile` (backend.lua);
+--   transport: object with perform(requests, opts) (default: introspect.http pool with `pool`);
+--   store: introspect.store handle (cache + log); meter: introspect.cost meter (budget);
+--   headers: extra request headers; set_aside_after (3 failures) / set_aside_for (60 s): when a
+--     replica is set aside; env: table used instead of os.getenv; sleep: function(seconds).
+function M.new(opts)
+  opts = util.check_options("openai.new", opts, CLIENT_OPTIONS)
+  local getenv = os.getenv
+  if opts.env then getenv = function(k) return opts.env[k] end end
+  local profile = {}
+  if opts.profile then
+    local backend = require("introspect.backend")
+    profile = assert(backend.get(opts.profile, { env = opts.env }))
+  end
+  local function env(name)
+    local v = getenv(name)
+    if v == "" then return nil end
+    return v
+  end
+  local key = opts.api_key or profile.api_key or env(profile.api_key_env or "OPENAI_API_KEY")
+  local urls = opts.base_urls or (opts.base_url and { opts.base_url }) or profile.base_urls
+    or (env("OPENAI_BASE_URL") and { env("OPENAI_BASE_URL") }) or { M.DEFAULT_BASE_URL }
+  if #urls == 0 then error("openai.new: base_urls is empty", 2) end
+  local endpoints = {}
+  for i, u in ipairs(urls) do
+    if type(u) ~= "string" or not u:match("^https?://") then
+      error("openai.new: base URL " .. i .. " must start with http:// or https://", 2)
+    end
+    endpoints[i] = { url = u:gsub("/+$", ""), failures = 0, aside_until = -math.huge, set_aside = 0,
+      requests = 0 }
+  end
+  if not key and endpoints[1].url:match("^https://api%.openai%.com") then
+    error("openai.new: no API key for " .. endpoints[1].url .. " (set OPENAI_API_KEY or pass api_key=)", 2)
+  end
+  local transport = opts.transport
+  if not transport and profile.transport then transport = profile.transport(opts.pool) end
+  if not transport then transport = require("introspect.http").pool(opts.pool or profile.pool or {}) end
+  local self = setmetatable({
+    base_url = endpoints[1].url,            -- the identity used in cache keys
+    endpoints = endpoints,
+    organization = opts.organization or profile.organization or env("OPENAI_ORG_ID"),
+    project = opts.project or profile.project or env("OPENAI_PROJECT_ID"),
+    transport = transport, store = opts.store, meter = opts.meter,
+    extra_headers = opts.headers or {},
+    set_aside_after = opts.set_aside_after or 3, set_aside_for = opts.set_aside_for or 60,
+    sleep = opts.sleep or require("introspect.http").sleep,
+    next_endpoint = 1, profile = opts.profile,
+  }, Client)
+  SECRET[self] = key
+  if key and self.store and self.store.add_secret then self.store:add_secret(key) end
+  return self
+end
+
+function Client:__tostring()
+  return string.format("openai client %s (%d base URL%s, API key %s)", self.base_url,
+    #self.endpoints, #self.endpoints == 1 and "" or "s", SECRET[self] and "set" or "not set")
+end
+
+-- client:secrets() -> list of strings to scrub from anything written (the API key).
+function Client:secrets()
+  return { SECRET[self] }
+end
+
+-- Builds the headers of one request.
+function Client:_headers(content_type)
+  local h = { accept = "application/json" }
+  for k, v in pairs(self.extra_headers) do h[k:lower()] = v end
+  if SECRET[self] then h.authorization = "Bearer " .. SECRET[self] end
+  if self.organization then h["openai-organization"] = self.organization end
+  if self.project then h["openai-project"] = self.project end
+  if content_type then h["content-type"] = content_type end
+  return h
+end
+
+-- Picks the next endpoint round-robin among those not set aside (else the one back soonest).
+function Client:_pick_endpoint()
+  local n, t = #self.endpoints, now()
+  for k = 0, n - 1 do
+    local i = (self.next_endpoint - 1 + k) % n + 1
+    local ep = self.endpoints[i]
+    if ep.aside_until <= t then
+      self.next_endpoint = i % n + 1
+      return ep
+    end
+  end
+  local best = self.endpoints[1]
+  for _, ep in ipairs(self.endpoints) do if ep.aside_until < best.aside_until then best = ep end end
+  return best
+end
+
+-- Whether any endpoint other than `ep` is currently usable.
+function Client:_has_other_endpoint(ep)
+  local t = now()
+  for _, e in ipairs(self.endpoints) do if e ~= ep and e.aside_until <= t then return true end end
+  return false
+end
+
+-- Updates an endpoint's health from a transport result: consecutive connection errors or 5xx
+-- set it aside for set_aside_for seconds.
+function Client:_note(ep, res)
+  ep.requests = ep.requests + 1
+  if res.error or (res.status and res.status >= 500) then
+    ep.failures = ep.failures + 1
+    if ep.failures >= self.set_aside_after and #self.endpoints > 1 then
+      ep.aside_until = now() + self.set_aside_for
+      ep.set_aside = ep.set_aside + 1
+      ep.failures = 0
+    end
+  elseif res.status then
+    ep.failures = 0
+  end
+end
+
+-- client:perform(calls [, {on_result=, progress=}]) -> results
+-- Low level: calls are {method=, path="/chat/completions", body=, content_type=, tokens=}.
+-- Each result is the transport's result plus endpoint= (the endpoint table) and url=.
+-- on_result(i, result) runs as each completes (false stops new requests).
+function Client:perform(calls, opts)
+  opts = util.check_options("openai.perform", opts, { on_result = "function", progress = "function" })
+  local reqs, eps = {}, {}
+  for i, c in ipairs(calls) do
+    local ep = self:_pick_endpoint()
+    eps[i] = ep
+    reqs[i] = { method = c.method or "GET", url = ep.url .. c.path,
+      headers = self:_headers(c.content_type), body = c.body, tokens = c.tokens }
+  end
+  local delivered = {}
+  local function deliver(i, res)
+    if delivered[i] then return nil end
+    delivered[i] = true
+    res.endpoint, res.url = eps[i], reqs[i].url
+    self:_note(eps[i], res)
+    if opts.on_result then return opts.on_result(i, res) end
+    return nil
+  end
+  local results = self.transport:perform(reqs, { on_result = deliver, progress = opts.progress })
+  for i = 1, #reqs do
+    -- transports that do not call on_result are handled here
+    if not delivered[i] then deliver(i, results[i] or { error = "transport returned no result" }) end
+  end
+  return results
+end
+
+-- error_from(result [, secrets]) -> structured error for a failed transport result, or nil.
+function M.error_from(res, secrets)
+  if res.error then
+    return apierror.new({ type = "connection_error", code = res.curl_code and tostring(res.curl_code),
+      message = res.error, url = res.url }, secrets)
+  end
+  if res.status and res.status >= 400 then
+    local ok, doc = pcall(cjson.decode, res.body or "")
+    local e = ok and type(doc) == "table" and type(doc.error) == "table" and doc.error or {}
+    local msg = e.message
+    if type(msg) ~= "string" then
+      msg = ok and type(doc) == "table" and type(doc.error) == "string" and doc.error
+        or (res.body or ""):sub(1, 300)
+    end
+    local http = package.loaded["introspect.http"]
+    local headers = res.headers or {}
+    return apierror.new({ status = res.status, type = type(e.type) == "string" and e.type or "http_error",
+      code = (type(e.code) == "string" or math.type(e.code)) and tostring(e.code) or nil,
+      param = type(e.param) == "string" and e.param or nil, message = msg,
+      request_id = headers["x-request-id"], url = res.url,
+      retry_after = http and http.parse_retry_after(headers) or tonumber(headers["retry-after"]) }, secrets)
+  end
+  return nil
+end
+
+-- client:request(method, path [, body [, opts]]) -> decoded JSON | nil, err
+-- body: a table (sent as JSON) or a string with opts.content_type. opts.raw returns the body
+-- text instead of decoding it.
+function Client:request(method, path, body, opts)
+  opts = util.check_options("openai.request", opts, { raw = "boolean", content_type = "string" })
+  local text, ctype = body, opts.content_type
+  if type(body) == "table" then text, ctype = pyjson.encode(body), "application/json" end
+  if text == nil and method == "POST" then text = "" end
+  local res = self:perform({ { method = method, path = path, body = text, content_type = ctype } })[1]
+  local err = M.error_from(res, self:secrets())
+  if err then return nil, err end
+  if opts.raw then return res.body end
+  local ok, doc = pcall(cjson.decode, res.body)
+  if not ok or type(doc) ~= "table" then
+    return nil, apierror.new({ status = res.status, type = "invalid_response", url = res.url,
+      message = "response is not a JSON object: " .. tostring(doc) }, self:secrets())
+  end
+  return doc
+end
+
+---------------------------------------------------------------------------------------------
+-- Chat completions.
+
+local CHAT_FIELDS = { model = "string", messages = "table", n = "integer", temperature = "number",
+  top_p = "number", seed = "integer", logprobs = "boolean", top_logprobs = "integer",
+  max_completion_tokens = "integer", max_tokens = "integer", stop = "any", response_format = "table",
+  presence_penalty = "number", frequency_penalty = "number", logit_bias = "table", user = "string",
+  tools = "table", tool_choice = "any", parallel_tool_calls = "boolean", store = "boolean",
+  metadata = "table", service_tier = "string", reasoning_effort = "string" }
+M.CHAT_FIELDS = CHAT_FIELDS
+
+-- check_chat(body, where) -> body. Raises naming the field on unknown or mistyped fields.
+function M.check_chat(body, where)
+  util.check_options(where, body, CHAT_FIELDS)
+  if type(body.model) ~= "string" then error(where .. ": 'model' is required", 3) end
+  if type(body.messages) ~= "table" or #body.messages == 0 then
+    error(where .. ": 'messages' must be a non-empty list", 3)
+  end
+  return body
+end
+
+-- Builds a chat entry from a transport result; records it in the store and meter.
+function Client:_chat_entry(item, res, batch)
+  local entry = { sample = item.sample, attempts = res.attempts, time = res.time,
+    status = res.status, cached = false }
+  local err = M.error_from(res, self:secrets())
+  local doc
+  if not err then
+    local ok
+    ok, doc = pcall(cjson.decode, res.body)
+    if not ok or type(doc) ~= "table" or type(doc.choices) ~= "table" then
+      err = apierror.new({ status = res.status, type = "invalid_response", url = res.url,
+        request_id = res.headers and res.headers["x-request-id"],
+        message = "malformed chat completion: " .. (ok and "no choices" or tostring(doc)) },
+        self:secrets())
+      doc = nil
+    end
+  end
+  local usage = doc and type(doc.usage) == "table" and doc.usage or nil
+  local dollars
+  if usage and self.meter then
+    dollars = self.meter:add_usage(doc.model or item.body.model, usage, { batch = batch })
+  end
+  if self.store and not item.no_store then
+    self.store:record({ key = item.key, base_url = self.base_url, model = item.body.model,
+      sample = item.sample, method = "POST", path = "/chat/completions", request = item.text,
+      status = res.status, response = res.body, response_headers = res.headers,
+      error = err and tostring(err), ok = err == nil, attempts = res.attempts, latency = res.time,
+      prompt_tokens = usage and math.tointeger(usage.prompt_tokens),
+      completion_tokens = usage and math.tointeger(usage.completion_tokens), cost = dollars })
+  end
+  entry.response, entry.error = doc, err
+  entry.system_fingerprint = doc and type(doc.system_fingerprint) == "string" and doc.system_fingerprint or nil
+  return entry
+end
+
+-- Prepares chat items: encoded body, sample index, cache key.
+function Client:_chat_items(bodies, samples, where)
+  local items, seen = {}, {}
+  for i, body in ipairs(bodies) do
+    M.check_chat(body, string.format("%s: request %d", where, i))
+    local text = pyjson.encode(body)
+    local sample = samples and samples[i]
+    if sample == nil then
+      local k = body.model .. "\0" .. text
+      sample = seen[k] or 0
+      seen[k] = sample + 1
+    end
+    local input, output = cost.request_tokens(body)
+    items[i] = { body = body, text = text, sample = sample, tokens = input + output,
+      key = self.store and require("introspect.store").key(self.base_url, body.model, text, sample) }
+  end
+  return items
+end
+
+-- Returns a cached entry for an item, or nil.
+function Client:_cached(item)
+  if not self.store then return nil end
+  local rec = self.store:lookup(item.key, self.base_url, item.body.model, item.text, item.sample)
+  if not rec then return nil end
+  local doc = cjson.decode(rec.response)
+  return { response = doc, cached = true, sample = item.sample, attempts = 0, status = rec.status,
+    system_fingerprint = type(doc.system_fingerprint) == "string" and doc.system_fingerprint or nil }
+end
+
+local CHAT_MANY_OPTIONS = { samples = "table", progress = "function", on_result = "function",
+  no_cache = "boolean", no_store = "boolean", passes = "integer" }
+
+-- client:chat_many(bodies [, opts]) -> entries, summary
+-- Sends a whole phase of chat requests concurrently through the transport. Each entry (same
+-- order) is {response=, error=, cached=, sample=, attempts=, time=, status=, system_fingerprint=}.
+-- Repeats of an identical body get sample indices 0, 1, 2... (or opts.samples[i]) so they are
+-- never collapsed into one cached answer. opts: on_result(i, entry) as each completes (false
+-- stops the phase), progress(info), no_cache, no_store, passes (2: a second pass re-sends
+-- malformed responses, and connection failures when another replica is up).
+-- With a meter that has max_cost, the phase's upper-bound cost is reserved first; a phase that
+-- could exceed the budget raises a structured budget_exceeded error before sending anything.
+function Client:chat_many(bodies, opts)
+  opts = util.check_options("openai.chat_many", opts, CHAT_MANY_OPTIONS)
+  local items = self:_chat_items(bodies, opts.samples, "openai.chat_many")
+  local entries, pending = {}, {}
+  local summary = { total = #items, cached = 0, sent = 0, errors = 0, cost = 0 }
+  for i, item in ipairs(items) do
+    item.no_store = opts.no_store
+    local e = not opts.no_cache and self:_cached(item)
+    if e then
+      entries[i] = e
+      summary.cached = summary.cached + 1
+      if opts.on_result then opts.on_result(i, e) end
+    else
+      pending[#pending + 1] = i
+    end
+  end
+  local reserved = 0
+  if self.meter and #pending > 0 then
+    local list = {}
+    for k, i in ipairs(pending) do list[k] = items[i].body end
+    reserved = self.meter:estimate_chat(list)
+    local ok, err = self.meter:reserve(reserved)
+    if not ok then error(err, 2) end
+  end
+  local spent0 = self.meter and self.meter.total or 0
+  local passes = opts.passes or 2
+  local stopped = false
+  for pass = 1, passes do
+    if #pending == 0 or stopped then break end
+    local calls, again = {}, {}
+    for k, i in ipairs(pending) do
+      calls[k] = { method = "POST", path = "/chat/completions", body = items[i].text,
+        content_type = "application/json", tokens = items[i].tokens }
+    end
+    summary.sent = summary.sent + #calls
+    local ok, perr = pcall(self.perform, self, calls, { progress = opts.progress,
+      on_result = function(k, res)
+        local i = pending[k]
+        if res.error == "cancelled" and (res.attempts or 0) == 0 then return nil end
+        local e = self:_chat_entry(items[i], res)
+        entries[i] = e
+        local t = e.error and e.error.type
+        if pass < passes and (t == "invalid_response"
+            or ((t == "connection_error" or (e.status or 0) >= 500) and self:_has_other_endpoint(res.endpoint))) then
+          again[#again + 1] = i
+          return nil
+        end
+        if opts.on_result and opts.on_result(i, e) == false then stopped = true return false end
+        return nil
+      end })
+    if not ok then
+      if self.meter then self.meter:release(reserved) end
+      error(perr, 0)
+    end
+    pending = again
+  end
+  if self.meter then
+    self.meter:release(reserved)
+    summary.cost = self.meter.total - spent0
+  end
+  for i = 1, #items do
+    if not entries[i] then
+      entries[i] = { error = apierror.new({ type = "cancelled", message = "request not sent (phase stopped)" }),
+        sample = items[i].sample, cached = false }
+    end
+    if entries[i].error then summary.errors = summary.errors + 1 end
+  end
+  return entries, summary
+end
+
+-- client:chat(body [, opts]) -> response, entry | nil, err
+-- One chat completion (opts as chat_many, plus sample=).
+function Client:chat(body, opts)
+  opts = opts or {}
+  local many = {}
+  for k, v in pairs(opts) do if k ~= "sample" then many[k] = v end end
+  if opts.sample ~= nil then many.samples = { opts.sample } end
+  local e = self:chat_many({ body }, many)[1]
+  if e.error then return nil, e.error end
+  return e.response, e
+end
+
+---------------------------------------------------------------------------------------------
+-- Models and capabilities.
+
+-- client:models() -> list of model objects | nil, err
+function Client:models()
+  local doc, err = self:request("GET", "/models")
+  if not doc then return nil, err end
+  return doc.data or {}
+end
+
+-- client:probe(model) -> {logprobs=, top_logprobs=, seed=, system_fingerprint=,
+-- deterministic=} | nil, err. Sends three small uncached requests: one with logprobs, two with
+-- the same seed at temperature 1.
+function Client:probe(model)
+  local msgs = { { role = "user", content = "Reply with the single word OK." } }
+  local bodies = {
+    { model = model, messages = msgs, logprobs = true, top_logprobs = 2, max_completion_tokens = 5 },
+    { model = model, messages = msgs, seed = 12345, temperature = 1, max_completion_tokens = 5 },
+    { model = model, messages = msgs, seed = 12345, temperature = 1, max_completion_tokens = 5 },
+  }
+  local e = self:chat_many(bodies, { no_cache = true, no_store = true, passes = 1 })
+  if e[1].error and (e[1].error.status or 0) ~= 400 then return nil, e[1].error end
+  local caps = { logprobs = false, top_logprobs = false, seed = false, system_fingerprint = false,
+    deterministic = false }
+  local c1 = not e[1].error and e[1].response.choices[1]
+  if c1 and type(c1.logprobs) == "table" and type(c1.logprobs.content) == "table"
+      and #c1.logprobs.content > 0 then
+    caps.logprobs = true
+    local top = c1.logprobs.content[1].top_logprobs
+    caps.top_logprobs = type(top) == "table" and #top > 0
+  end
+  if not e[2].error and not e[3].error then
+    caps.seed = true
+    caps.system_fingerprint = e[2].system_fingerprint ~= nil
+    local a = e[2].response.choices[1].message.content
+    local b = e[3].response.choices[1].message.content
+    caps.deterministic = a == b
+  end
+  return caps
+end
+
+require("introspect.openai_files")(Client, M)
+require("introspect.openai_batch")(Client, M)
+
+return M
