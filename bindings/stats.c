@@ -401,7 +401,7 @@ static void build_problem(lua_State *L, const char *fname, int xi, int yi, int o
   double *y = read_vector(L, yi, fname, "y", &ny);
   if (ny != n) luaL_error(L, "%s: X has %d rows but y has %d values", fname, (int)n, (int)ny);
   for (size_t i = 0; i < n; i++)
-    if (!(y[i] >= 0 && y[i] <= 1)) luaL_error(L, "%s: y[%d] = %g is outside [0, 1]", fname,
+    if (!(y[i] >= 0 && y[i] <= 1)) luaL_error(L, "%s: y[%d] = %f is outside [0, 1]", fname,
                                               (int)i + 1, y[i]);
   memset(p, 0, sizeof(*p));
   p->n = n;
