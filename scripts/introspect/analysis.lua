@@ -183,16 +183,12 @@ function M.write_weights(path, weights)
   return util.write_file_atomic(path, csv.format(concat({ "scenario" }, cols("b_attr")), rows))
 end
 
--- fit_weights(selections, ranges, opts) -> weights, fits, problems
--- Groups the choices by context (first-appearance order), builds the study's predictors
--- (A_i - B_i) / (max_i - min_i), fits every context in one C loop and scales the slopes
--- (largest |b| -> +-100, half to even). opts: method ("posterior" default, "map"), seed (1),
--- draws (4000). weights[scenario] = scaled integers (weights.order: contexts fitted);
--- fits[scenario] = the stats result. Contexts without ranges, with a constant range or with an
--- attribute that never varies are left out and described in problems.
-function M.fit_weights(selections, ranges, opts)
-  opts = util.check_options("analysis.fit_weights", opts,
-    { method = { "posterior", "map" }, seed = "integer", draws = "integer" })
+-- design(selections, ranges) -> groups, problems
+-- Groups the choices by context (first-appearance order) and builds the study's predictors:
+-- groups[i] = {name=, X = rows of (A_j - B_j) / (max_j - min_j), y = 1 for "A" else 0}.
+-- Contexts without ranges, with a constant range, or with an attribute that never varies are
+-- left out and described in problems (naming the context and attribute).
+function M.design(selections, ranges)
   local groups, byname, problems = {}, {}, {}
   for _, s in ipairs(selections) do
     local g = byname[s.scenario]
@@ -237,6 +233,18 @@ function M.fit_weights(selections, ranges, opts)
       todo[#todo + 1] = g
     end
   end
+  return todo, problems
+end
+
+-- fit_weights(selections, ranges, opts) -> weights, fits, problems
+-- Builds the design (see design), fits every context in one C loop and scales the slopes
+-- (largest |b| -> +-100, half to even). opts: method ("posterior" default, "map"), seed (1),
+-- draws (4000). weights[scenario] = scaled integers (weights.order: contexts fitted);
+-- fits[scenario] = the stats result. Left-out contexts are described in problems.
+function M.fit_weights(selections, ranges, opts)
+  opts = util.check_options("analysis.fit_weights", opts,
+    { method = { "posterior", "map" }, seed = "integer", draws = "integer" })
+  local todo, problems = M.design(selections, ranges)
   local results = stats.fit_many(todo, { method = opts.method or "posterior", seed = opts.seed or 1,
     draws = opts.draws })
   local weights, fits = { order = {} }, {}
