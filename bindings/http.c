@@ -235,6 +235,7 @@ static void check_known(lua_State *L, int idx, const char *where, const char *co
       for (int i = 0; known[i]; i++) if (strcmp(k, known[i]) == 0) ok = 1;
     }
     if (!ok) {
+      const char *key = luaL_tolstring(L, -1, NULL);
       luaL_Buffer b;
       luaL_buffinit(L, &b);
       for (int i = 0; known[i]; i++) {
@@ -242,9 +243,7 @@ static void check_known(lua_State *L, int idx, const char *where, const char *co
         luaL_addstring(&b, known[i]);
       }
       luaL_pushresult(&b);
-      const char *known_list = lua_tostring(L, -1);
-      const char *key = luaL_tolstring(L, -2, NULL);
-      luaL_error(L, "%s: unknown option '%s' (known: %s)", where, key, known_list);
+      luaL_error(L, "%s: unknown option '%s' (known: %s)", where, key, lua_tostring(L, -1));
     }
   }
 }
@@ -255,7 +254,8 @@ static const char *const POOL_OPTIONS[] = {
 
 /* Creates a pool from the options table at idx (or none); pushes the pool userdata. */
 static Pool *pool_create(lua_State *L, int idx, const char *where) {
-  if (!lua_isnoneornil(L, idx)) luaL_checktype(L, idx, LUA_TTABLE);
+  int has_opts = !lua_isnoneornil(L, idx);
+  if (has_opts) luaL_checktype(L, idx, LUA_TTABLE);
   Pool *p = lua_newuserdatauv(L, sizeof(Pool), 0);
   memset(p, 0, sizeof *p);
   p->closed = 1;  /* until fully initialised, so __gc is harmless */
@@ -269,7 +269,7 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
   p->http2 = 1;
   const char *ua = "introspect/0.1 (+libcurl)";
   const char *ca = NULL;
-  if (!lua_isnoneornil(L, idx)) {
+  if (has_opts) {
     check_known(L, idx, where, POOL_OPTIONS);
     opt_number(L, idx, where, "concurrency", &conc, 1);
     opt_number(L, idx, where, "rpm", &p->rpm, 0);

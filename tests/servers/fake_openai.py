@@ -449,6 +449,17 @@ class Handler(BaseHTTPRequestHandler):
         batch["status"] = "expired" if expired else "completed"
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512
+
+    def handle_error(self, request, client_address):
+        """Client disconnects are part of the scripted faults: stay quiet about them."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     global OPTS
     ap = argparse.ArgumentParser()
@@ -458,9 +469,7 @@ def main():
     ap.add_argument("--key", default="sk-test-SECRET-0123456789")
     ap.add_argument("--slow", type=float, default=0.5)
     OPTS = ap.parse_args()
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.request_queue_size = 512
-    srv = ThreadingHTTPServer(("127.0.0.1", OPTS.port), Handler)
+    srv = Server(("127.0.0.1", OPTS.port), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever(poll_interval=0.1)
