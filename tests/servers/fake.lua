@@ -44,4 +44,26 @@ function Server:stop()
   self.pipe = nil
 end
 
+-- interpreter() -> shell command running a Lua script with the introspect modules: the host
+-- ($INTROSPECT_BIN) when it exists, else lua5.4 (with the inherited LUA_PATH / LUA_CPATH).
+function M.interpreter()
+  local bin = os.getenv("INTROSPECT_BIN")
+  if bin and io.open(bin, "rb") then return bin end
+  return "lua5.4"
+end
+
+-- spawn(code) -> pid, pipe: runs Lua `code` in a background process (package.path gets the
+-- source tree's scripts/ and tests/), its stdout readable from pipe.
+function M.spawn(code)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  local src = source_dir()
+  f:write(string.format("package.path = %q .. package.path\n",
+    src .. "/scripts/?.lua;" .. src .. "/tests/?.lua;"), code)
+  f:close()
+  local pipe = assert(io.popen(M.interpreter() .. " " .. path .. " & echo PID $!", "r"))
+  local pid = pipe:read("l"):match("^PID (%d+)")
+  return pid, pipe, path
+end
+
 return M
