@@ -218,11 +218,13 @@ static int l_rng(lua_State *L) {
   return 1;
 }
 
-/* gen:uniform() -> number in [0, 1); gen:normal() -> standard normal draw. */
+/* gen:uniform() -> number in [0, 1). */
 static int l_rng_uniform(lua_State *L) {
   lua_pushnumber(L, gsl_rng_uniform(check_rng(L, 1)->r));
   return 1;
 }
+
+/* gen:normal() -> a standard normal draw. */
 static int l_rng_normal(lua_State *L) {
   lua_pushnumber(L, gsl_ran_ugaussian(check_rng(L, 1)->r));
   return 1;
@@ -544,17 +546,23 @@ static int fit_and_push(lua_State *L, const Problem *p, int icpt, const double *
   return 1;
 }
 
+/* Checks the (X, y [, opts]) arguments of a fitting function and its option names; leaves
+ * exactly three stack slots. */
+static void check_fit_args(lua_State *L, const char *fname, const char *const *keys) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  check_keys(L, 3, fname, keys);
+}
+
 /* stats.logistic(X, y [, opts]) -> fit | nil, err. X: rows of predictors (an intercept is
  * added unless opts.intercept == false); y: outcomes in [0, 1]. opts: weights, prior_sd
  * (number or per-slope array; absent = ML), intercept_sd, max_iter. */
 static int l_logistic(lua_State *L) {
   Problem p;
   double means[MAX_COEF];
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
-  check_keys(L, 3, "stats.logistic", LOGISTIC_KEYS);
+  check_fit_args(L, "stats.logistic", LOGISTIC_KEYS);
   build_problem(L, "stats.logistic", 1, 2, 3, &p, 0, means);
   return fit_and_push(L, &p, opt_bool(L, 3, "intercept", 1), NULL,
                       (int)opt_number(L, 3, "max_iter", 100));
@@ -801,11 +809,7 @@ static int posterior_and_push(lua_State *L, const Problem *p, const double *mean
 static int l_posterior(lua_State *L) {
   Problem p;
   double means[MAX_COEF];
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
-  check_keys(L, 3, "stats.posterior", POSTERIOR_KEYS);
+  check_fit_args(L, "stats.posterior", POSTERIOR_KEYS);
   gsl_rng *r = call_rng(L, 3);
   build_problem(L, "stats.posterior", 1, 2, 3, &p, 1, means);
   return posterior_and_push(L, &p, means, r, 3);
@@ -995,7 +999,9 @@ static int correlation(lua_State *L, int ranked) {
   push_correlation(L, pearson(x, y, n), n, level);
   return 1;
 }
+/* stats.pearson: see correlation. */
 static int l_pearson(lua_State *L) { return correlation(L, 0); }
+/* stats.spearman: see correlation. */
 static int l_spearman(lua_State *L) { return correlation(L, 1); }
 
 /* stats.zscore(x) -> z, mean, sd | nil, err: (x - mean) / sd with the sample sd (n - 1). */
@@ -1137,29 +1143,28 @@ static int l_slope_difference(lua_State *L) {
   return 1;
 }
 
-/* Slope of y on x (with intercept) over the rows listed in idx[0..m); NAN if x is constant. */
-static double slope_of(const double *x, const double *y, const size_t *idx, size_t m) {
-  double mx = 0, my = 0, sxy = 0, sxx = 0;
+/* Centred cross products of x and y over the rows listed in idx[0..m): sxx, sxy, syy. */
+static void cross_products(const double *x, const double *y, const size_t *idx, size_t m,
+                           double out[3]) {
+  double mx = 0, my = 0;
   for (size_t i = 0; i < m; i++) mx += x[idx[i]], my += y[idx[i]];
   mx /= (double)m, my /= (double)m;
+  out[0] = out[1] = out[2] = 0;
   for (size_t i = 0; i < m; i++) {
-    sxy += (x[idx[i]] - mx) * (y[idx[i]] - my);
-    sxx += (x[idx[i]] - mx) * (x[idx[i]] - mx);
+    double dx = x[idx[i]] - mx, dy = y[idx[i]] - my;
+    out[0] += dx * dx, out[1] += dx * dy, out[2] += dy * dy;
   }
-  return sxx > 0 ? sxy / sxx : NAN;
 }
 
-/* Pearson r of y and x over the rows listed in idx[0..m); NAN if either is constant. */
-static double r_of(const double *x, const double *y, const size_t *idx, size_t m) {
-  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < m; i++) mx += x[idx[i]], my += y[idx[i]];
-  mx /= (double)m, my /= (double)m;
-  for (size_t i = 0; i < m; i++) {
-    sxy += (x[idx[i]] - mx) * (y[idx[i]] - my);
-    sxx += (x[idx[i]] - mx) * (x[idx[i]] - mx);
-    syy += (y[idx[i]] - my) * (y[idx[i]] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+/* The bootstrap statistic over the rows idx[0..m): slope of y on x, or Pearson r when use_r;
+ * NAN when undefined (x or y constant). */
+static double statistic(const double *x, const double *y, const size_t *idx, size_t m,
+                        int use_r) {
+  double c[3];
+  cross_products(x, y, idx, m, c);
+  if (!(c[0] > 0)) return NAN;
+  if (!use_r) return c[1] / c[0];
+  return c[2] > 0 ? c[1] / sqrt(c[0] * c[2]) : NAN;
 }
 
 /* stats.cluster_bootstrap(x, y, clusters [, opts]) -> {estimate, se, lo, hi, reps, clusters}
@@ -1204,7 +1209,7 @@ static int l_cluster_bootstrap(lua_State *L) {
   starts[C] = n;
   if (C < 2) luaL_error(L, "%s: need at least 2 clusters, got %d", fname, (int)C);
   for (size_t i = 0; i < n; i++) pick[i] = i;
-  double estimate = use_r ? r_of(x, y, pick, n) : slope_of(x, y, pick, n);
+  double estimate = statistic(x, y, pick, n, use_r);
   size_t valid = 0;
   for (long b = 0; b < reps; b++) {
     size_t m = 0;
@@ -1212,7 +1217,7 @@ static int l_cluster_bootstrap(lua_State *L) {
       size_t k = gsl_rng_uniform_int(r, C);
       for (size_t i = starts[k]; i < starts[k + 1]; i++) pick[m++] = order[i];
     }
-    double s = use_r ? r_of(x, y, pick, m) : slope_of(x, y, pick, m);
+    double s = statistic(x, y, pick, m, use_r);
     if (!isnan(s)) stat[valid++] = s;
   }
   if (valid < 10 || isnan(estimate)) {
