@@ -1,0 +1,290 @@
+-- The OpenAI API of the simulated subject as a pure Lua handler:
+--   api:handle{method=, path=, headers=, body=} -> {status=, headers=, body=, delay=, fault=}
+-- The in-process transport (introspect.sim) and `introspect serve` both call this handler, so
+-- the two backends answer identically. See docs/serve.md for the endpoints and options.
+local util = require("introspect.util")
+local json = require("introspect.sim.json")
+local hash = require("introspect.sim.hash")
+local subject = require("introspect.sim.subject")
+local profiles = require("introspect.sim.profiles")
+local prompt = require("introspect.sim.prompt")
+local faults = require("introspect.sim.faults")
+
+local M = {}
+
+local API = {}
+API.__index = API
+API.__name = "introspect.sim.api"
+
+local has_sys, sys = pcall(require, "introspect.sys")
+local function wall_clock()
+  if has_sys then return sys.time() end
+  return os.time() + 0.0
+end
+
+local OPTIONS = {
+  profiles = "table",        -- list of profile names or profile tables (default: all built-in)
+  key = "string",            -- optional bearer key
+  faults = "any",            -- fault spec (string or table), see introspect.sim.faults
+  seed = "integer",          -- seeds ids and faults
+  job_duration = "number",   -- seconds from created to succeeded (default 0)
+  batch_duration = "number", -- seconds from created to completed (default 0)
+  clock = "function",        -- wall clock in seconds (default sys.time / os.time)
+  state_dir = "string",      -- persist files, jobs, models and batches here
+  max_body = "integer",      -- largest request body in bytes (default 64 MiB)
+  organization = "string",   -- organization name in fine-tuned model ids (default "introspect")
+  rate_limits = "table",     -- {rpm=, tpm=}: enforce per-minute limits with 429s
+}
+
+-- new(opts) -> api object (see OPTIONS above and docs/serve.md).
+function M.new(opts)
+  opts = util.check_options("sim.api", opts, OPTIONS)
+  local self = setmetatable({
+    key = opts.key,
+    seed = opts.seed or 0,
+    job_duration = opts.job_duration or 0,
+    batch_duration = opts.batch_duration or 0,
+    clock = opts.clock or wall_clock,
+    max_body = opts.max_body or 64 * 1024 * 1024,
+    organization = opts.organization or "introspect",
+    state_dir = opts.state_dir,
+    parser = prompt.new(),
+    models = {}, model_list = {},
+    files = {}, file_list = {},
+    jobs = {}, job_list = {},
+    batches = {}, batch_list = {},
+    counter = 0, request_count = 0,
+    limits = opts.rate_limits, window = { start = 0, requests = 0, tokens = 0 },
+  }, API)
+  if opts.rate_limits then
+    util.check_options("sim.api rate_limits", opts.rate_limits, { rpm = "number", tpm = "number" })
+  end
+  if self.job_duration < 0 or self.batch_duration < 0 then
+    error("sim.api: durations must be >= 0", 2)
+  end
+  self.faults = faults.new(opts.faults, self.seed)
+  local list = opts.profiles or profiles.names
+  for _, p in ipairs(list) do
+    local name, profile = p, p
+    if type(p) == "table" then
+      name = p.name
+      if type(name) ~= "string" then error("sim.api: a profile table needs a 'name'", 2) end
+      profile = profiles.derive(p)
+    elseif not profiles.get(p) then
+      error("sim.api: unknown profile '" .. tostring(p) .. "' (known: "
+        .. table.concat(profiles.names, ", ") .. ")", 2)
+    end
+    self:add_model(subject.base(profile, name), "introspect")
+  end
+  if self.state_dir then
+    local ok, err = require("introspect.sim.state").load(self)
+    if not ok then error("sim.api: " .. err, 2) end
+  end
+  return self
+end
+
+-- api:add_model(model, owner) registers a model for chat and fine-tuning.
+function API:add_model(model, owner)
+  if not self.models[model.id] then self.model_list[#self.model_list + 1] = model.id end
+  self.models[model.id] = model
+  model.owned_by = owner
+  model.created = model.created or math.floor(self:now())
+  model.fingerprint = model.fingerprint or hash.hex(hash.string(model.id), 8)
+end
+
+-- api:now() -> wall-clock seconds.
+function API:now() return self.clock() end
+
+-- api:new_id(prefix, len, salt) -> a fresh id, a deterministic function of the api seed and
+-- the number of ids handed out before (so a replayed run gets the same ids).
+function API:new_id(prefix, len, salt)
+  self.counter = self.counter + 1
+  local h = hash.combine(hash.combine(self.seed, self.counter), hash.string(prefix .. (salt or "")))
+  local s = hash.hex(h, 16) .. hash.hex(hash.mix(h), 16)
+  return prefix .. s:sub(1, len or 24)
+end
+
+-- Errors in OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+function API.error(_, status, message, etype, param, code)
+  return status, json.encode({ error = { message = message, type = etype or "invalid_request_error",
+    param = param or json.null, code = code or json.null } })
+end
+
+-- api:model(id) -> model | nil (refreshing jobs first so finished fine-tunes appear).
+function API:model(id)
+  local m = self.models[id]
+  if m then return m end
+  if type(id) == "string" and id:sub(1, 3) == "ft:" then
+    require("introspect.sim.jobs").refresh_all(self)
+    return self.models[id]
+  end
+  return nil
+end
+
+local function url_decode(s)
+  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- parse_query(q) -> table of decoded query parameters.
+local function parse_query(q)
+  local out = {}
+  for pair in q:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    out[url_decode(k)] = url_decode(v)
+  end
+  return out
+end
+M.parse_query = parse_query
+
+-- Routes: {method, pattern, module, function name}; captures become arguments.
+local ROUTES = {
+  { "GET", "^/v1/models$", "models", "list" },
+  { "GET", "^/v1/models/([^/]+)$", "models", "retrieve" },
+  { "DELETE", "^/v1/models/([^/]+)$", "models", "delete" },
+  { "POST", "^/v1/chat/completions$", "chat", "create" },
+  { "POST", "^/v1/files$", "files", "create" },
+  { "GET", "^/v1/files$", "files", "list" },
+  { "GET", "^/v1/files/([^/]+)$", "files", "retrieve" },
+  { "GET", "^/v1/files/([^/]+)/content$", "files", "content" },
+  { "DELETE", "^/v1/files/([^/]+)$", "files", "delete" },
+  { "POST", "^/v1/fine_tuning/jobs$", "jobs", "create" },
+  { "GET", "^/v1/fine_tuning/jobs$", "jobs", "list" },
+  { "GET", "^/v1/fine_tuning/jobs/([^/]+)$", "jobs", "retrieve" },
+  { "POST", "^/v1/fine_tuning/jobs/([^/]+)/cancel$", "jobs", "cancel" },
+  { "GET", "^/v1/fine_tuning/jobs/([^/]+)/events$", "jobs", "events" },
+  { "GET", "^/v1/fine_tuning/jobs/([^/]+)/checkpoints$", "jobs", "checkpoints" },
+  { "POST", "^/v1/batches$", "batches", "create" },
+  { "GET", "^/v1/batches$", "batches", "list" },
+  { "GET", "^/v1/batches/([^/]+)$", "batches", "retrieve" },
+  { "POST", "^/v1/batches/([^/]+)/cancel$", "batches", "cancel" },
+}
+local handlers = {}
+local function handler_module(name)
+  local h = handlers[name]
+  if not h then
+    h = require("introspect.sim." .. name)
+    handlers[name] = h
+  end
+  return h
+end
+
+-- route(method, path) -> module name, function name, capture | nil
+local function route(method, path)
+  for _, r in ipairs(ROUTES) do
+    if r[1] == method then
+      local cap = path:match(r[2])
+      if cap then return r[3], r[4], cap ~= path and url_decode(cap) or nil end
+    end
+  end
+  return nil
+end
+
+-- api:authorized(headers) -> true | status, body
+function API:authorized(headers)
+  if not self.key then return true end
+  local auth = headers and headers.authorization
+  if type(auth) ~= "string" or auth == "" then
+    return self:error(401, "You didn't provide an API key. You need to provide your API key in an "
+      .. "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", nil, nil,
+      "missing_api_key")
+  end
+  if auth ~= "Bearer " .. self.key then
+    return self:error(401, "Incorrect API key provided.", nil, nil, "invalid_api_key")
+  end
+  return true
+end
+
+-- api:rate_limit(tokens) -> nil | retry_after seconds; also the header values.
+function API:rate_headers(headers, tokens)
+  local limits = self.limits
+  local rpm, tpm = limits and limits.rpm or 10000, limits and limits.tpm or 10000000
+  local now = self:now()
+  local w = self.window
+  if now - w.start >= 60 then w.start, w.requests, w.tokens = now, 0, 0 end
+  local reset = math.max(0, 60 - (now - w.start))
+  local over = limits and ((w.requests + 1 > rpm) or (w.tokens + tokens > tpm))
+  if not over then w.requests, w.tokens = w.requests + 1, w.tokens + tokens end
+  headers["x-ratelimit-limit-requests"] = tostring(math.floor(rpm))
+  headers["x-ratelimit-limit-tokens"] = tostring(math.floor(tpm))
+  headers["x-ratelimit-remaining-requests"] = tostring(math.max(0, math.floor(rpm - w.requests)))
+  headers["x-ratelimit-remaining-tokens"] = tostring(math.max(0, math.floor(tpm - w.tokens)))
+  local reset_text = string.format("%.3fs", reset)
+  headers["x-ratelimit-reset-requests"] = reset_text
+  headers["x-ratelimit-reset-tokens"] = reset_text
+  return over and reset or nil
+end
+
+-- api:handle(req) -> res. Never raises for anything a client sends: a bad request gets an
+-- OpenAI-style 4xx, an internal failure a 500 with the request id.
+function API:handle(req)
+  self.request_count = self.request_count + 1
+  local started = os.clock()
+  local request_id = "req_" .. hash.hex(hash.combine(hash.combine(self.seed, 0x5eed),
+    self.request_count), 16) .. hash.hex(hash.mix(self.request_count), 16)
+  local headers = { ["content-type"] = "application/json", ["x-request-id"] = request_id,
+                    ["openai-version"] = "2020-10-01", ["openai-organization"] = self.organization }
+  local method, full = req.method or "GET", req.path or "/"
+  local path, query = full:match("^([^?]*)%??(.*)$")
+  local res = { headers = headers }
+  local status, body, extra
+  local mod, fn, cap = route(method, path)
+  local fault = mod and self.faults:draw(mod == "chat")
+  if fault and fault.delay then res.delay = fault.delay end
+  if fault and fault.status then
+    status, body = self:error(fault.status, fault.message, fault.type, nil, fault.code)
+    if fault.retry_after then
+      headers["retry-after"] = tostring(fault.retry_after)
+      headers["retry-after-ms"] = tostring(math.floor(fault.retry_after * 1000))
+    end
+  elseif fault and fault.reset then
+    res.fault = "reset"
+    status, body = 500, ""
+  else
+    local ok
+    ok, status = self:authorized(req.headers)
+    if ok ~= true then
+      status, body = ok, status
+    elseif req.body and #req.body > self.max_body then
+      status, body = self:error(413, string.format("Request body of %d bytes exceeds the limit of %d bytes.",
+        #req.body, self.max_body), nil, nil, "request_too_large")
+    elseif not mod then
+      status, body = self:error(404, string.format("Invalid URL (%s %s)", method, path), nil, nil,
+        "unknown_url")
+    else
+      local tokens = req.body and (#req.body // 4) or 0
+      local retry = self:rate_headers(headers, tokens)
+      if retry then
+        headers["retry-after"] = tostring(math.ceil(retry))
+        headers["retry-after-ms"] = tostring(math.floor(retry * 1000))
+        status, body = self:error(429, "Rate limit reached for requests. Please try again in "
+          .. string.format("%.3fs", retry) .. ".", "requests", nil, "rate_limit_exceeded")
+      else
+        local call_ok, s, b, x = pcall(handler_module(mod)[fn], self, req, cap, parse_query(query))
+        if call_ok then
+          status, body, extra = s, b, x
+        else
+          io.stderr:write("introspect sim: internal error on ", method, " ", path, ": ", tostring(s), "\n")
+          status, body = self:error(500, "The server had an error while processing your request "
+            .. "(request id " .. request_id .. ").", "server_error")
+        end
+      end
+    end
+    if fault and fault.truncate and status == 200 then res.fault = "truncate" end
+  end
+  if extra then for k, v in pairs(extra) do headers[k] = v end end
+  headers["openai-processing-ms"] = tostring(math.floor((os.clock() - started) * 1000))
+  res.status, res.body = status, body or ""
+  return res
+end
+
+-- api:save() persists the state (no-op without state_dir); called after every change.
+function API:save(kind, obj)
+  if self.state_dir then
+    local ok, err = require("introspect.sim.state").save(self, kind, obj)
+    if not ok then io.stderr:write("introspect sim: cannot save state: ", tostring(err), "\n") end
+  end
+end
+
+M.API = API
+M.OPTIONS = OPTIONS
+return M

@@ -1,0 +1,125 @@
+-- The simulated subject as a backend: `local sim = require("introspect.sim")`.
+--   sim.api(opts)        -> api object with api:handle(req) -> res (the OpenAI API, in Lua)
+--   sim.transport(api)   -> in-process Transport (docs/architecture.md): no sockets
+--   sim.profiles         -> the built-in profiles (sim-small, sim-large)
+-- The subject is a documented statistical model (docs/simulated-subject.md), never an LLM.
+local util = require("introspect.util")
+local api_mod = require("introspect.sim.api")
+
+local M = {}
+
+M.profiles = require("introspect.sim.profiles")
+M.subject = require("introspect.sim.subject")
+
+-- api(opts) -> a new simulated OpenAI API (options in docs/serve.md).
+function M.api(opts) return api_mod.new(opts) end
+
+local Transport = {}
+Transport.__index = Transport
+Transport.__name = "introspect.sim.transport"
+
+function Transport.__tostring(t)
+  return string.format("introspect.sim.transport (%d requests)", t.requests)
+end
+
+-- lower_headers(h) -> copy with lower-case names (the handler expects them lower-case).
+local function lower_headers(h)
+  local out = {}
+  if type(h) == "table" then
+    for k, v in pairs(h) do
+      if type(k) == "string" then out[k:lower()] = v end
+    end
+  end
+  return out
+end
+
+local RETRYABLE = { [408] = true, [409] = true, [429] = true, [500] = true, [502] = true,
+                    [503] = true, [504] = true }
+
+-- Options of an http pool (introspect.http) that the in-process transport accepts so the two
+-- are interchangeable in backend profiles; only max_retries has an effect here.
+local POOL_OPTIONS = { concurrency = "number", rpm = "number", tpm = "number", max_retries = "integer",
+  backoff_base = "number", backoff_max = "number", retry_after_max = "number",
+  connect_timeout = "number", timeout = "number", http2 = "boolean", user_agent = "string",
+  ca_file = "string" }
+
+-- transport([api,] opts) -> in-process transport.
+-- With an api object (from sim.api) the transport calls that api; otherwise it creates one
+-- from opts, which may hold any sim.api option (profiles, key, faults, seed, job_duration,
+-- batch_duration, clock, state_dir, max_body, organization, rate_limits) and the http pool
+-- options (accepted for compatibility; only max_retries, default 2, is used: it bounds the
+-- retries of simulated faults, with no waiting between them). transport.api is the api.
+function M.transport(api, opts)
+  if type(api) == "table" and type(api.handle) == "function" then
+    opts = util.check_options("sim.transport", opts, { max_retries = "integer" })
+  else
+    if opts ~= nil then error("sim.transport: without an api object, pass one options table", 2) end
+    local spec = {}
+    for k, v in pairs(POOL_OPTIONS) do spec[k] = v end
+    for k, v in pairs(api_mod.OPTIONS) do spec[k] = v end
+    opts = util.check_options("sim.transport", api, spec)
+    local api_opts = {}
+    for k, v in pairs(opts) do
+      if api_mod.OPTIONS[k] then api_opts[k] = v end
+    end
+    api = api_mod.new(api_opts)
+  end
+  return setmetatable({ api = api, max_retries = opts.max_retries or 2, requests = 0 }, Transport)
+end
+
+local clock = os.clock
+
+-- transport:perform(requests, opts) -> results (same order); see docs/architecture.md.
+-- opts: on_result(i, result) (called as each finishes; false stops the rest, which come back
+-- with error "cancelled"), progress(info) with {done=, total=, active=, waiting=, queued=,
+-- retries=, elapsed=} (called at the end; false is ignored), progress_interval (accepted).
+function Transport:perform(requests, opts)
+  if type(requests) ~= "table" then error("sim.transport:perform: argument 1 must be a list of requests", 2) end
+  opts = util.check_options("sim.transport:perform", opts,
+    { on_result = "function", progress = "function", progress_interval = "number" })
+  local max_retries = self.max_retries
+  local results, retries, stopped = {}, 0, false
+  local started_all = clock()
+  for i, req in ipairs(requests) do
+    if type(req) ~= "table" or type(req.url) ~= "string" then
+      error(string.format("sim.transport:perform: request %d needs a url", i), 2)
+    end
+    if stopped then
+      results[i] = { error = "cancelled", attempts = 0, time = 0, headers = {} }
+    else
+      local started = clock()
+      local path = req.url:match("^%a[%w+.-]*://[^/]*(/.*)$") or req.url:match("^/.*$") or "/"
+      local call = { method = (req.method or "GET"):upper(), path = path, headers = lower_headers(req.headers),
+                     body = req.body }
+      local attempts, res, err = 0, nil, nil   -- luacheck: ignore 311
+      repeat
+        attempts = attempts + 1
+        self.requests = self.requests + 1
+        res = self.api:handle(call)
+        err = nil
+        if res.fault == "reset" then
+          err = "connection reset by peer (simulated)"
+        elseif res.fault == "truncate" then
+          err = "transfer closed with outstanding read data remaining (simulated truncated body)"
+        end
+      until attempts > max_retries or not (err or RETRYABLE[res.status])
+      retries = retries + attempts - 1
+      local r
+      if err then
+        r = { headers = {}, error = err, attempts = attempts, time = clock() - started }
+      else
+        r = { status = res.status, headers = res.headers, body = res.body, attempts = attempts,
+              time = clock() - started }
+      end
+      results[i] = r
+      if opts.on_result and opts.on_result(i, r) == false then stopped = true end
+    end
+  end
+  if opts.progress then
+    opts.progress({ done = #results, total = #requests, active = 0, waiting = 0, queued = 0,
+                    retries = retries, elapsed = clock() - started_all })
+  end
+  return results
+end
+
+return M

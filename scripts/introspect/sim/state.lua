@@ -1,0 +1,127 @@
+-- Persistence of the simulated API (option state_dir): an append-only journal
+-- (journal.jsonl, one JSON record per change, fsynced) plus one file per uploaded file's
+-- content. A run killed with SIGKILL and resumed finds its files, jobs, fine-tuned models and
+-- batches again; a torn last journal line is ignored.
+local util = require("introspect.util")
+local json = require("introspect.sim.json")
+local subject = require("introspect.sim.subject")
+
+local M = {}
+
+local has_sys, sys = pcall(require, "introspect.sys")
+
+local function path(api, name) return api.state_dir .. "/" .. name end
+
+-- record(kind, obj) -> the journal record of a change
+local function record(kind, obj)
+  if kind == "file" then
+    return { kind = kind, id = obj.id, filename = obj.filename, purpose = obj.purpose,
+             created_at = obj.created_at, bytes = #obj.content }
+  elseif kind == "deleted_file" or kind == "deleted_model" then
+    return { kind = kind, id = obj.id }
+  elseif kind == "job" then
+    local r = { kind = kind }
+    for k, v in pairs(obj) do if k ~= "result" then r[k] = v end end
+    if obj.result then
+      r.result = { skill = obj.result.skill, contexts = obj.result.contexts,
+                   fingerprint = obj.result.fingerprint }
+    end
+    return r
+  elseif kind == "batch" then
+    local r = { kind = kind }
+    for k, v in pairs(obj) do r[k] = v end
+    return r
+  end
+  error("state: unknown record kind " .. tostring(kind))
+end
+
+-- save(api, kind, obj) -> true | nil, err: appends one record (and writes file contents).
+function M.save(api, kind, obj)
+  if kind == "file" then
+    local ok, err = util.write_file_atomic(path(api, obj.id .. ".data"), obj.content)
+    if not ok then return nil, err end
+  end
+  local rec = record(kind, obj)
+  rec.counter, rec.chat_count = api.counter, api.chat_count or 0
+  local f, err = io.open(path(api, "journal.jsonl"), "ab")
+  if not f then return nil, err end
+  f:write(json.encode(rec), "\n")
+  if has_sys then
+    local ok, ferr = sys.fsync(f)
+    if not ok then f:close() return nil, ferr end
+  else
+    f:flush()
+  end
+  f:close()
+  return true
+end
+
+-- load(api) -> true | nil, err: replays the journal into a fresh api object.
+function M.load(api)
+  local ok, err = util.mkdir_p(api.state_dir)
+  if not ok then return nil, err end
+  local text = util.read_file(path(api, "journal.jsonl"))
+  if not text then return true end
+  local jobs, job_order, batches, batch_order = {}, {}, {}, {}
+  local lineno = 0
+  for line in text:gmatch("([^\n]*)\n") do
+    lineno = lineno + 1
+    local rec = json.decode(line)
+    if type(rec) ~= "table" then
+      return nil, string.format("%s line %d: unreadable journal record", path(api, "journal.jsonl"), lineno)
+    end
+    api.counter = math.max(api.counter, math.tointeger(rec.counter) or 0)
+    api.chat_count = math.max(api.chat_count or 0, math.tointeger(rec.chat_count) or 0)
+    if rec.kind == "file" then
+      local content = util.read_file(path(api, rec.id .. ".data"))
+      if content then
+        api.files[rec.id] = { id = rec.id, filename = rec.filename, purpose = rec.purpose,
+          created_at = math.tointeger(rec.created_at) or rec.created_at, content = content }
+        api.file_list[#api.file_list + 1] = rec.id
+      end
+    elseif rec.kind == "deleted_file" then
+      api.files[rec.id] = nil
+    elseif rec.kind == "deleted_model" then
+      api.models[rec.id] = nil
+      api.deleted_models = api.deleted_models or {}
+      api.deleted_models[rec.id] = true
+    elseif rec.kind == "job" then
+      if not jobs[rec.id] then job_order[#job_order + 1] = rec.id end
+      jobs[rec.id] = rec
+    elseif rec.kind == "batch" then
+      if not batches[rec.id] then batch_order[#batch_order + 1] = rec.id end
+      batches[rec.id] = rec
+    end
+  end
+  local results = {}
+  for _, id in ipairs(job_order) do
+    local rec = jobs[id]
+    rec.kind = nil
+    if rec.result then
+      local parent = api.models[rec.parent_id] or results[rec.parent_id]
+      if not parent then
+        return nil, string.format("state: job %s starts from unknown model %s", id, tostring(rec.parent_id))
+      end
+      local model = subject.derived(parent, rec.fine_tuned_model, rec.result.skill, rec.result.contexts or {})
+      model.fingerprint = rec.result.fingerprint
+      results[rec.fine_tuned_model] = model
+      rec.result = model
+      if rec.revealed and not (api.deleted_models and api.deleted_models[rec.fine_tuned_model]) then
+        model.created = math.floor(rec.created + rec.duration)
+        api:add_model(model, api.organization)
+      end
+    end
+    if rec.error == nil then rec.error = nil end
+    api.jobs[id] = rec
+    api.job_list[#api.job_list + 1] = id
+  end
+  for _, id in ipairs(batch_order) do
+    local rec = batches[id]
+    rec.kind = nil
+    api.batches[id] = rec
+    api.batch_list[#api.batch_list + 1] = id
+  end
+  return true
+end
+
+return M
