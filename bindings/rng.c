@@ -177,19 +177,25 @@ static const double POW10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1
 
 /* round_digits_fast: exact round-half-even of |x| * 10^nd to an integer (as a double) when
    0 <= nd <= 22 and |x| * 10^nd < 2^52; returns 0 when the fast path does not apply. */
-static int round_digits_fast(double ax, int nd, double *n_out) {
+static inline int round_digits_fast(double ax, int nd, double *n_out) {
   if (nd < 0 || nd > 22) return 0;
   double P = POW10[nd];
   double y = ax * P;
   if (!(y < 4503599627370496.0)) return 0;
-  double err = fma(ax, P, -y);   /* ax * P == y + err exactly */
-  double fl = floor(y);
+  double fl = (double)(int64_t)y; /* floor: y is >= 0 and < 2^52 */
   double frac = y - fl;          /* exact */
   int up;
-  if (frac > 0.5) up = 1;
-  else if (frac < 0.5) up = 0;
-  else if (err != 0) up = err > 0;
-  else up = fmod(fl, 2.0) != 0;
+  /* the product's rounding error is at most ulp(y)/2 <= y * 2^-53, so it can only matter when
+     frac is within that of one half */
+  if (fabs(frac - 0.5) > y * 2.3e-16) {
+    up = frac > 0.5;
+  } else {
+    double err = fma(ax, P, -y); /* ax * P == y + err exactly */
+    if (frac > 0.5) up = 1;
+    else if (frac < 0.5) up = 0;
+    else if (err != 0) up = err > 0;
+    else up = fl != 2.0 * floor(fl / 2.0);
+  }
   *n_out = fl + up;
   return 1;
 }
@@ -320,37 +326,58 @@ static int py_repr(double x, char *out) {
   return (int)(o - out);
 }
 
-/* repr_rounded: Python's repr of x, where x is known to be round(., nd); uses integer digit
-   emission when that provably equals repr, else py_repr. Returns the length written. */
-static int repr_rounded(double x, int nd, char *out) {
-  double ax = fabs(x);
-  if (nd >= 0 && nd <= 22 && ax < 1e15 && (ax >= 1e-4 || ax == 0)) {
-    double P = POW10[nd];
-    double nn = nearbyint(ax * P);
-    if (nn < 1e15 && nn / P == ax) {
-      uint64_t n = (uint64_t)nn;
-      int p = nd;
-      while (p > 0 && n % 10 == 0) { n /= 10; p--; }
-      char tmp[24];
-      int len = 0;
-      do { tmp[len++] = (char)('0' + n % 10); n /= 10; } while (n);
-      char *o = out;
-      if (signbit(x)) *o++ = '-';
-      if (len <= p) {
-        *o++ = '0'; *o++ = '.';
-        for (int i = 0; i < p - len; i++) *o++ = '0';
-        while (len) *o++ = tmp[--len];
-      } else {
-        while (len > p) *o++ = tmp[--len];
-        *o++ = '.';
-        if (p == 0) *o++ = '0';
-        while (len) *o++ = tmp[--len];
-      }
-      *o = '\0';
-      return (int)(o - out);
-    }
+static const char DIGIT_PAIRS[] =
+  "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+  "8081828384858687888990919293949596979899";
+
+static const uint64_t UPOW10[20] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+  1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+  1000000000000ULL, 10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+  10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+  10000000000000000000ULL };
+
+/* write_digits: writes exactly width decimal digits of n (zero-padded) at o. */
+static inline void write_digits(char *o, uint64_t n, int width) {
+  char *e = o + width;
+  while (width >= 2) {
+    unsigned d = (unsigned)(n % 100) * 2;
+    n /= 100;
+    *--e = DIGIT_PAIRS[d + 1];
+    *--e = DIGIT_PAIRS[d];
+    width -= 2;
   }
-  return py_repr(x, out);
+  if (width) *--e = (char)('0' + n % 10);
+}
+
+/* digit_count: decimal digits of n (1 for 0). */
+static inline int digit_count(uint64_t n) {
+  int d = 1;
+  while (d < 20 && n >= UPOW10[d]) d++;
+  return d;
+}
+
+/* emit_decimal: writes n / 10^p (n < 10^15, p <= 22) as Python prints the float: trailing zeros
+   of the fraction dropped, at least one fraction digit, sign from neg. Returns the length. */
+static int emit_decimal(uint64_t n, int p, int neg, char *out) {
+  char *o = out;
+  if (neg) *o++ = '-';
+  if (p == 0) {
+    int w = digit_count(n);
+    write_digits(o, n, w);
+    o += w;
+    *o++ = '.'; *o++ = '0';
+    return (int)(o - out);
+  }
+  while (p > 0 && n % 10 == 0) { n /= 10; p--; }
+  uint64_t ip = p < 20 ? n / UPOW10[p] : 0, fp = p < 20 ? n % UPOW10[p] : n;
+  int w = digit_count(ip);
+  write_digits(o, ip, w);
+  o += w;
+  *o++ = '.';
+  if (p == 0) *o++ = '0';
+  write_digits(o, fp, p);
+  return (int)(o + p - out);
 }
 
 /* paper_precision: the study's rounding rule for a range of width max - min. */
@@ -556,6 +583,8 @@ typedef struct {
   double *min, *max;
   int *prec;
   double *v;       /* v[(i * 2 + side) * k + j] */
+  int64_t *mant;   /* decimal mantissa n with |v| == n / 10^prec, as Python prints it: n for
+                      v >= +0, -(n + 1) for v <= -0, NO_MANT when py_repr is needed */
 } Trials;
 
 /* checktrials: the Trials at index i, or raises an argument error. */
@@ -573,6 +602,51 @@ static double field_number(lua_State *L, int attr_idx, int j, const char *name) 
   return v;
 }
 
+#define NO_MANT INT64_MIN
+
+/* signed_mant: the mant[] encoding of mantissa n >= 0 with the sign of u. */
+static inline int64_t signed_mant(int64_t n, double u) {
+  return signbit(u) ? -(n + 1) : n;
+}
+
+/* emit_mant: writes value v (mant[] entry m, precision p) as Python prints it; returns the
+   length. */
+static inline int emit_mant(int64_t m, double v, int p, char *out) {
+  if (p == 0 && m >= 0 && m < 1000) {
+    /* the common case: a small whole number */
+    char *o = out;
+    if (m >= 100) *o++ = (char)('0' + m / 100);
+    if (m >= 10) *o++ = DIGIT_PAIRS[2 * (m % 100)];
+    *o++ = DIGIT_PAIRS[2 * (m % 100) + 1];
+    *o++ = '.'; *o++ = '0';
+    return (int)(o - out);
+  }
+  if (m == NO_MANT) return py_repr(v, out);
+  if (m >= 0) return emit_decimal((uint64_t)m, p, 0, out);
+  return emit_decimal((uint64_t)(-(m + 1)), p, 1, out);
+}
+
+/* store_rounded: v[c] = Python round(u, prec[j]), with its decimal mantissa when the digits
+   alone give Python's repr (at most 15 significant digits, no exponent notation). */
+static inline void store_rounded(Trials *t, size_t c, int j, double u) {
+  int nd = t->prec[j];
+  double nn, au = fabs(u);
+  if (nd == 0 && au < 4503599627370496.0) {
+    /* adding 2^52 rounds to an integer, half to even, in the default rounding mode */
+    double x = (au + 4503599627370496.0) - 4503599627370496.0;
+    t->v[c] = copysign(x, u);
+    t->mant[c] = x < 1e15 ? signed_mant((int64_t)x, u) : NO_MANT;
+  } else if (round_digits_fast(au, nd, &nn)) {
+    double x = nd == 0 ? nn : nn / POW10[nd];
+    t->v[c] = copysign(x, u);
+    t->mant[c] = (nn < 1e15 && (x >= 1e-4 || x == 0)) ? signed_mant((int64_t)nn, u) : NO_MANT;
+  } else {
+    int ovf;
+    t->v[c] = py_round(u, nd, &ovf);
+    t->mant[c] = NO_MANT;
+  }
+}
+
 /* gen:trials(scenario, n) -> Trials: n trials, each option A's k values then option B's, each
    uniform(min, max) rounded by the study's precision rule (or attribute.precision). */
 static int g_trials(lua_State *L) {
@@ -587,7 +661,7 @@ static int g_trials(lua_State *L) {
   luaL_argcheck(L, k >= 1 && k <= 1000, 2, "gen:trials: scenario needs 1..1000 attributes");
   size_t head = (sizeof(Trials) + 15) & ~(size_t)15;
   size_t bytes = head + (size_t)k * (2 * sizeof(double) + sizeof(int) + 8) +
-                 (size_t)n * 2 * (size_t)k * sizeof(double);
+                 (size_t)n * 2 * (size_t)k * (sizeof(double) + sizeof(int64_t));
   Trials *t = (Trials *)lua_newuserdatauv(L, bytes, 1);
   char *base = (char *)t + head;
   t->n = n;
@@ -595,7 +669,8 @@ static int g_trials(lua_State *L) {
   t->min = (double *)base;
   t->max = t->min + k;
   t->v = t->max + k;
-  t->prec = (int *)(t->v + (size_t)n * 2 * (size_t)k);
+  t->mant = (int64_t *)(t->v + (size_t)n * 2 * (size_t)k);
+  t->prec = (int *)(t->mant + (size_t)n * 2 * (size_t)k);
   luaL_setmetatable(L, TRIALS_MT);
   lua_pushvalue(L, 2);
   lua_setiuservalue(L, -2, 1);
@@ -611,15 +686,17 @@ static int g_trials(lua_State *L) {
     else t->prec[j] = paper_precision(t->min[j], t->max[j]);
     lua_pop(L, 2);
   }
-  for (lua_Integer i = 0; i < n; i++) {
-    double *row = t->v + (size_t)i * 2 * (size_t)k;
-    for (int s = 0; s < 2; s++)
-      for (int j = 0; j < k; j++) {
-        double a = t->min[j], b = t->max[j];
-        double u = a + (b - a) * gen_random(g);
-        int ovf;
-        row[s * k + j] = py_round(u, t->prec[j], &ovf);
+  size_t c = 0;
+  if (g->algo == ALGO_XOSHIRO) {
+    for (lua_Integer r = 0; r < 2 * n; r++)
+      for (int j = 0; j < k; j++, c++) {
+        double u = (double)(xo_next(g) >> 11) * (1.0 / 9007199254740992.0);
+        store_rounded(t, c, j, t->min[j] + (t->max[j] - t->min[j]) * u);
       }
+  } else {
+    for (lua_Integer r = 0; r < 2 * n; r++)
+      for (int j = 0; j < k; j++, c++)
+        store_rounded(t, c, j, t->min[j] + (t->max[j] - t->min[j]) * gen_random(g));
   }
   return 1;
 }
@@ -665,6 +742,12 @@ static int t_precision(lua_State *L) {
   return 1;
 }
 
+/* cell_text: Python's repr of value cell c (attribute j) into out; returns the length. */
+static int cell_text(const Trials *t, size_t c, int j, char *out) {
+  return emit_mant(t->mant[c], t->v[c], t->prec[j], out);
+  return py_repr(t->v[c], out);
+}
+
 /* check_cell: reads (i, option, j) at stack indices 2..4; returns the value's index in v and
    sets *j0 to the 0-based attribute. */
 static size_t check_cell(lua_State *L, Trials *t, int *j0) {
@@ -690,7 +773,7 @@ static int t_text(lua_State *L) {
   int j;
   size_t cell = check_cell(L, t, &j);
   char buf[40];
-  int len = repr_rounded(t->v[cell], t->prec[j], buf);
+  int len = cell_text(t, cell, j, buf);
   lua_pushlstring(L, buf, (size_t)len);
   return 1;
 }
@@ -784,34 +867,91 @@ static void read_labels(lua_State *L, Trials *t, Label *lb) {
   lua_pop(L, 2);
 }
 
-/* add_options: appends "A:\nname: value units\n...\n\nB:\n..." for trial i to b. */
-static void add_options(luaL_Buffer *b, const Trials *t, const Label *lb, lua_Integer i) {
+/* Per-attribute text around each value, padded so 16-byte block copies stay inside it. */
+typedef struct {
+  const char *pre, *post;   /* "\nname: " and " units" */
+  size_t pre_len, post_len;
+} Frag;
+
+/* copy_blocks: copies len bytes from src (readable to len rounded up to 16) to o (writable
+   likewise) in 16-byte blocks; returns o + len. */
+static inline char *copy_blocks(char *o, const char *src, size_t len) {
+  for (size_t i = 0; i < len; i += 16) memcpy(o + i, src + i, 16);
+  return o + len;
+}
+
+/* write_options: writes "A:\nname: value units\n...\n\nB:\n..." for trial i at o (room for
+   options_room bytes); returns the end. */
+static char *write_options(char *o, const Trials *t, const Frag *fr, lua_Integer i) {
+  size_t c = (size_t)i * 2 * (size_t)t->k;
   for (int s = 0; s < 2; s++) {
-    const double *row = t->v + ((size_t)i * 2 + (size_t)s) * (size_t)t->k;
-    luaL_addstring(b, s == 0 ? "A:" : "\n\nB:");
-    for (int j = 0; j < t->k; j++) {
-      char *start = luaL_prepbuffsize(b, lb[j].name_len + lb[j].units_len + 48), *p = start;
-      *p++ = '\n';
-      memcpy(p, lb[j].name, lb[j].name_len); p += lb[j].name_len;
-      *p++ = ':'; *p++ = ' ';
-      p += repr_rounded(row[j], t->prec[j], p);
-      *p++ = ' ';
-      memcpy(p, lb[j].units, lb[j].units_len); p += lb[j].units_len;
-      luaL_addsize(b, (size_t)(p - start));
+    if (s == 0) { *o++ = 'A'; *o++ = ':'; }
+    else { memcpy(o, "\n\nB:", 4); o += 4; }
+    for (int j = 0; j < t->k; j++, c++) {
+      o = copy_blocks(o, fr[j].pre, fr[j].pre_len);
+      o += emit_mant(t->mant[c], t->v[c], t->prec[j], o);
+      o = copy_blocks(o, fr[j].post, fr[j].post_len);
     }
   }
+  return o;
+}
+
+#define PAD16(n) (((n) + 15) & ~(size_t)15)
+
+/* make_frags: builds the padded fragments of every attribute in a userdata it pushes; returns
+   the Frag array and sets *room to an upper bound on one trial's options text. */
+static Frag *make_frags(lua_State *L, const Trials *t, const Label *lb, size_t *room) {
+  size_t bytes = sizeof(Frag) * (size_t)t->k;
+  for (int j = 0; j < t->k; j++) bytes += PAD16(lb[j].name_len + 3) + PAD16(lb[j].units_len + 1);
+  Frag *fr = (Frag *)lua_newuserdatauv(L, bytes, 0);
+  char *p = (char *)(fr + t->k);
+  *room = 16;
+  for (int j = 0; j < t->k; j++) {
+    fr[j].pre = p;
+    fr[j].pre_len = lb[j].name_len + 3;
+    p[0] = '\n';
+    memcpy(p + 1, lb[j].name, lb[j].name_len);
+    p[lb[j].name_len + 1] = ':';
+    p[lb[j].name_len + 2] = ' ';
+    p += PAD16(fr[j].pre_len);
+    fr[j].post = p;
+    fr[j].post_len = lb[j].units_len + 1;
+    p[0] = ' ';
+    memcpy(p + 1, lb[j].units, lb[j].units_len);
+    p += PAD16(fr[j].post_len);
+    *room += 2 * (PAD16(fr[j].pre_len) + PAD16(fr[j].post_len) + 48);
+  }
+  return fr;
+}
+
+/* render_prompts: pushes prefix .. question .. "\n" .. options for trials first..last (0-based)
+   as strings; into the table at index out when out != 0, else leaves the one string pushed. */
+static void render_prompts(lua_State *L, Trials *t, const char *prefix, size_t plen,
+                           const char *question, size_t qlen, lua_Integer first, lua_Integer last,
+                           int out) {
+  int top = lua_gettop(L);
+  Label *lb = (Label *)lua_newuserdatauv(L, sizeof(Label) * (size_t)t->k, 0);
+  read_labels(L, t, lb);
+  size_t room;
+  Frag *fr = make_frags(L, t, lb, &room);
+  size_t head = plen + qlen + (question ? 1 : 0);
+  char *buf = (char *)lua_newuserdatauv(L, head + room, 0);
+  memcpy(buf, prefix, plen);
+  if (question) { memcpy(buf + plen, question, qlen); buf[plen + qlen] = '\n'; }
+  for (lua_Integer i = first; i <= last; i++) {
+    char *end = write_options(buf + head, t, fr, i);
+    lua_pushlstring(L, buf, (size_t)(end - buf));
+    if (out) lua_seti(L, out, i - first + 1);
+  }
+  if (!out) lua_replace(L, top + 1);
+  lua_settop(L, out ? top : top + 1);
 }
 
 /* trials:options_text(i) -> "A:\n<name>: <value> <units>\n...\n\nB:\n..." as the study prints. */
 static int t_options_text(lua_State *L) {
   Trials *t = checktrials(L, 1);
   lua_Integer i = trial_index(L, t, 2);
-  Label *lb = (Label *)lua_newuserdatauv(L, sizeof(Label) * (size_t)t->k, 0);
-  read_labels(L, t, lb);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  add_options(&b, t, lb, i);
-  luaL_pushresult(&b);
+  render_prompts(L, t, "", 0, NULL, 0, i, i, 0);
   return 1;
 }
 
@@ -822,15 +962,7 @@ static int t_render(lua_State *L) {
   size_t plen, qlen;
   const char *prefix = luaL_checklstring(L, 3, &plen);
   const char *question = luaL_checklstring(L, 4, &qlen);
-  Label *lb = (Label *)lua_newuserdatauv(L, sizeof(Label) * (size_t)t->k, 0);
-  read_labels(L, t, lb);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addlstring(&b, prefix, plen);
-  luaL_addlstring(&b, question, qlen);
-  luaL_addchar(&b, '\n');
-  add_options(&b, t, lb, i);
-  luaL_pushresult(&b);
+  render_prompts(L, t, prefix, plen, question, qlen, i, i, 0);
   return 1;
 }
 
@@ -840,20 +972,9 @@ static int t_render_all(lua_State *L) {
   size_t plen, qlen;
   const char *prefix = luaL_checklstring(L, 2, &plen);
   const char *question = luaL_checklstring(L, 3, &qlen);
-  Label *lb = (Label *)lua_newuserdatauv(L, sizeof(Label) * (size_t)t->k, 0);
-  read_labels(L, t, lb);
+  lua_settop(L, 3);
   lua_createtable(L, (int)t->n, 0);
-  int out = lua_gettop(L);
-  for (lua_Integer i = 0; i < t->n; i++) {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addlstring(&b, prefix, plen);
-    luaL_addlstring(&b, question, qlen);
-    luaL_addchar(&b, '\n');
-    add_options(&b, t, lb, i);
-    luaL_pushresult(&b);
-    lua_seti(L, out, i + 1);
-  }
+  render_prompts(L, t, prefix, plen, question, qlen, 0, t->n - 1, 4);
   return 1;
 }
 
