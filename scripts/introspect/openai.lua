@@ -136,8 +136,9 @@ function Client:_note(ep, res)
   ep.requests = ep.requests + 1
   if res.error or (res.status and res.status >= 500) then
     ep.failures = ep.failures + 1
-    if ep.failures >= self.set_aside_after and #self.endpoints > 1 then
-      ep.aside_until = now() + self.set_aside_for
+    local t = now()
+    if ep.failures >= self.set_aside_after and #self.endpoints > 1 and ep.aside_until <= t then
+      ep.aside_until = t + self.set_aside_for
       ep.set_aside = ep.set_aside + 1
       ep.failures = 0
     end

@@ -44,6 +44,17 @@ function Server:stop()
   self.pipe = nil
 end
 
+-- tmpdb() -> a fresh temporary database path; cleanup_db(path) removes it and its WAL files.
+function M.tmpdb()
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. ".db"
+end
+
+function M.cleanup_db(p)
+  for _, s in ipairs({ "", "-wal", "-shm" }) do os.remove(p .. s) end
+end
+
 -- interpreter() -> shell command running a Lua script with the introspect modules: the host
 -- ($INTROSPECT_BIN) when it exists, else lua5.4 (with the inherited LUA_PATH / LUA_CPATH).
 function M.interpreter()

@@ -4,15 +4,7 @@ local sqlite = require("introspect.sqlite")
 local cjson = require("cjson")
 local fake = require("servers.fake")
 
-local function tmpdb()
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. ".db"
-end
-
-local function cleanup(p)
-  for _, s in ipairs({ "", "-wal", "-shm" }) do os.remove(p .. s) end
-end
+local tmpdb, cleanup = fake.tmpdb, fake.cleanup_db
 
 local BODY = '{"messages": [{"role": "user", "content": "hi"}], "model": "m", "temperature": 0.7}'
 
