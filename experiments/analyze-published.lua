@@ -65,3 +65,4 @@ if m.learned_vs_target then
   print(string.format("learned_vs_target r %.4f (%d)", m.learned_vs_target.r, m.learned_vs_target.n))
 end
 for _, msg in ipairs(m.left_out) do io.stderr:write("left out: ", msg, "\n") end
+if next(m.reports) == nil then fail("no condition could be analysed (see 'left out' above)") end

@@ -105,6 +105,19 @@ function M.read_ranges(path)
   return ranges
 end
 
+-- ranges_from_scenarios(list) -> ranges: from Scenario tables ({short_name=, attributes =
+-- {{name=, min=, max=}, ...}}, docs/architecture.md), keyed by short_name.
+function M.ranges_from_scenarios(list)
+  local ranges = { order = {} }
+  for _, s in ipairs(list) do
+    local r = { names = {}, min = {}, max = {} }
+    for j, a in ipairs(s.attributes) do r.names[j], r.min[j], r.max[j] = a.name, a.min, a.max end
+    ranges[s.short_name] = r
+    ranges.order[#ranges.order + 1] = s.short_name
+  end
+  return ranges
+end
+
 -- read_selections(path) -> selections, problems | nil, err
 -- selections: array of {model=, scenario=, selection="A"|"B", a={...}, b={...}}. A missing
 -- column is an error (nil, err); a bad row is left out and described in problems.
@@ -187,8 +200,10 @@ end
 -- Groups the choices by context (first-appearance order) and builds the study's predictors:
 -- groups[i] = {name=, X = rows of (A_j - B_j) / (max_j - min_j), y = 1 for "A" else 0}.
 -- Contexts without ranges, with a constant range, or with an attribute that never varies are
--- left out and described in problems (naming the context and attribute).
+-- left out and described in problems (naming the context and attribute). `ranges` may also
+-- be a list of Scenario tables (see ranges_from_scenarios).
 function M.design(selections, ranges)
+  if ranges[1] and ranges[1].attributes then ranges = M.ranges_from_scenarios(ranges) end
   local groups, byname, problems = {}, {}, {}
   for _, s in ipairs(selections) do
     local g = byname[s.scenario]
@@ -536,8 +551,15 @@ function M.load_published(data, model, opts)
     append(m.left_out, problems)
     return v
   end
-  local ranges = util.file_exists(files.scenarios) and get(M.read_ranges, files.scenarios)
-    or get(M.read_ranges, data .. "/candidate_scenarios.json")
+  local ranges
+  if util.file_exists(files.scenarios) then
+    ranges = get(M.read_ranges, files.scenarios)
+  elseif util.file_exists(data .. "/candidate_scenarios.json") then
+    ranges = get(M.read_ranges, data .. "/candidate_scenarios.json")
+  else
+    note(string.format("%s: no scenario definitions (neither scenarios.csv nor "
+      .. "candidate_scenarios.json): no weights can be fitted", data))
+  end
   local fitted = {}
   for _, job in ipairs({ { "learned", files.selections }, { "native_learned", files.native_selections } }) do
     local key, sel = job[1], job[2]

@@ -115,6 +115,14 @@ describe("analysis on the published gpt-4o-mini files", function()
       assert.is_number(m.native_training_effect[k])
     end
     os.execute("rm -rf '" .. out .. "'")
+    -- nothing to analyse: exit status 1 and the reason on stderr
+    local p = io.popen(string.format("%s %s/experiments/analyze-published.lua --data=%s/nonexistent "
+      .. "--model=%s --out=%s 2>&1; echo rc=$?", bin, root, out, MODEL, out))
+    local output = p:read("a")
+    p:close()
+    os.execute("rm -rf '" .. out .. "'")
+    assert.matches("no scenario definitions", output)
+    assert.matches("rc=1", output)
   end)
 end)
 
