@@ -75,8 +75,17 @@ describe("analysis on the published gpt-4o-mini files", function()
     m.native_learned = assert(analysis.read_weights(data .. "/" .. MODEL .. "_latent_regression_results.csv"))
     local published = analysis.summarize(input)
     check_reference(published, 0.002)
-    local te = published.models[MODEL].training_effect
-    assert.is_true(te.lo < te.diff and te.diff < te.hi and te.diff > 0)
+    -- statsmodels OLS `zb ~ zr * it` on the same rows (computed independently): the zr:it
+    -- coefficient and its 95% interval.
+    local expect = {
+      training_effect = { 0.24853692897672275, 0.14861703937676257, 0.3484568185766829 },
+      native_training_effect = { 0.3054376887676935, 0.1978372369770058, 0.4130381405583812 },
+    }
+    for key, e in pairs(expect) do
+      local te = published.models[MODEL][key]
+      assert.is_true(math.abs(te.diff - e[1]) < 1e-9 and math.abs(te.lo - e[2]) < 1e-9
+        and math.abs(te.hi - e[3]) < 1e-9, key)
+    end
   end)
 
   it("says which contexts had no valid reports", function()
@@ -279,5 +288,35 @@ describe("replies", function()
     assert.are.same({ 1, 2, 3, 4, 5 }, reports[1].report)
     assert.are.equal(3, invalid.invalid)
     assert.are.same({ not_json = 1, wrong_keys = 1, unknown_context = 1 }, invalid.reasons)
+  end)
+end)
+
+describe("analysis.training_effect", function()
+  local function rows(slope, shift, n)
+    local r = {}
+    for i = 1, n do
+      local x = (i % 9) - 4 + i / 100
+      r[i] = { x = x, y = slope * x + ((i * 7) % 5 - 2) / 3 + shift }
+    end
+    return r
+  end
+  local p1 = { untrained = rows(0.4, 0, 60), trained = rows(0.7, 0.1, 60) }
+  local p2 = { untrained = rows(0.5, 0.2, 80), trained = rows(0.9, 0, 80) }
+
+  it("equals the two-slope difference for one base model", function()
+    local d = assert(analysis.training_effect({ p1 }))
+    local x1, y1, x2, y2 = {}, {}, {}, {}
+    for i, r in ipairs(p1.untrained) do x1[i], y1[i] = r.x, r.y end
+    for i, r in ipairs(p1.trained) do x2[i], y2[i] = r.x, r.y end
+    local s = assert(require("introspect.stats").slope_difference(x1, y1, x2, y2))
+    assert.is_true(math.abs(d.diff - s.diff) < 1e-12 and math.abs(d.lo - s.lo) < 1e-9)
+    assert.is_true(math.abs(d.diff - 0.3) < 0.02)
+  end)
+
+  it("averages the differences over base models", function()
+    local d1, d2 = analysis.training_effect({ p1 }), analysis.training_effect({ p2 })
+    local both = assert(analysis.training_effect({ p1, p2 }))
+    assert.is_true(math.abs(both.diff - (d1.diff + d2.diff) / 2) < 1e-12)
+    assert.is_true(both.hi - both.lo < math.max(d1.hi - d1.lo, d2.hi - d2.lo))
   end)
 end)
