@@ -65,6 +65,26 @@ describe("analysis on the published gpt-4o-mini files", function()
     end
   end)
 
+  it("finds exactly the 28 separated contexts by maximum likelihood", function()
+    -- 28 is what a linear-programming separation test (scipy linprog) finds on these data.
+    local ranges = assert(analysis.read_ranges(data .. "/scenarios.csv"))
+    local groups = analysis.design(assert(analysis.read_selections(
+      data .. "/" .. MODEL .. "_instilled_selections.csv")), ranges)
+    local res = require("introspect.stats").fit_many(groups, { method = "ml" })
+    local separated, fitted = 0, 0
+    for _, r in ipairs(res) do
+      if r.error then
+        assert.matches("separation", r.error)
+        separated = separated + 1
+      else
+        assert.is_true(r.converged)
+        fitted = fitted + 1
+      end
+    end
+    assert.are.equal(28, separated)
+    assert.are.equal(72, fitted)
+  end)
+
   it("reproduces every section-5 number within 0.01 with its own fit", function()
     check_reference(own, 0.01)
   end)
