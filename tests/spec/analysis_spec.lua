@@ -71,18 +71,18 @@ describe("analysis on the published gpt-4o-mini files", function()
     local groups = analysis.design(assert(analysis.read_selections(
       data .. "/" .. MODEL .. "_instilled_selections.csv")), ranges)
     local res = require("introspect.stats").fit_many(groups, { method = "ml" })
-    local separated, fitted = 0, 0
+    local separated, converged = 0, 0
     for _, r in ipairs(res) do
       if r.error then
         assert.matches("separation", r.error)
         separated = separated + 1
       else
         assert.is_true(r.converged)
-        fitted = fitted + 1
+        converged = converged + 1
       end
     end
     assert.are.equal(28, separated)
-    assert.are.equal(72, fitted)
+    assert.are.equal(72, converged)
   end)
 
   it("reproduces every section-5 number within 0.01 with its own fit", function()
