@@ -267,6 +267,10 @@ function M.fit_weights(selections, ranges, opts)
     local f = results[i]
     local scaled, err
     if f.error then err = f.error else scaled, err = stats.scale_weights(f.coef) end
+    if scaled and f.khat and f.khat > 0.7 then
+      problems[#problems + 1] = string.format("context '%s': posterior unreliable (Pareto k %.2f "
+        .. "> 0.7, ESS %.0f); weights kept", g.name, f.khat, f.ess)
+    end
     if scaled then
       weights[g.name] = scaled
       weights.order[#weights.order + 1] = g.name
