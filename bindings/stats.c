@@ -863,6 +863,7 @@ static int l_fit_many(lua_State *L) {
   int kind = strcmp(method, "posterior") == 0 ? 0 : strcmp(method, "map") == 0 ? 1
              : strcmp(method, "ml") == 0 ? 2 : -1;
   if (kind < 0) luaL_argerror(L, 2, "option 'method' must be posterior, map or ml");
+  int max_iter = (int)opt_number(L, 2, "max_iter", 200);
   gsl_rng *r = call_rng(L, 2); /* stack 3 */
   lua_Integer count = luaL_len(L, 1);
   lua_createtable(L, (int)count, 0); /* stack 4 */
@@ -894,7 +895,7 @@ static int l_fit_many(lua_State *L) {
     int base = lua_gettop(L);
     build_problem(L, where, 6, 7, oi, &p, kind != 2, means);
     int nres = kind == 0 ? posterior_and_push(L, &p, means, r, oi)
-                         : fit_and_push(L, &p, 1, kind == 1 ? means : NULL, 200);
+                         : fit_and_push(L, &p, 1, kind == 1 ? means : NULL, max_iter);
     if (nres == 2) {
       lua_createtable(L, 0, 1);
       lua_insert(L, -2);
