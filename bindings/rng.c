@@ -612,10 +612,15 @@ static inline int64_t signed_mant(int64_t n, double u) {
 /* emit_mant: writes value v (mant[] entry m, precision p) as Python prints it; returns the
    length. */
 static inline int emit_mant(int64_t m, double v, int p, char *out) {
-  if (p == 0 && m >= 0 && m < 1000) {
+  if (p == 0 && m >= 0 && m < 10000) {
     /* the common case: a small whole number */
     char *o = out;
-    if (m >= 100) *o++ = (char)('0' + m / 100);
+    if (m >= 1000) {
+      memcpy(o, DIGIT_PAIRS + 2 * (m / 100), 2);
+      o += 2;
+    } else if (m >= 100) {
+      *o++ = (char)('0' + m / 100);
+    }
     if (m >= 10) *o++ = DIGIT_PAIRS[2 * (m % 100)];
     *o++ = DIGIT_PAIRS[2 * (m % 100) + 1];
     *o++ = '.'; *o++ = '0';
@@ -645,6 +650,35 @@ static inline void store_rounded(Trials *t, size_t c, int j, double u) {
     t->v[c] = py_round(u, nd, &ovf);
     t->mant[c] = NO_MANT;
   }
+}
+
+/* fill_trials: draws every value of t in the study's order (trial by trial, option A's k values
+   then option B's), each uniform(min, max) rounded by its column's precision. Whole numbers
+   from a non-negative range (most of the study's attributes) take a shortcut: adding 2^52
+   rounds half to even, which is what round(u, 0) does. */
+static void fill_trials(Generator *g, Trials *t) {
+  int k = t->k;
+  double width[1000];
+  unsigned char whole[1000];
+  for (int j = 0; j < k; j++) {
+    width[j] = t->max[j] - t->min[j];
+    whole[j] = t->prec[j] == 0 && t->min[j] >= 0 && t->max[j] < 1e15;
+  }
+  const double TWO52 = 4503599627370496.0;
+  size_t c = 0;
+  for (lua_Integer r = 0; r < 2 * t->n; r++)
+    for (int j = 0; j < k; j++, c++) {
+      double draw = g->algo == ALGO_XOSHIRO
+        ? (double)(xo_next(g) >> 11) * (1.0 / 9007199254740992.0) : gen_random(g);
+      double u = t->min[j] + width[j] * draw;
+      if (whole[j]) {
+        double x = (u + TWO52) - TWO52;
+        t->v[c] = x;
+        t->mant[c] = (int64_t)x;
+      } else {
+        store_rounded(t, c, j, u);
+      }
+    }
 }
 
 /* gen:trials(scenario, n) -> Trials: n trials, each option A's k values then option B's, each
@@ -686,18 +720,7 @@ static int g_trials(lua_State *L) {
     else t->prec[j] = paper_precision(t->min[j], t->max[j]);
     lua_pop(L, 2);
   }
-  size_t c = 0;
-  if (g->algo == ALGO_XOSHIRO) {
-    for (lua_Integer r = 0; r < 2 * n; r++)
-      for (int j = 0; j < k; j++, c++) {
-        double u = (double)(xo_next(g) >> 11) * (1.0 / 9007199254740992.0);
-        store_rounded(t, c, j, t->min[j] + (t->max[j] - t->min[j]) * u);
-      }
-  } else {
-    for (lua_Integer r = 0; r < 2 * n; r++)
-      for (int j = 0; j < k; j++, c++)
-        store_rounded(t, c, j, t->min[j] + (t->max[j] - t->min[j]) * gen_random(g));
-  }
+  fill_trials(g, t);
   return 1;
 }
 
@@ -941,7 +964,7 @@ static void render_prompts(lua_State *L, Trials *t, const char *prefix, size_t p
   for (lua_Integer i = first; i <= last; i++) {
     char *end = write_options(buf + head, t, fr, i);
     lua_pushlstring(L, buf, (size_t)(end - buf));
-    if (out) lua_seti(L, out, i - first + 1);
+    if (out) lua_rawseti(L, out, i - first + 1);
   }
   if (!out) lua_replace(L, top + 1);
   lua_settop(L, out ? top : top + 1);

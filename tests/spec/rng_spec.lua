@@ -350,6 +350,36 @@ for _ in range(200):
     end
   end)
 
+  it("python mode renders CPython's text for wide, negative and fractional ranges", function()
+    if not have_python() then print("SKIP: " .. PYTHON .. " absent") return end
+    local ranges = { { 300, 1200 }, { -50, 50 }, { 1000, 99999 }, { -0.5, 0.5 }, { 0, 0.004 }, { 2, 6.5 },
+      { -3e6, 4e7 }, { 0.00001, 0.00009 } }
+    local wide = { short_name = "wide", question = "?", attributes = {} }
+    local spec = {}
+    for j, r in ipairs(ranges) do
+      wide.attributes[j] = { name = "x" .. j, units = "u" .. j, min = r[1], max = r[2] }
+      spec[j] = string.format("(%.17g, %.17g)", r[1], r[2])
+    end
+    local lines = python([[
+import math, random
+ranges = []] .. table.concat(spec, ", ") .. [[]
+def p(a, b):
+    w = b - a
+    return abs(math.floor(math.log10(w))) + 1 if w < 1 else (1 if w < 5 else 0)
+def block(letter):
+    return letter + ":\n" + "\n".join(f"x{j+1}: {round(random.uniform(a, b), p(a, b))} u{j+1}"
+                                       for j, (a, b) in enumerate(ranges))
+random.seed(8)
+for _ in range(300):
+    print(repr(block("A") + "\n\n" + block("B")))
+]])
+    local t = rng.new("mt19937", 8):trials(wide, 300)
+    for i = 1, 300 do
+      local want = lines[i]:sub(2, -2):gsub("\\n", "\n")
+      assert.equals(want, t:options_text(i), "trial " .. i)
+    end
+  end)
+
   it("rejects bad scenarios and indices", function()
     local g = rng.new()
     assert.has_error(function() g:trials({ attributes = { { min = 1, max = 1 } } }, 3) end)
