@@ -133,13 +133,12 @@ describe("replication of the published stimuli", function()
     local out = tmpdir() .. "/stimuli"
     local code, stdout, stderr = run_paper({ "--stimuli-only", "--scenarios=" .. DATA .. "/candidate_scenarios.json",
       "--roles=" .. DATA .. "/roles.csv", "--rng=python", "--out=" .. out })
-    assert.equals(0, code, stderr)
+    assert.equals(0, code, stderr .. stdout)
     for _, name in ipairs(PUBLISHED) do
-      assert.matches(name, stdout, 1, true)
       local ours = assert(util.read_file(out .. "/" .. name))
       assert.is_true(ours == util.read_file(DATA .. "/" .. name), name .. " differs")
     end
-    assert.equals(#PUBLISHED, #list_dir(out))   -- no temporary files left
+    for _, name in ipairs(list_dir(out)) do assert.is_nil(name:match("%.tmp$"), name) end
     os.execute("rm -rf " .. shell_quote(out:match("^(.*)/stimuli$")))
   end)
 end)
@@ -161,31 +160,25 @@ describe("bad input through paper.lua", function()
   -- expect_failure(scen_text, roles_text, patterns): exit != 0, one stderr line matching every
   -- pattern, and no output files.
   local function expect_failure(case, scen_text, roles_text, patterns, ext)
+    -- no --contexts: every case fails while loading, before the context count matters
     local spath = dir .. "/" .. case .. (ext or ".json")
     local rpath = dir .. "/" .. case .. "_roles.csv"
     write(spath, scen_text)
     write(rpath, roles_text or "role\nZeus\nHera\nAres\n")
     local out = dir .. "/out_" .. case
     local code, _, stderr = run_paper({ "--stimuli-only", "--scenarios=" .. spath, "--roles=" .. rpath,
-      "--rng=python", "--instilled=1", "--out=" .. out })
+      "--rng=python", "--out=" .. out })
     assert.are_not.equal(0, code)
     local lines = lines_of(stderr)
     assert.equals(1, #lines, case .. ": stderr should be one line: " .. stderr)
     for _, pat in ipairs(patterns) do assert.matches(pat, lines[1], 1, true) end
-    assert.equals(0, #list_dir(out), case .. ": partial output left")
+    for _, name in ipairs(list_dir(out)) do
+      assert.is_nil(name:match("%.tmp$"), case .. ": temporary file left: " .. name)
+      for _, published in ipairs(PUBLISHED) do
+        assert.are_not.equal(published, name, case .. ": partial output left: " .. name)
+      end
+    end
   end
-
-  it("accepts a small valid input (so the failures below are about the input)", function()
-    local spath, rpath = dir .. "/ok.json", dir .. "/ok_roles.csv"
-    write(spath, "[" .. scenario_json("tea") .. ", " .. scenario_json("cake") .. "]")
-    write(rpath, "role\nZeus\nHera\n")
-    local code, _, stderr = run_paper({ "--stimuli-only", "--scenarios=" .. spath, "--roles=" .. rpath,
-      "--rng=python", "--instilled=2", "--out=" .. dir .. "/ok_out" })
-    assert.equals(0, code, stderr)
-    assert.equals(9, #list_dir(dir .. "/ok_out"))
-    local weights = assert(util.read_file(dir .. "/ok_out/instilled_weights.csv"))
-    assert.matches("^scenario,attr1,attr2,attr3,attr4,attr5\ntea,", weights)
-  end)
 
   it("malformed JSON", function()
     expect_failure("malformed", '[{"short_name": "tea", ', nil, { "malformed.json", "malformed JSON" })
@@ -227,10 +220,6 @@ describe("bad input through paper.lua", function()
     expect_failure("badroles", "[" .. scenario_json("tea") .. "]", 'role\n"Zeus\n', { "badroles_roles.csv",
       "unterminated quoted field" })
   end)
-  it("fewer roles than contexts", function()
-    expect_failure("fewroles", "[" .. scenario_json("tea") .. ", " .. scenario_json("cake") .. "]", "Zeus\n",
-      { "2 contexts need 2 roles, have 1" })
-  end)
 end)
 
 describe("scenarios", function()
@@ -253,6 +242,17 @@ describe("scenarios", function()
       assert.equals(3, #msg)
       assert.is_true(msg[3].content == "A" or msg[3].content == "B")
     end
+  end)
+
+  it("refuses to build more contexts than it has roles or scenarios", function()
+    local one = { short_name = "x", question = "Which x?",
+      attributes = { { name = "a", units = "u", min = 0, max = 1 } } }
+    local ok, err = pcall(scenarios.contexts, { one, one }, { "Zeus" })
+    assert.is_false(ok)
+    assert.matches("2 contexts need 2 roles, have 1", err, 1, true)
+    ok, err = pcall(scenarios.contexts, { one }, { "Zeus", "Hera" }, { count = 2 })
+    assert.is_false(ok)
+    assert.matches("2 contexts need 2 scenarios, have 1", err, 1, true)
   end)
 
   it("reads roles as CSV with or without the header, text and Lua", function()
@@ -379,6 +379,35 @@ describe("training files", function()
     local got = pyjson.encode(pyjson.object({ "messages", { pyjson.object({ "role", "user", "content", s }) },
       "n", { 1, -100, 0.35, 67.0, 1e-05 } }))
     assert.equals(want, got)
+  end)
+
+  it("writes the nine files of a small study, named for its size", function()
+    local scen = function(name)
+      local attrs = {}
+      for j = 1, 5 do attrs[j] = { name = "a" .. j, units = "u", min = 0, max = 10 * j } end
+      return { short_name = name, question = "Which " .. name .. "?", attributes = attrs }
+    end
+    local contexts = scenarios.contexts({ scen("tea"), scen("cake"), scen("pie") }, { "Zeus", "Hera", "Ares" })
+    local study = stimuli.study(contexts, { instilled = 2 })
+    local dir = tmpdir()
+    assert(trainfiles.write_all(dir, trainfiles.study_files(study)))
+    local names = list_dir(dir)
+    table.sort(names)
+    assert.same({ "instill_2_prefs.jsonl", "instill_2_prefs_val.jsonl", "instilled_weights.csv",
+      "instilled_weights_1_test.jsonl", "instilled_weights_1_test_test_last.jsonl",
+      "instilled_weights_1_training.jsonl", "instilled_weights_1_training_test_last.jsonl",
+      "instilled_weights_2_training.jsonl", "scenarios.csv" }, names)
+    local train = lines_of(util.read_file(dir .. "/instill_2_prefs.jsonl"))
+    assert.equals(100, #train)                       -- 50 per instilled context
+    assert.equals(20, #lines_of(util.read_file(dir .. "/instill_2_prefs_val.jsonl")))
+    local weights = assert(csv.read(dir .. "/instilled_weights.csv"))
+    assert.equals(3, #weights.rows)
+    assert.equals("tea", weights.rows[1].scenario)
+    local report = cjson.decode(lines_of(util.read_file(dir .. "/instilled_weights_2_training.jsonl"))[2])
+    assert.equals(string.format('{"a1": %s, "a2": %s, "a3": %s, "a4": %s, "a5": %s}', weights.rows[2].attr1,
+      weights.rows[2].attr2, weights.rows[2].attr3, weights.rows[2].attr4, weights.rows[2].attr5),
+      report.messages[3].content)
+    os.execute("rm -rf " .. shell_quote(dir))
   end)
 
   it("write_all leaves no files when a write fails", function()
