@@ -1,58 +1,141 @@
--- experiments/paper.lua: the published study (Plunkett et al. 2025), see docs/stimuli.md.
+-- experiments/paper.lua: Plunkett, Morris, Reddy & Morales (2025), "Self-Interpretability",
+-- end to end (method: ../shared/docs/method.md; guide: docs/reproducing-the-paper.md).
 --
+--   introspect experiments/paper.lua                      # the simulated subject, both profiles
+--   introspect experiments/paper.lua --backend=openai --models=gpt-4o-mini-2024-07-18 --max-cost=200
 --   introspect experiments/paper.lua --stimuli-only --scenarios=FILE.json --roles=FILE.csv \
---     --rng=python --out=DIR
--- writes the nine stimulus files (scenarios.csv, instilled_weights.csv, instill_100_prefs.jsonl,
--- instill_100_prefs_val.jsonl, instilled_weights_*.jsonl). With the published inputs and
--- --rng=python they equal the published files.
+--     --rng=python --out=DIR                              # the published stimulus files
+--
+-- Re-running the same command after an interruption resumes it: stored responses are reused and
+-- fine-tuning jobs are found again by their recorded ids.
 local options = require "introspect.options"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
-local trainfiles = require "introspect.trainfiles"
+local study = require "introspect.study"
+
+local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 
 local SPEC = {
-  { "stimuli-only", "boolean", false, "write the stimulus files and stop" },
-  { "scenarios", "string", "experiments/scenarios/library.lua", "scenarios file (.lua or published .json)" },
-  { "roles", "string", "experiments/scenarios/roles.lua", "roles file (.csv, .txt or .lua)" },
-  { "rng", "string", "default", "python: reproduce the published draws; default: xoshiro256**",
-    { "default", "python" } },
-  { "contexts", "integer", nil, "contexts to build (default: 1100, or all scenarios if fewer)" },
-  { "instilled", "integer", stimuli.PAPER.instilled, "contexts whose preferences are instilled" },
-  { "out", "string", "runs/paper", "output directory" },
+  { "backend", "string", "sim", "sim (the simulated subject), openai, a profile name or a base URL" },
+  { "models", "list", nil, "base models [default: sim-small,sim-large on sim; the paper's two on OpenAI]" },
+  { "scenarios", "string", "library", "library (our scenario library) or a scenarios file (.lua or published .json)" },
+  { "roles", "string", nil, "roles file (.csv, .txt or .lua) [default: our role library]" },
+  { "rng", "string", "default", "python: draw exactly as the published study", { "default", "python" } },
+  { "contexts", "integer", study.DESIGN.contexts, "instilled contexts (as many native ones again)" },
+  { "trials", "integer", study.DESIGN.trials, "choices per instilled context (twice as many per native one)" },
+  { "reports", "integer", study.DESIGN.reports, "report prompts per context and model" },
+  { "seed", "integer", 0, "added to every sampling seed (0: the study's seeds)" },
+  { "batch", "boolean", false, "use the Batch API for the sampling phases" },
+  { "logprobs", "boolean", false, "also record P(A) of each choice" },
+  { "max-cost", "number", nil, "stop before spending more than this many dollars" },
+  { "dry-run", "boolean", false, "print the planned requests, tokens and cost per phase; send nothing" },
+  { "out", "string", "runs/paper", "run directory" },
+  { "curricula", "list", { "first_50", "last_50", "all_100" }, "introspection-training curricula" },
+  { "finetune-command", "string", nil, "fine-tune with this command instead of the API (docs)" },
+  { "n-epochs", "integer", nil, "fine-tuning epochs [default: the backend's auto]" },
+  { "poll-interval", "number", nil, "seconds between fine-tuning and batch status checks" },
+  { "stimuli-only", "boolean", false, "write the stimulus files into --out and stop" },
 }
 
+local opts = options.parse(arg, SPEC, { program = "paper.lua",
+  usage = "introspect experiments/paper.lua [options]",
+  description = "Replicates the self-interpretability study: instill preferences, measure them, " ..
+    "ask for reports, train introspection, analyse." })
+
 local function fail(msg)
-  io.stderr:write("paper.lua: ", msg, "\n")
+  io.stderr:write("paper.lua: ", tostring(msg), "\n")
   os.exit(1)
 end
 
-local function check(value, err)
-  if value == nil then fail(err) end
-  return value
+local function range(a, b)
+  local t = {}
+  for i = a, b do t[#t + 1] = i end
+  return t
 end
 
--- stimuli_only(opts): builds the contexts and the study's stimuli and writes the nine files.
-local function stimuli_only(opts)
-  local python = opts.rng == "python"
-  local list = check(scenarios.load(opts.scenarios, { attributes = stimuli.PAPER.attributes }))
-  -- the published loader read roles.csv without a header, so "role" became a role
-  local roles = check(scenarios.load_roles(opts.roles, { header = not python }))
-  local count = opts.contexts or math.min(stimuli.PAPER.contexts, #list)
-  local ok, contexts = pcall(scenarios.contexts, list, roles,
-    { count = count, rng = opts.rng, seed = stimuli.PAPER.seeds.roles })
-  if not ok then fail(tostring(contexts)) end
-  local sok, study = pcall(stimuli.study, contexts, { rng = opts.rng, instilled = opts.instilled })
-  if not sok then fail(tostring(study)) end
-  local files = trainfiles.study_files(study)
-  check(trainfiles.write_all(opts.out, files))
-  for _, f in ipairs(files) do print(opts.out .. "/" .. f.name) end
+local function append(list, more)
+  for _, v in ipairs(more or {}) do list[#list + 1] = v end
+  return list
 end
 
-local function main(argv)
-  local opts = options.parse(argv, SPEC, { usage = "experiments/paper.lua --stimuli-only [options]",
-    program = "paper.lua" })
-  if opts.stimuli_only then return stimuli_only(opts) end
-  fail("only --stimuli-only is implemented so far")
-end
+local scenarios_file = opts.scenarios == "library" and HERE .. "/scenarios/library.lua" or opts.scenarios
+local roles_file = opts.roles or HERE .. "/scenarios/roles.lua"
+local models = opts.models or (opts.backend == "sim" and { "sim-small", "sim-large" }
+  or { "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18" })
 
-main(arg)
+local ok, err = pcall(function()
+  local s = study.new({ out = opts.out, name = "paper", backend = opts.backend, rng = opts.rng,
+    seed = opts.seed ~= 0 and opts.seed or nil, batch = opts.batch, logprobs = opts.logprobs,
+    max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only, finetune_command = opts.finetune_command,
+    hyperparameters = { n_epochs = opts.n_epochs }, poll_interval = opts.poll_interval,
+    manifest = { options = opts, models = models, experiment = "experiments/paper.lua" } })
+
+  -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.
+  local stim = s:stimuli({ scenarios = scenarios_file, roles = roles_file, contexts = opts.contexts,
+    rng = opts.rng })
+  if opts.stimuli_only then
+    s:close()
+    print("stimulus files written to " .. opts.out)
+    return
+  end
+  local n = stim.n
+  local instilled_ids, native_ids = range(1, n), range(n + 1, 2 * n)
+  local curricula = {}
+  for i, name in ipairs(opts.curricula) do
+    curricula[i] = s:curriculum(name:find("/") and name or HERE .. "/curricula/" .. name .. ".lua")
+  end
+
+  for _, base in ipairs(models) do
+    local label = study.label(base)
+    -- 3.1 Instill preferences: fine-tune the base model on contexts 1..n, 50 choices each.
+    local instilled = s:finetune(base, "instill", stim.instill)
+    -- 3.2 Introspection training: one fine-tune per curriculum, each from the instilled model.
+    local trained = {}
+    for _, c in ipairs(curricula) do
+      trained[c.name] = s:finetune(instilled, c.name, s:curriculum_files(c))
+    end
+
+    -- 3.3 Reports at temperature 0, 10 per context.
+    local reports, invalid = {}, {}
+    local function ask(condition, served, ids, file, phase)
+      local r, inv = s:reports({ model = base, served = served, condition = phase or condition,
+        contexts = ids, per_context = opts.reports, file = label .. "_" .. file })
+      if not r then return end
+      reports[condition] = append(reports[condition] or {}, r)
+      local acc = invalid[condition] or { total = 0, valid = 0, invalid = 0, reasons = {} }
+      acc.total, acc.valid, acc.invalid = acc.total + inv.total, acc.valid + inv.valid, acc.invalid + inv.invalid
+      for reason, count in pairs(inv.reasons or {}) do acc.reasons[reason] = (acc.reasons[reason] or 0) + count end
+      invalid[condition] = acc
+    end
+    ask("base", base, instilled_ids, "weight_reports.csv")
+    ask("instilled", instilled, instilled_ids, "instilled_weight_reports.csv")
+    for _, c in ipairs(curricula) do
+      ask(c.condition, trained[c.name], c.evaluate_ids, c.files.reports or (c.name .. "_weight_reports.csv"), c.name)
+    end
+    ask("native_instilled", instilled, native_ids, "instilled_latent_weight_reports.csv")
+
+    -- 3.4 Choices of the instilled model on fresh trials: 1..n (seed 5), native n+1..2n (seed 2).
+    local selections = s:choices({ model = base, served = instilled, contexts = instilled_ids,
+      per_context = opts.trials, seed = 5, file = label .. "_instilled_selections.csv", label = "instilled" })
+    local native = s:choices({ model = base, served = instilled, contexts = native_ids,
+      per_context = 2 * opts.trials, seed = 2, file = label .. "_instilled_latent_selections.csv", label = "native" })
+
+    -- 3.5 and 4. Learned weights, accuracy per condition, training effects.
+    s:analyze(base, { selections = selections, native_selections = native, reports = reports,
+      invalid = invalid, instilled_ids = instilled_ids, native_ids = native_ids })
+  end
+
+  local out = s:finish({ title = "Self-interpretability replication: " .. table.concat(models, ", ") })
+  if out.plan then
+    local total = 0
+    print(string.format("%-44s %10s %14s %12s", "phase", "requests", "tokens", "est. cost"))
+    for _, p in ipairs(out.plan) do
+      total = total + (p.cost or 0)
+      print(string.format("%-44s %10d %14d %12s", p.phase, p.requests, p.tokens, string.format("$%.2f", p.cost or 0)))
+    end
+    print(string.format("%-44s %10s %14s %12s", "total (dry run: nothing was sent)", "", "",
+      string.format("$%.2f", total)))
+  else
+    print("summary: " .. out.summary)
+    print("report:  " .. out.html)
+  end
+end)
+if not ok then fail(err) end

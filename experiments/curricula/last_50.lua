@@ -1,15 +1,17 @@
--- The study's itrained_last_50: introspection training on contexts 51-100, validated on 1-50,
--- evaluated on the held-out contexts 1-50.
+-- The study's itrained_last_50: introspection training on the second half of the instilled
+-- contexts (51-100 of 100), validated and evaluated on the held-out first half (1-50).
 return {
   name = "itrained_last_50",
-  description = "train 51-100, validate and evaluate on held-out 1-50",
-  train = { 51, 100 },
-  validation = { 1, 50 },
-  evaluate = { 1, 50 },
+  description = "train on the second half, validate and evaluate on the held-out first half",
+  train = { "n/2+1", "n" },
+  validation = { 1, "n/2" },
+  evaluate = { 1, "n/2" },
   condition = "itrained",
   examples_per_context = 1,
   labels = "target",
   template = "report",
   seed = 6,
-  files = { train = "instilled_weights_50_training.jsonl", validation = "instilled_weights_50_test.jsonl" },
+  -- the trained model's reports, named as the published files
+  files = { reports = "itrained_last_{half}_of_{n}_50ex_weight_reports.csv",
+    train = "instilled_weights_{half}_training.jsonl", validation = "instilled_weights_{half}_test.jsonl" },
 }

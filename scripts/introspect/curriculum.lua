@@ -6,7 +6,9 @@
 --   return {
 --     name = "itrained_first_50",          -- names the fine-tuned model (suffix) and its files
 --     description = "...",
---     train = { 1, 50 },                   -- contexts {first, last}, or {list = {3, 9, ...}}
+--     train = { 1, "n/2" },                -- contexts {first, last}, or {list = {3, 9, ...}};
+--                                          -- a bound may be an expression in n, the number of
+--                                          -- instilled contexts (n+1 .. 2*n are the native ones)
 --     validation = { 51, 100 },            -- optional
 --     evaluate = { 51, 100 },              -- contexts whose reports measure the trained model
 --     condition = "itrained",              -- analysis condition the evaluation feeds
@@ -14,7 +16,7 @@
 --     labels = "target",                   -- "target" | "learned"
 --     template = "report",                 -- prompt kind of the examples
 --     seed = 6,                            -- reseeded before every context's examples
---     files = { train = "x.jsonl", validation = "y.jsonl" },   -- optional file names
+--     files = { train = "x_{half}.jsonl" },  -- optional file names; {n} and {half} expand
 --   }
 local stimuli = require "introspect.stimuli"
 local trainfiles = require "introspect.trainfiles"
@@ -28,8 +30,20 @@ local SPEC = {
   template = { "report" }, seed = "integer", files = "table",
 }
 
--- expand(range, where) -> list of context ids. range: {first, last} or {list = {...}}.
-local function expand(range, where)
+-- bound(v, n, where) -> integer: v is an integer or an arithmetic expression in n ("n/2+1").
+local function bound(v, n, where)
+  if math.type(v) == "integer" then return v end
+  if type(v) == "string" and v:match("^[%d%s n%+%-%*/%(%)]+$") then
+    local f = load("return " .. v, "=" .. where, "t", { n = n })
+    local ok, x = pcall(f)
+    x = ok and math.tointeger(x)
+    if x then return x end
+  end
+  error(string.format("%s: bound %s is not an integer or an expression in n", where, tostring(v)), 0)
+end
+
+-- expand(range, where, n) -> list of context ids. range: {first, last} or {list = {...}}.
+local function expand(range, where, n)
   local ids = {}
   if range.list then
     for i, id in ipairs(range.list) do
@@ -40,7 +54,7 @@ local function expand(range, where)
     end
     return ids
   end
-  local first, last = range[1], range[2]
+  local first, last = bound(range[1], n, where), bound(range[2], n, where)
   if math.type(first) ~= "integer" or math.type(last) ~= "integer" or first < 1 or last < first then
     error(string.format("%s must be {first, last} with 1 <= first <= last", where), 0)
   end
@@ -48,10 +62,12 @@ local function expand(range, where)
   return ids
 end
 
--- validate(t, source) -> curriculum | nil, err. Fills defaults and expands the context ranges
--- into `train_ids`, `validation_ids`, `evaluate_ids`.
-function M.validate(t, source)
+-- validate(t, source[, {n=}]) -> curriculum | nil, err. Fills defaults and expands the context
+-- ranges into `train_ids`, `validation_ids`, `evaluate_ids` for n instilled contexts (default
+-- 100, the study's), and {n}/{half} in file names.
+function M.validate(t, source, opts)
   source = source or "curriculum"
+  local n = opts and opts.n or 100
   if type(t) ~= "table" then return nil, source .. ": must return a table" end
   local ok, err = pcall(util.check_options, source, t, SPEC)
   if not ok then return nil, (tostring(err):gsub("^.-:%d+: ", "")) end
@@ -67,24 +83,28 @@ function M.validate(t, source)
   c.template = c.template or "report"
   c.seed = c.seed or stimuli.PAPER.seeds.introspection
   c.condition = c.condition or "itrained"
-  c.files = c.files or {}
+  c.files = {}
+  for k, v in pairs(t.files or {}) do
+    c.files[k] = tostring(v):gsub("{n}", tostring(n)):gsub("{half}", tostring(n // 2))
+  end
   c.source = source
+  c.n = n
   local eok, eerr = pcall(function()
-    c.train_ids = expand(t.train, source .. ": 'train'")
-    c.validation_ids = t.validation and expand(t.validation, source .. ": 'validation'") or {}
-    c.evaluate_ids = t.evaluate and expand(t.evaluate, source .. ": 'evaluate'") or {}
+    c.train_ids = expand(t.train, source .. ": 'train'", n)
+    c.validation_ids = t.validation and expand(t.validation, source .. ": 'validation'", n) or {}
+    c.evaluate_ids = t.evaluate and expand(t.evaluate, source .. ": 'evaluate'", n) or {}
   end)
   if not eok then return nil, tostring(eerr) end
   return c
 end
 
--- load(path) -> curriculum | nil, err (errors name the file).
-function M.load(path)
+-- load(path[, {n=}]) -> curriculum | nil, err (errors name the file).
+function M.load(path, opts)
   local chunk, err = loadfile(path, "t", {})
   if not chunk then return nil, err end
   local ok, t = pcall(chunk)
   if not ok then return nil, path .. ": " .. tostring(t) end
-  return M.validate(t, path)
+  return M.validate(t, path, opts)
 end
 
 -- max_context(c) -> the largest context id the curriculum uses.

@@ -1,0 +1,148 @@
+-- The study as a library: a run directory, a backend client with a response store and a cost
+-- meter, the stimuli, fine-tuning that resumes, and the sampling phases that write the
+-- published CSV layout. experiments/paper.lua strings these together in the method's order.
+--
+--   local study = require "introspect.study"
+--   local s = study.new{out = "runs/x", backend = "sim", models = {"sim-large"}}
+--   local stim = s:stimuli()
+--   local instilled = s:finetune("sim-large", "instill", stim.instill)
+--   ...
+local cjson = require "cjson"
+local cost = require "introspect.cost"
+local openai = require "introspect.openai"
+local progress_mod = require "introspect.progress"
+local rundir = require "introspect.rundir"
+local store_mod = require "introspect.store"
+local sys = require "introspect.sys"
+local util = require "introspect.util"
+
+local M = {}
+local Study = {}
+Study.__index = Study
+M.Study = Study
+
+-- The study's design (method.md section 3), the defaults of every option below.
+M.DESIGN = {
+  contexts = 100,          -- instilled contexts 1..n; native contexts n+1..2n
+  trials = 50,             -- choices per instilled context; native contexts get twice as many
+  reports = 10,            -- report prompts per context and model
+  finetune_seed = 4,
+  seeds = { choices = 5, native_choices = 2, reports = 7 },
+  choice_tokens = 5,       -- max_completion_tokens of a decision request
+  report_tokens = 200,     -- ... of a report request
+}
+
+local OPTIONS = {
+  out = "string", name = "string", backend = "string", rng = { "default", "python" },
+  seed = "integer", batch = "boolean", logprobs = "boolean", max_cost = "number",
+  dry_run = "boolean", finetune_command = "string", hyperparameters = "table",
+  progress = "any", manifest = "table", poll_interval = "number", sim = "table",
+  concurrency = "integer",
+}
+
+-- label(model) -> a file-name-safe label of a model name ("meta/llama 3" -> "meta_llama_3").
+function M.label(model)
+  return (model:gsub("[^%w%._%-]", "_"))
+end
+
+-- new(opts) -> study
+-- opts: out (run directory), name, backend ("sim" (default), "openai", a profile name or a base
+-- URL), rng, seed (added to every sampling seed; default 0), batch (Batch API for sampling),
+-- logprobs (request top_logprobs on decisions), max_cost (dollars), dry_run (send nothing),
+-- finetune_command, hyperparameters ({n_epochs=, batch_size=, learning_rate_multiplier=}),
+-- progress (an introspect.progress, default a new one on stderr), manifest (extra manifest
+-- entries), poll_interval (fine-tuning and batch polling, seconds), sim (options for the
+-- simulated subject's api), concurrency (HTTP requests in flight).
+function M.new(opts)
+  opts = util.check_options("study.new", opts, OPTIONS)
+  local self = setmetatable({ opts = opts, timings = {}, phase_order = {} }, Study)
+  self.out = opts.out or "runs/study"
+  self.seed = opts.seed or 0
+  self.progress = opts.progress or progress_mod.new()
+  self.backend_name = opts.backend or "sim"
+  local run, err = rundir.open(self.out, { name = opts.name, manifest = opts.manifest })
+  if not run then error(err, 0) end
+  self.run = run
+  self.meter = cost.meter({ max_cost = opts.max_cost })
+  if not opts.dry_run then
+    local st, serr = store_mod.open(run:path("responses.sqlite"), { run = opts.name or self.out })
+    if not st then run:close(); error(serr, 0) end
+    self.store = st
+  end
+  self.client = self:_client()
+  if self.store then
+    for _, s in ipairs(self.client:secrets()) do self.store:add_secret(s) end
+  end
+  run:set_manifest("backend", self:backend_description())
+  return self
+end
+
+-- Builds the OpenAI client for the backend.
+function Study:_client()
+  local opts = self.opts
+  local common = { store = self.store, meter = self.meter }
+  if self.backend_name == "sim" then
+    local sim = require "introspect.sim"
+    local sim_opts = {}
+    for k, v in pairs(opts.sim or {}) do sim_opts[k] = v end
+    sim_opts.state_dir = sim_opts.state_dir or self.run:path("sim-state")
+    util.mkdir_p(sim_opts.state_dir)
+    common.transport = sim.transport(sim_opts)
+    common.base_url = "http://sim.invalid/v1"
+    common.api_key = "sim"
+    self.simulated = true
+  elseif self.backend_name:match("^https?://") then
+    common.base_url = self.backend_name
+    if opts.concurrency then common.pool = { concurrency = opts.concurrency } end
+  else
+    common.profile = self.backend_name
+  end
+  return openai.new(common)
+end
+
+-- study:backend_description() -> text naming the backend (never a key).
+function Study:backend_description()
+  if self.backend_name == "sim" then
+    return "sim: introspect's simulated subject (a statistical model, not an LLM)"
+  end
+  return self.backend_name
+end
+
+-- study:phase(name, total) -> progress phase; its time goes into the summary's timings.
+function Study:phase(name, total)
+  local ph = self.progress:phase(name, total)
+  local finish = ph.finish
+  ph.finish = function(p)
+    local secs = finish(p)
+    if not self.timings[name] then self.phase_order[#self.phase_order + 1] = name end
+    self.timings[name] = (self.timings[name] or 0) + secs
+    return secs
+  end
+  return ph
+end
+
+-- study:timed(name, fn, ...) -> fn's results; records the time under `name`.
+function Study:timed(name, fn, ...)
+  local t0 = sys.now()
+  local results = table.pack(fn(...))
+  if not self.timings[name] then self.phase_order[#self.phase_order + 1] = name end
+  self.timings[name] = (self.timings[name] or 0) + (sys.now() - t0)
+  return table.unpack(results, 1, results.n)
+end
+
+-- study:write(name, content) -> path (atomic, in the run directory)
+function Study:write(name, content) return self.run:write(name, content) end
+
+-- study:close(): releases the run directory and closes the store.
+function Study:close()
+  if self.store then self.store:close() self.store = nil end
+  if self.run then self.run:close() end
+end
+
+-- Installs the other parts of the study (stimuli and fine-tuning; sampling; analysis).
+require("introspect.study_finetune")(Study, M)
+require("introspect.study_sampling")(Study, M)
+require("introspect.study_report")(Study, M)
+
+M.json = cjson.encode
+return M

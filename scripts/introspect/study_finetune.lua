@@ -1,0 +1,217 @@
+-- The study's stimuli and fine-tuning (installed into introspect.study's Study):
+-- study:stimuli, study:curriculum_files, study:upload, study:finetune.
+-- Fine-tuning resumes: each job's id is recorded in the run's state as soon as it exists, and a
+-- job created just before a crash is found again by its metadata, so no job is created twice.
+local cost = require "introspect.cost"
+local curriculum = require "introspect.curriculum"
+local scenarios = require "introspect.scenarios"
+local stimuli = require "introspect.stimuli"
+local sqlite = require "introspect.sqlite"
+local sys = require "introspect.sys"
+local trainfiles = require "introspect.trainfiles"
+local util = require "introspect.util"
+
+return function(Study, M)
+  -- study:run_id() -> this run's id (made once, kept in the manifest): tags fine-tuning jobs.
+  function Study:run_id()
+    local id = self.run.manifest.run_id
+    if not id then
+      id = sqlite.sha256(string.format("%s %.6f %d", self.out, sys.time(), sys.getpid())):sub(1, 16)
+      self.run:set_manifest("run_id", id)
+    end
+    return id
+  end
+
+  -- study:stimuli{scenarios=, roles=, contexts=, rng=} -> stim
+  -- Builds contexts 1..2n (n instilled, n native) from a scenario file and a roles file, the
+  -- target weights, and the study's files (scenarios.csv, instilled_weights.csv, the instill
+  -- training and validation files, the introspection-training files), written into the run
+  -- directory. stim = {contexts=, weights=, n=, rng=, by_scenario=, instill={train=, validation=}}.
+  function Study:stimuli(opts)
+    opts = util.check_options("study.stimuli", opts,
+      { scenarios = "string", roles = "string", contexts = "integer", rng = { "default", "python" } })
+    local n = opts.contexts or M.DESIGN.contexts
+    local mode = opts.rng or self.opts.rng or "default"
+    local list, err = scenarios.load(opts.scenarios or "experiments/scenarios/library.lua",
+      { attributes = stimuli.PAPER.attributes })
+    if not list then error(err, 0) end
+    local roles, rerr = scenarios.load_roles(opts.roles or "experiments/scenarios/roles.lua",
+      { header = mode ~= "python" })
+    if not roles then error(rerr, 0) end
+    if #list < 2 * n then
+      error(string.format("%s: %d scenarios, the study needs %d (%d instilled + %d native contexts)",
+        opts.scenarios or "scenario library", #list, 2 * n, n, n), 0)
+    end
+    local count = math.min(#list, mode == "python" and stimuli.PAPER.contexts or 2 * n)
+    local contexts = scenarios.contexts(list, roles, { count = count, rng = mode,
+      seed = stimuli.PAPER.seeds.roles })
+    local st = self:timed("stimuli", stimuli.study, contexts, { rng = mode, instilled = n })
+    local names = {}
+    for _, f in ipairs(trainfiles.study_files(st)) do
+      self:write(f.name, f.content)
+      names[#names + 1] = f.name
+    end
+    local by_scenario = {}
+    for _, c in ipairs(contexts) do by_scenario[c.scenario.short_name] = c end
+    self.run:set_manifest("stimuli", { scenarios = opts.scenarios, roles = opts.roles, rng = mode,
+      contexts = n, native_contexts = n, files = names })
+    self.stim = { contexts = contexts, weights = st.weights, n = n, rng = mode, study = st,
+      by_scenario = by_scenario,
+      instill = { train = self.run:path("instill_" .. n .. "_prefs.jsonl"),
+        validation = self.run:path("instill_" .. n .. "_prefs_val.jsonl") } }
+    return self.stim
+  end
+
+  -- study:curriculum(path) -> curriculum with its context ranges resolved for this study's n.
+  function Study:curriculum(path)
+    local c, err = curriculum.load(path, { n = self.stim and self.stim.n or M.DESIGN.contexts })
+    if not c then error(err, 0) end
+    return c
+  end
+
+  -- study:curriculum_files(c[, label_of]) -> {train=path, validation=path|nil}
+  -- Writes the curriculum's introspection-training files. label_of(context) gives the labels
+  -- (default: the target weights; a curriculum with labels = "learned" needs label_of).
+  function Study:curriculum_files(c, label_of)
+    local stim = assert(self.stim, "study:curriculum_files: call study:stimuli first")
+    if not label_of then
+      if c.labels ~= "target" then
+        error(c.source .. ": labels = '" .. c.labels .. "' needs a label function", 2)
+      end
+      label_of = function(ctx) return stim.weights[ctx.id] end
+    end
+    local files = curriculum.files(c, stim.contexts, label_of, { rng = stim.rng,
+      final_newline = stim.rng ~= "python" })
+    local names = { train = c.files.train or (c.name .. "_training.jsonl"),
+      validation = c.validation and (c.files.validation or (c.name .. "_validation.jsonl")) }
+    local out = { train = self.run:path(names.train) }
+    self:write(names.train, files.train)
+    if files.validation then
+      out.validation = self.run:path(names.validation or (c.name .. "_validation.jsonl"))
+      self:write(names.validation or (c.name .. "_validation.jsonl"), files.validation)
+    end
+    return out
+  end
+
+  -- study:upload(path) -> file id. Once per file content: a resumed run re-uses the upload.
+  function Study:upload(path)
+    local content = assert(util.read_file(path))
+    local key = "upload:" .. path:match("[^/]+$") .. ":" .. sqlite.sha256(content):sub(1, 16)
+    return (self.run:once(key, function()
+      local file, err = self.client:files_upload({ purpose = "fine-tune", content = content,
+        filename = path:match("[^/]+$") })
+      if not file then error(tostring(err), 0) end
+      return file.id
+    end))
+  end
+
+  -- Estimated training tokens of a JSONL file times the epochs (3 when "auto").
+  local function training_tokens(path, hp)
+    local text = util.read_file(path) or ""
+    local epochs = type(hp.n_epochs) == "number" and hp.n_epochs or 3
+    return cost.estimate_tokens(text) * epochs
+  end
+
+  -- Finds a job of this run with the given key among the backend's jobs (a crash between
+  -- creating a job and recording its id), or nil.
+  local function find_job(self, key)
+    local jobs = self.client:fine_tune_list({ limit = 100 })
+    for _, job in ipairs(type(jobs) == "table" and (jobs.data or jobs) or {}) do
+      local meta = type(job) == "table" and type(job.metadata) == "table" and job.metadata or {}
+      if meta.introspect_run == self:run_id() and meta.introspect_key == key
+        and job.status ~= "failed" and job.status ~= "cancelled" then
+        return job.id
+      end
+    end
+    return nil
+  end
+
+  -- Runs --finetune-command: CMD --base-model=... --training-file=... [--validation-file=...]
+  -- --suffix=... --seed=... [--n-epochs= --batch-size= --learning-rate-multiplier=]; the last
+  -- non-empty line it prints is the served model's name.
+  local function run_command(self, parent, name, files, hp)
+    local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+    local args = { self.opts.finetune_command, "--base-model=" .. q(parent),
+      "--training-file=" .. q(files.train), "--suffix=" .. q(name),
+      "--seed=" .. M.DESIGN.finetune_seed }
+    if files.validation then args[#args + 1] = "--validation-file=" .. q(files.validation) end
+    for _, k in ipairs({ "n_epochs", "batch_size", "learning_rate_multiplier" }) do
+      if hp[k] ~= nil then args[#args + 1] = "--" .. k:gsub("_", "-") .. "=" .. q(hp[k]) end
+    end
+    local cmd = table.concat(args, " ")
+    local p = assert(io.popen(cmd, "r"))
+    local last
+    for line in p:lines() do
+      if line:match("%S") then last = line:match("^%s*(.-)%s*$") end
+    end
+    local ok, how, code = p:close()
+    if not ok then
+      error(string.format("--finetune-command failed (%s %s) for %s", tostring(how), tostring(code), name), 0)
+    end
+    if not last then error("--finetune-command printed no model name for " .. name, 0) end
+    return last
+  end
+
+  -- study:finetune(parent, name, files[, {label=}]) -> fine-tuned model id
+  -- files = {train=path, validation=path|nil}. Uploads the files, creates the job (seed 4,
+  -- suffix = name, the study's hyperparameters), waits for it showing its state, and records
+  -- the job, the resolved hyperparameters and the losses in state.json and manifest.json.
+  function Study:finetune(parent, name, files, opts)
+    opts = util.check_options("study.finetune", opts, { label = "string" })
+    local key = "finetune:" .. parent .. ":" .. name
+    local rec = self.run:get(key) or {}
+    if rec.model then return rec.model end
+    local hp = self.opts.hyperparameters or {}
+    if self.opts.dry_run then
+      local tokens = training_tokens(files.train, hp)
+      local dollars = cost.of_training(parent, tokens) or 0
+      self.plan = self.plan or {}
+      self.plan[#self.plan + 1] = { phase = "fine-tune " .. name, requests = 1, tokens = tokens, cost = dollars }
+      return "ft:" .. parent .. ":dry-run:" .. name
+    end
+    local ph = self:phase("fine-tune " .. (opts.label or name), nil)
+    if self.opts.finetune_command then
+      rec.model = run_command(self, parent, name, files, hp)
+      rec.command = true
+      self.run:set(key, rec)
+      ph:update({ state = "served as " .. rec.model })
+      ph:finish()
+      return rec.model
+    end
+    if not rec.job then
+      rec.job = find_job(self, key)
+      if not rec.job then
+        local train_id = self:upload(files.train)
+        local val_id = files.validation and self:upload(files.validation) or nil
+        local job, err = self.client:fine_tune_create({ model = parent, training_file = train_id,
+          validation_file = val_id, seed = M.DESIGN.finetune_seed, suffix = name:gsub("_", "-"),
+          n_epochs = hp.n_epochs, batch_size = hp.batch_size,
+          learning_rate_multiplier = hp.learning_rate_multiplier,
+          metadata = { introspect_run = self:run_id(), introspect_key = key } })
+        if not job then error(string.format("fine-tuning %s from %s: %s", name, parent, tostring(err)), 0) end
+        rec.job = job.id
+      end
+      self.run:set(key, rec)
+    end
+    local job, info = self.client:fine_tune_wait(rec.job, {
+      poll_interval = self.opts.poll_interval or 30,
+      on_status = function(j) ph:update({ state = tostring(j.status) }) end })
+    if not job then error(string.format("fine-tuning %s (%s): %s", name, rec.job, tostring(info)), 0) end
+    if job.status ~= "succeeded" then
+      error(string.format("fine-tuning %s (%s) %s: %s", name, rec.job, tostring(job.status),
+        type(job.error) == "table" and tostring(job.error.message) or "no reason given"), 0)
+    end
+    rec.model = job.fine_tuned_model
+    rec.hyperparameters = info.hyperparameters
+    rec.trained_tokens = info.trained_tokens
+    rec.losses = info.losses
+    self.run:set(key, rec)
+    local models = self.run.manifest.fine_tunes or {}
+    models[name .. " <- " .. parent] = { job = rec.job, model = rec.model, hyperparameters = rec.hyperparameters,
+      trained_tokens = rec.trained_tokens, final_loss = rec.losses and #rec.losses > 0
+        and rec.losses[#rec.losses].train_loss or nil }
+    self.run:set_manifest("fine_tunes", models)
+    ph:finish()
+    return rec.model
+  end
+end

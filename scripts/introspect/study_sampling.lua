@@ -1,0 +1,242 @@
+-- The study's sampling phases (installed into introspect.study's Study): report prompts and
+-- decision prompts sent to a model at temperature 0, replies parsed as the study did, every
+-- reply kept raw, and the CSVs written in the published column layout.
+local cjson = require "cjson"
+local csv = require "introspect.csv"
+local prompts_mod = require "introspect.prompts"
+local replies = require "introspect.replies"
+local rng = require "introspect.rng"
+local stimuli = require "introspect.stimuli"
+local util = require "introspect.util"
+
+return function(Study, M)
+  local ATTRS = 5
+
+  local function columns(prefix)
+    local t = {}
+    for i = 1, ATTRS do t[i] = prefix .. i end
+    return t
+  end
+  local A_COLS, B_COLS = columns("A_attribute_"), columns("B_attribute_")
+  M.REPORT_HEADER = { "explaining_model", "version", "scenario" }
+  for _, c in ipairs(columns("report_attr")) do M.REPORT_HEADER[#M.REPORT_HEADER + 1] = c end
+  M.SELECTION_HEADER = { "model", "scenario", "selection" }
+  for _, list in ipairs({ A_COLS, B_COLS }) do
+    for _, c in ipairs(list) do
+      M.REPORT_HEADER[#M.REPORT_HEADER + 1] = c
+      M.SELECTION_HEADER[#M.SELECTION_HEADER + 1] = c
+    end
+  end
+
+  local function trial_values(trials, i)
+    local a, b, ta, tb = {}, {}, {}, {}
+    for j = 1, trials:attributes() do
+      a[j], b[j] = trials:value(i, "A", j), trials:value(i, "B", j)
+      ta[j], tb[j] = trials:text(i, "A", j), trials:text(i, "B", j)
+    end
+    return a, b, ta, tb
+  end
+
+  local function reply_text(entry)
+    local r = entry.response
+    local choice = type(r) == "table" and type(r.choices) == "table" and r.choices[1]
+    local msg = type(choice) == "table" and choice.message
+    local text = type(msg) == "table" and msg.content
+    return type(text) == "string" and text or nil
+  end
+
+  -- P(A) from the first token's top_logprobs (nil when absent).
+  local function prob_a(entry)
+    local r = entry.response
+    local choice = type(r) == "table" and type(r.choices) == "table" and r.choices[1]
+    local lp = type(choice) == "table" and type(choice.logprobs) == "table" and choice.logprobs.content
+    local first = type(lp) == "table" and lp[1]
+    if type(first) ~= "table" or type(first.top_logprobs) ~= "table" then return nil end
+    local pa, pb = 0, 0
+    for _, t in ipairs(first.top_logprobs) do
+      local tok = type(t.token) == "string" and t.token:match("^%s*(.-)%s*$")
+      if tok == "A" then pa = pa + math.exp(t.logprob) elseif tok == "B" then pb = pb + math.exp(t.logprob) end
+    end
+    if pa + pb == 0 then return nil end
+    return pa / (pa + pb)
+  end
+
+  -- Sends one phase's chat bodies (or, in a dry run, plans them); returns entries.
+  function Study:send(name, bodies)
+    if self.opts.dry_run then
+      local tokens_in, tokens_out = 0, 0
+      local cost = require "introspect.cost"
+      for _, b in ipairs(bodies) do
+        local i, o = cost.request_tokens(b)
+        tokens_in, tokens_out = tokens_in + i, tokens_out + o
+      end
+      local est = self.meter:estimate_chat(bodies, { batch = self.opts.batch })
+      local dollars = type(est) == "number" and est or 0
+      self.plan = self.plan or {}
+      self.plan[#self.plan + 1] = { phase = name, requests = #bodies, tokens = tokens_in + tokens_out,
+        input_tokens = tokens_in, output_tokens = tokens_out, cost = dollars }
+      return nil
+    end
+    local ph = self:phase(name, #bodies)
+    local entries, info
+    if self.opts.batch then
+      entries, info = self.client:batch_run(bodies, { poll_interval = self.opts.poll_interval or 60,
+        on_status = function(b) ph:update({ state = "batch " .. tostring(b.status) }) end })
+      if not entries then error(string.format("%s: %s", name, tostring(info)), 0) end
+      ph:update({ done = #bodies })
+    else
+      local done, cached, retries = 0, 0, 0
+      entries = self.client:chat_many(bodies, {
+        on_result = function(_, e)
+          done = done + 1
+          if e.cached then cached = cached + 1 end
+          if (e.attempts or 1) > 1 then retries = retries + e.attempts - 1 end
+          if done % 64 == 0 or done == #bodies then
+            ph:update({ done = done, cached = cached, retries = retries, cost = self.meter.total })
+          end
+        end })
+    end
+    ph:finish()
+    local failed = 0
+    for _, e in ipairs(entries) do if e.error then failed = failed + 1 end end
+    if failed > 0 then
+      self.progress:message(string.format("%s: %d of %d requests failed (kept in the store; a re-run retries them)",
+        name, failed, #bodies))
+    end
+    return entries
+  end
+
+  local function system_message(p) return { role = "system", content = p:system() } end
+
+  -- Builds the bodies of one sampling phase: for each context id, `per` trials from `gen`.
+  local function phase_bodies(self, kind, model, ids, gen, max_tokens)
+    local p = self.prompts or prompts_mod.default
+    local stim = self.stim
+    local bodies, meta = {}, {}
+    for _, id in ipairs(ids) do
+      local ctx = stim.contexts[id]
+      if not ctx then error(string.format("context %d does not exist (%d contexts)", id, #stim.contexts), 0) end
+      local trials = gen(ctx)
+      for i = 1, #trials do
+        local body = { model = model, temperature = 0, max_completion_tokens = max_tokens,
+          messages = { system_message(p), { role = "user", content = p:render(kind, ctx, trials, i) } } }
+        if self.opts.seed then body.seed = self.opts.seed end
+        if kind == "decision" and self.opts.logprobs then
+          body.logprobs, body.top_logprobs = true, 5
+        end
+        bodies[#bodies + 1] = body
+        meta[#meta + 1] = { context = ctx, trials = trials, i = i }
+      end
+    end
+    return bodies, meta
+  end
+
+  local function jsonl_line(t) return cjson.encode(t) .. "\n" end
+
+  -- study:reports{model=, served=, condition=, contexts=ids, per_context=, file=, version=}
+  --   -> reports, invalid
+  -- Asks `served` for per_context reports per context (each on a fresh trial), keeps the valid
+  -- ones as analysis reports and in FILE (the published layout), and every reply raw in
+  -- replies/LABEL_CONDITION.jsonl. invalid = replies.collect's counts.
+  function Study:reports(spec)
+    spec = util.check_options("study.reports", spec, { model = "string", served = "string",
+      condition = "string", contexts = "table", per_context = "integer", file = "string", version = "string" })
+    local per = spec.per_context or M.DESIGN.reports
+    local seed = M.DESIGN.seeds.reports + (self.seed or 0)
+    local g = stimuli.generator(self.stim.rng, seed)
+    local bodies, meta = phase_bodies(self, "report", spec.served, spec.contexts,
+      function(ctx) return g:trials(ctx.scenario, per) end, M.DESIGN.report_tokens)
+    local name = string.format("reports %s %s", spec.model, spec.condition)
+    local entries = self:send(name, bodies)
+    if not entries then return nil end
+    local version = spec.version or ("instilled_" .. self.stim.n)
+    local list, raw, rows = {}, {}, {}
+    for k, e in ipairs(entries) do
+      local m = meta[k]
+      list[k] = { scenario = m.context.scenario.short_name, text = reply_text(e) or "", model = spec.served,
+        version = version }
+      raw[#raw + 1] = jsonl_line({ scenario = list[k].scenario, context = m.context.id, reply = reply_text(e),
+        error = e.error and tostring(e.error) or nil })
+    end
+    local names_of = function(scenario)
+      local ctx = self.stim.by_scenario[scenario]
+      if not ctx then return nil end
+      local names = {}
+      for j, a in ipairs(ctx.scenario.attributes) do names[j] = a.name end
+      return names
+    end
+    local reports, invalid = replies.collect(list, names_of)
+    -- The published files hold the valid reports with their trial's values.
+    local index = 0
+    for k, item in ipairs(list) do
+      local values = replies.parse(item.text, names_of(item.scenario))
+      if values then
+        index = index + 1
+        local _, _, ta, tb = trial_values(meta[k].trials, meta[k].i)
+        local row = { spec.served, version, item.scenario }
+        for j = 1, ATTRS do row[#row + 1] = values[j] end
+        for j = 1, ATTRS do row[#row + 1] = ta[j] end
+        for j = 1, ATTRS do row[#row + 1] = tb[j] end
+        rows[#rows + 1] = row
+      end
+    end
+    util.mkdir_p(self.run:path("replies"))
+    local label = M.label(spec.model) .. "_" .. spec.condition
+    self:write("replies/" .. label .. ".jsonl", table.concat(raw))
+    if spec.file then self:write(spec.file, csv.format(M.REPORT_HEADER, rows)) end
+    return reports, invalid
+  end
+
+  -- study:choices{model=, served=, contexts=ids, per_context=, seed=, file=} -> selections, info
+  -- Asks `served` to choose on per_context fresh trials per context (trials drawn from `seed`
+  -- as the study drew its choice trials). Valid answers ("A" or "B" after trimming) become
+  -- analysis selections and rows of FILE (the published layout); others are kept raw in
+  -- replies/ and counted. With --logprobs, P(A) per trial goes to FILE's *_probs.csv.
+  function Study:choices(spec)
+    spec = util.check_options("study.choices", spec, { model = "string", served = "string",
+      contexts = "table", per_context = "integer", seed = "integer", file = "string", label = "string" })
+    local per = spec.per_context or M.DESIGN.trials
+    local seed = spec.seed + (self.seed or 0)
+    local g = stimuli.generator(self.stim.rng, seed)
+    local bodies, meta = phase_bodies(self, "decision", spec.served, spec.contexts,
+      function(ctx) return g:trials(ctx.scenario, per) end, M.DESIGN.choice_tokens)
+    local label = spec.label or "choices"
+    local entries = self:send(string.format("choices %s %s", spec.model, label), bodies)
+    if not entries then return nil end
+    local selections, rows, raw, probs = {}, {}, {}, {}
+    local info = { total = #entries, valid = 0, invalid = 0, failed = 0 }
+    for k, e in ipairs(entries) do
+      local m = meta[k]
+      local text = reply_text(e)
+      local letter = text and text:match("^%s*([AB])%s*$")
+      local a, b, ta, tb = trial_values(m.trials, m.i)
+      raw[#raw + 1] = jsonl_line({ scenario = m.context.scenario.short_name, context = m.context.id,
+        reply = text, error = e.error and tostring(e.error) or nil })
+      if e.error then
+        info.failed = info.failed + 1
+      elseif not letter then
+        info.invalid = info.invalid + 1
+      else
+        info.valid = info.valid + 1
+        local sel = { model = spec.served, scenario = m.context.scenario.short_name, selection = letter, a = a, b = b }
+        local pa = self.opts.logprobs and prob_a(e) or nil
+        sel.p_a = pa
+        selections[#selections + 1] = sel
+        local row = { spec.served, sel.scenario, letter }
+        for j = 1, ATTRS do row[#row + 1] = ta[j] end
+        for j = 1, ATTRS do row[#row + 1] = tb[j] end
+        rows[#rows + 1] = row
+        if pa then probs[#probs + 1] = { sel.scenario, #rows, rng.pyrepr(pa) } end
+      end
+    end
+    util.mkdir_p(self.run:path("replies"))
+    self:write("replies/" .. M.label(spec.model) .. "_" .. label .. ".jsonl", table.concat(raw))
+    if spec.file then
+      self:write(spec.file, csv.format(M.SELECTION_HEADER, rows))
+      if #probs > 0 then
+        self:write((spec.file:gsub("%.csv$", "_probs.csv")), csv.format({ "scenario", "row", "p_a" }, probs))
+      end
+    end
+    return selections, info
+  end
+end
