@@ -917,10 +917,11 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
     if (r->done >= r->n) break;
     int running = 0;
     curl_multi_perform(p->multi, &running);
-    int left = 0;
+    int left = 0, completed = 0;
     CURLMsg *m;
     while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
       if (m->msg != CURLMSG_DONE) continue;
+      completed++;
       Transfer *t = NULL;
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
       CURLcode code = m->data.result;
@@ -931,6 +932,7 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
       report_progress(L, r, &s, started);
     }
     if (r->done >= r->n) break;
+    if (completed > 0) continue;  /* start the next requests before waiting */
     if (r->active > 0 || wait > 0) {
       int ms = (int)ceil(wait * 1000);
       if (ms > MAX_WAIT_MS) ms = MAX_WAIT_MS;
