@@ -894,6 +894,11 @@ static void read_labels(lua_State *L, Trials *t, Label *lb) {
 typedef struct {
   const char *pre, *post;   /* "\nname: " and " units" */
   size_t pre_len, post_len;
+  /* whole lines "\nname: V.0 units" for every mantissa V in lo..hi, or lines == NULL */
+  const char *lines;
+  const unsigned char *line_len;
+  size_t stride;
+  int64_t lo, hi;
 } Frag;
 
 /* copy_blocks: copies len bytes from src (readable to len rounded up to 16) to o (writable
@@ -911,9 +916,16 @@ static char *write_options(char *o, const Trials *t, const Frag *fr, lua_Integer
     if (s == 0) { *o++ = 'A'; *o++ = ':'; }
     else { memcpy(o, "\n\nB:", 4); o += 4; }
     for (int j = 0; j < t->k; j++, c++) {
-      o = copy_blocks(o, fr[j].pre, fr[j].pre_len);
-      o += emit_mant(t->mant[c], t->v[c], t->prec[j], o);
-      o = copy_blocks(o, fr[j].post, fr[j].post_len);
+      const Frag *f = &fr[j];
+      int64_t m = t->mant[c];
+      if (f->lines && m >= f->lo && m <= f->hi) {
+        size_t at = (size_t)(m - f->lo);
+        o = copy_blocks(o, f->lines + at * f->stride, f->line_len[at]);
+        continue;
+      }
+      o = copy_blocks(o, f->pre, f->pre_len);
+      o += emit_mant(m, t->v[c], t->prec[j], o);
+      o = copy_blocks(o, f->post, f->post_len);
     }
   }
   return o;
@@ -943,8 +955,50 @@ static Frag *make_frags(lua_State *L, const Trials *t, const Label *lb, size_t *
     memcpy(p + 1, lb[j].units, lb[j].units_len);
     p += PAD16(fr[j].post_len);
     *room += 2 * (PAD16(fr[j].pre_len) + PAD16(fr[j].post_len) + 48);
+    fr[j].lines = NULL;
   }
   return fr;
+}
+
+/* make_lines: for whole-number attributes whose span of values is at most `values` (the number
+   of values about to be rendered, so building pays off), precomputes every line
+   "\nname: V.0 units" in a userdata it pushes (always pushes one, maybe empty). */
+static void make_lines(lua_State *L, const Trials *t, Frag *fr, size_t values) {
+  size_t bytes = 0;
+  int64_t lo[1000], hi[1000];
+  size_t stride[1000];
+  for (int j = 0; j < t->k; j++) {
+    stride[j] = 0;
+    if (t->prec[j] != 0 || !(t->min[j] >= 0) || !(t->max[j] < 1e15)) continue;
+    lo[j] = (int64_t)floor(t->min[j]);
+    hi[j] = (int64_t)ceil(t->max[j]);
+    size_t span = (size_t)(hi[j] - lo[j] + 1);
+    size_t len = fr[j].pre_len + 24 + fr[j].post_len;
+    if (span > values || len > 255) continue;
+    stride[j] = PAD16(len);
+    bytes += span * (stride[j] + 1);
+  }
+  char *p = (char *)lua_newuserdatauv(L, bytes, 0);
+  for (int j = 0; j < t->k; j++) {
+    if (!stride[j]) continue;
+    size_t span = (size_t)(hi[j] - lo[j] + 1);
+    char *lines = p;
+    unsigned char *lens = (unsigned char *)(p + span * stride[j]);
+    for (size_t a = 0; a < span; a++) {
+      char *o = lines + a * stride[j];
+      memcpy(o, fr[j].pre, fr[j].pre_len);
+      size_t n = fr[j].pre_len;
+      n += (size_t)emit_mant(lo[j] + (int64_t)a, (double)(lo[j] + (int64_t)a), 0, o + n);
+      memcpy(o + n, fr[j].post, fr[j].post_len);
+      lens[a] = (unsigned char)(n + fr[j].post_len);
+    }
+    fr[j].lines = lines;
+    fr[j].line_len = lens;
+    fr[j].stride = stride[j];
+    fr[j].lo = lo[j];
+    fr[j].hi = hi[j];
+    p += span * (stride[j] + 1);
+  }
 }
 
 /* render_prompts: pushes prefix .. question .. "\n" .. options for trials first..last (0-based)
@@ -957,6 +1011,7 @@ static void render_prompts(lua_State *L, Trials *t, const char *prefix, size_t p
   read_labels(L, t, lb);
   size_t room;
   Frag *fr = make_frags(L, t, lb, &room);
+  make_lines(L, t, fr, (size_t)(last - first + 1) * 2);
   size_t head = plen + qlen + (question ? 1 : 0);
   char *buf = (char *)lua_newuserdatauv(L, head + room, 0);
   memcpy(buf, prefix, plen);

@@ -380,6 +380,18 @@ for _ in range(300):
     end
   end)
 
+  it("render_all (which precomputes whole-number lines) equals rendering one trial at a time", function()
+    local whole = { short_name = "w", question = "?", attributes = {
+      { name = "a", units = "mg", min = 0, max = 70 }, { name = "b", units = "", min = 0.1, max = 10 },
+      { name = "c", units = "percent", min = 0, max = 100 }, { name = "d", units = "x", min = 5, max = 300 },
+      { name = "e", units = "y", min = 1, max = 2.5 } } }
+    for _, algo in ipairs({ "xoshiro256**", "mt19937" }) do
+      local t = rng.new(algo, 5):trials(whole, 400)
+      local all = t:render_all("P\n", "Q")
+      for i = 1, #t do assert.equals(t:render(i, "P\n", "Q"), all[i]) end
+    end
+  end)
+
   it("rejects bad scenarios and indices", function()
     local g = rng.new()
     assert.has_error(function() g:trials({ attributes = { { min = 1, max = 1 } } }, 3) end)
