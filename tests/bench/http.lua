@@ -6,9 +6,9 @@
 local http = require "introspect.http"
 local sys = require "introspect.sys"
 
-local NGINX = "/usr/sbin/nginx"
+package.path = "tests/?.lua;" .. package.path
+local nginx = require "servers.nginx"
 local PY = "/usr/bin/python3"
-if not io.open(NGINX, "rb") then print("SKIP: " .. NGINX .. " absent (apt-get install nginx-light)") return end
 
 local BODY = '{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,'
   .. '"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant",'
@@ -19,57 +19,10 @@ local REQUEST = '{"model": "gpt-4o-mini-2024-07-18", "messages": [{"role": "user
   .. '"Imagine you are a commuter. Which do you choose? A: 25 min, $3.10, 2 transfers. '
   .. 'B: 40 min, $1.90, 0 transfers. Answer A or B."}], "temperature": 0}'
 
--- a free loopback port (bind to 0, read it back, release it)
-local function free_port()
-  local p = io.popen(PY .. [[ -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"]])
-  local port = tonumber(p:read("l"))
-  p:close()
-  return port
-end
-
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
-local port = free_port()
-local conf = string.format([[
-worker_processes 1;
-pid %s/nginx.pid;
-error_log %s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %s/body;
-  proxy_temp_path %s/proxy;
-  fastcgi_temp_path %s/fastcgi;
-  uwsgi_temp_path %s/uwsgi;
-  scgi_temp_path %s/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  server {
-    listen 127.0.0.1:%d backlog=4096;
-    location / {
-      default_type application/json;
-      return 200 '%s';
-    }
-  }
-}
-]], dir, dir, dir, dir, dir, dir, dir, port, BODY)
-local f = assert(io.open(dir .. "/nginx.conf", "w"))
-f:write(conf)
-f:close()
-assert(os.execute(string.format("%s -p %s -c %s/nginx.conf -e %s/error.log", NGINX, dir, dir, dir)),
-  "nginx did not start")
-
-local function stop_nginx()
-  local pf = io.open(dir .. "/nginx.pid")
-  if pf then
-    local pid = pf:read("n")
-    pf:close()
-    if pid then sys.kill(math.tointeger(pid), "TERM") end
-  end
-  sys.sleep(0.2)
-  os.execute("rm -rf " .. dir)
-end
+local server, why = nginx.start({ body = BODY })
+if not server then print("SKIP: " .. why) return end
+local port = server.port
+local function stop_nginx() server:stop() end
 
 local URL = string.format("http://127.0.0.1:%d/v1/chat/completions", port)
 local HEADERS = { authorization = "Bearer sk-bench-not-a-key", ["content-type"] = "application/json" }

@@ -63,16 +63,18 @@ function M.interpreter()
   return "lua5.4"
 end
 
--- spawn(code) -> pid, pipe: runs Lua `code` in a background process (package.path gets the
--- source tree's scripts/ and tests/), its stdout readable from pipe.
-function M.spawn(code)
+-- spawn(code [, env]) -> pid, pipe, script: runs Lua `code` in a background process
+-- (package.path gets the source tree's scripts/ and tests/), its stdout readable from pipe;
+-- env is a shell prefix of variable assignments ("http_proxy=...").
+function M.spawn(code, env)
   local path = os.tmpname()
   local f = assert(io.open(path, "w"))
   local src = source_dir()
   f:write(string.format("package.path = %q .. package.path\n",
     src .. "/scripts/?.lua;" .. src .. "/tests/?.lua;"), code)
   f:close()
-  local pipe = assert(io.popen(M.interpreter() .. " " .. path .. " & echo PID $!", "r"))
+  local pipe = assert(io.popen((env and env .. " " or "") .. M.interpreter() .. " " .. path
+    .. " & echo PID $!", "r"))
   local pid = pipe:read("l"):match("^PID (%d+)")
   return pid, pipe, path
 end

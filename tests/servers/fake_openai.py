@@ -223,12 +223,18 @@ class Handler(BaseHTTPRequestHandler):
         self.route("DELETE")
 
     def route(self, method):
-        path, _, query = self.path.partition("?")
+        target = self.path
+        if target.startswith("http://"):  # absolute form: we are being used as a proxy
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+            with STATE["lock"]:
+                STATE["proxied"] = STATE.get("proxied", 0) + 1
+        path, _, query = target.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
         body = self.read_body()
         if path == "/_stats":
             with STATE["lock"]:
                 out = {k: STATE[k] for k in ("requests", "by_path", "auth_seen")}
+                out["proxied"] = STATE.get("proxied", 0)
             return self.send_json(200, out)
         if path == "/_reset":
             with STATE["lock"]:

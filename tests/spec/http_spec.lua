@@ -225,6 +225,49 @@ describe("introspect.http", function()
     end)
   end)
 
+  describe("TLS, HTTP/2 and proxies", function()
+    local nginx = require("servers.nginx")
+
+    it("verifies certificates, and speaks HTTP/2 when the server offers it", function()
+      local tls, why = nginx.start({ body = '{"ok": true}', tls = true })
+      if not tls then
+        print("SKIP: " .. why)
+        return
+      end
+      local ok, err = pcall(function()
+        local unverified = http.request({ url = tls.url .. "/x" }, { max_retries = 3 })
+        assert.is_nil(unverified.status)
+        assert.are.equal(1, unverified.attempts)  -- a certificate failure is not retried
+        assert.truthy(unverified.error:find("certificate", 1, true), unverified.error)
+        local r = http.request({ url = tls.url .. "/x" }, { ca_file = tls.ca_file })
+        assert.are.equal(200, r.status)
+        assert.are.equal('{"ok": true}', r.body)
+        assert.are.equal("2", r.http_version)
+        assert.is_true(r.timings.tls > 0)
+        local r1 = http.request({ url = tls.url .. "/x" }, { ca_file = tls.ca_file, http2 = false })
+        assert.are.equal("1.1", r1.http_version)
+      end)
+      tls:stop()
+      assert(ok, err)
+    end)
+
+    it("takes its proxy from the environment (http_proxy)", function()
+      local before = server:stats().proxied
+      local pid, pipe, script = fake.spawn(string.format([[
+        local http = require("introspect.http")
+        local r = http.request({ url = "http://proxied.invalid/v1/models",
+          headers = { authorization = "Bearer %s" } })
+        print(r.status, r.error)
+      ]], fake.KEY), "http_proxy=" .. server.root .. " no_proxy=")
+      local line = pipe:read("l")
+      pipe:close()
+      os.remove(script)
+      assert.truthy(pid)
+      assert.are.equal("200\tnil", line)
+      assert.are.equal(before + 1, server:stats().proxied)
+    end)
+  end)
+
   describe("http.request", function()
     it("makes one synchronous request", function()
       local r = http.request({ url = server.base_url .. "/models",
