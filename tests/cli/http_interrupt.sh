@@ -1,0 +1,39 @@
+#!/bin/sh
+# Ctrl-C during pool:perform inside the host: the transfers (to a server that accepts but never
+# answers) are cleaned up and the script stops with "interrupted!" within a second.
+BIN=${INTROSPECT_BIN:-build/introspect}
+tmp=$(mktemp -d)
+/usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(30)" > "$tmp/port" &
+listener=$!
+trap 'kill $listener 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.1; done
+port=$(cat "$tmp/port")
+cat > "$tmp/hang.lua" <<LUA
+local http = require "introspect.http"
+local reqs = {}
+for i = 1, 8 do reqs[i] = { url = "http://127.0.0.1:$port/" } end
+io.stdout:write("started\n") io.stdout:flush()
+http.pool({ concurrency = 8, timeout = 30 }):perform(reqs)
+print("not interrupted")
+LUA
+"$BIN" "$tmp/hang.lua" > "$tmp/out" 2>&1 &
+pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q started "$tmp/out" && break; sleep 0.1; done
+sleep 0.3
+kill -INT $pid
+t0=$(date +%s%N)
+wait $pid
+code=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+passed=0; failed=0
+if [ "$code" -ne 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: exit code 0"; fi
+if grep -q "interrupted!" "$tmp/out"; then passed=$((passed + 1));
+else failed=$((failed + 1)); echo "FAIL: no 'interrupted!' in: $(cat "$tmp/out")"; fi
+if grep -q "not interrupted" "$tmp/out"; then failed=$((failed + 1)); echo "FAIL: perform returned";
+else passed=$((passed + 1)); fi
+if [ "$ms" -lt 1000 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: took $ms ms"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
