@@ -148,6 +148,30 @@ local ok, err = pcall(function()
     .. "(%.2f%% off the cap; target within 2%%)", RATE, RATE * 60, N, elapsed, achieved,
     100 * math.abs(achieved - RATE) / RATE))
   pool:close()
+  -- the whole client path at concurrency 64: encode, cache key and lookup, transport, decode,
+  -- record every response in a store (SQLite WAL), then the same phase again from the cache
+  local openai = require "introspect.openai"
+  local store = require "introspect.store"
+  local db = os.tmpname()
+  local st = assert(store.open(db))
+  local client = openai.new({ api_key = "sk-bench-not-a-key", base_url = server.url .. "/v1",
+    store = st, pool = { concurrency = 64, max_retries = 0 } })
+  local bodies = {}
+  for i = 1, 5000 do
+    bodies[i] = { model = "gpt-4o-mini-2024-07-18", temperature = 0,
+      messages = { { role = "user", content = "Imagine you are a commuter. Which do you choose? " .. i } } }
+  end
+  for _, label in ipairs({ "sent and stored", "served from the store" }) do
+    local cpu0, wall0 = sys.cputime(), sys.now()
+    local _, summary = client:chat_many(bodies)
+    local cpu1, wall1 = sys.cputime(), sys.now()
+    print(string.format("openai.chat_many + store, concurrency 64, %d requests %s: %.0f req/s, "
+      .. "%.1f us CPU/request (%d errors)", #bodies, label, #bodies / (wall1 - wall0),
+      (cpu1 - cpu0) / #bodies * 1e6,
+      summary.errors))
+  end
+  st:close()
+  for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(db .. suffix) end
 end)
 stop_nginx()
 if not ok then error(err, 0) end
