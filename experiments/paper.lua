@@ -33,6 +33,7 @@ local SPEC = {
   { "n-epochs", "integer", nil, "fine-tuning epochs [default: the backend's auto]" },
   { "poll-interval", "number", nil, "seconds between fine-tuning and batch status checks" },
   { "stimuli-only", "boolean", false, "write the stimulus files into --out and stop" },
+  { "sim-job-duration", "number", nil, "simulated subject only: seconds each fine-tuning job runs" },
 }
 
 local opts = options.parse(arg, SPEC, { program = "paper.lua",
@@ -66,6 +67,7 @@ local ok, err = pcall(function()
     seed = opts.seed ~= 0 and opts.seed or nil, batch = opts.batch, logprobs = opts.logprobs,
     max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only, finetune_command = opts.finetune_command,
     hyperparameters = { n_epochs = opts.n_epochs }, poll_interval = opts.poll_interval,
+    sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration } or nil,
     manifest = { options = opts, models = models, experiment = "experiments/paper.lua" } })
 
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.

@@ -89,7 +89,7 @@ function Study:_client()
     util.mkdir_p(sim_opts.state_dir)
     common.transport = sim.transport(sim_opts)
     common.base_url = "http://sim.invalid/v1"
-    common.api_key = "sim"
+    common.api_key = "introspect-simulated-subject"
     self.simulated = true
   elseif self.backend_name:match("^https?://") then
     common.base_url = self.backend_name

@@ -194,7 +194,7 @@ return function(Study, M)
       self.run:set(key, rec)
     end
     local job, info = self.client:fine_tune_wait(rec.job, {
-      poll_interval = self.opts.poll_interval or 30,
+      poll_interval = self.opts.poll_interval or (self.simulated and 0.1 or 30),
       on_status = function(j) ph:update({ state = tostring(j.status) }) end })
     if not job then error(string.format("fine-tuning %s (%s): %s", name, rec.job, tostring(info)), 0) end
     if job.status ~= "succeeded" then

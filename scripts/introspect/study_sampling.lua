@@ -37,6 +37,12 @@ return function(Study, M)
     return a, b, ta, tb
   end
 
+  -- A reported weight as the published files print it: integers without a decimal point.
+  local function report_number(v)
+    if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+    return rng.pyrepr(v)
+  end
+
   local function reply_text(entry)
     local r = entry.response
     local choice = type(r) == "table" and type(r.choices) == "table" and r.choices[1]
@@ -137,7 +143,7 @@ return function(Study, M)
   --   -> reports, invalid
   -- Asks `served` for per_context reports per context (each on a fresh trial), keeps the valid
   -- ones as analysis reports and in FILE (the published layout), and every reply raw in
-  -- replies/LABEL_CONDITION.jsonl. invalid = replies.collect's counts.
+  -- replies/LABEL_reports_CONDITION.jsonl. invalid = replies.collect's counts.
   function Study:reports(spec)
     spec = util.check_options("study.reports", spec, { model = "string", served = "string",
       condition = "string", contexts = "table", per_context = "integer", file = "string", version = "string" })
@@ -174,15 +180,14 @@ return function(Study, M)
         index = index + 1
         local _, _, ta, tb = trial_values(meta[k].trials, meta[k].i)
         local row = { spec.served, version, item.scenario }
-        for j = 1, ATTRS do row[#row + 1] = values[j] end
+        for j = 1, ATTRS do row[#row + 1] = report_number(values[j]) end
         for j = 1, ATTRS do row[#row + 1] = ta[j] end
         for j = 1, ATTRS do row[#row + 1] = tb[j] end
         rows[#rows + 1] = row
       end
     end
     util.mkdir_p(self.run:path("replies"))
-    local label = M.label(spec.model) .. "_" .. spec.condition
-    self:write("replies/" .. label .. ".jsonl", table.concat(raw))
+    self:write("replies/" .. M.label(spec.model) .. "_reports_" .. spec.condition .. ".jsonl", table.concat(raw))
     if spec.file then self:write(spec.file, csv.format(M.REPORT_HEADER, rows)) end
     return reports, invalid
   end
@@ -230,7 +235,7 @@ return function(Study, M)
       end
     end
     util.mkdir_p(self.run:path("replies"))
-    self:write("replies/" .. M.label(spec.model) .. "_" .. label .. ".jsonl", table.concat(raw))
+    self:write("replies/" .. M.label(spec.model) .. "_choices_" .. label .. ".jsonl", table.concat(raw))
     if spec.file then
       self:write(spec.file, csv.format(M.SELECTION_HEADER, rows))
       if #probs > 0 then
