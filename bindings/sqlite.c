@@ -462,6 +462,12 @@ static int l_changes(lua_State *L) {
   return 1;
 }
 
+/* db:last_insert_rowid() -> rowid of the last successful INSERT on this connection. */
+static int l_last_insert_rowid(lua_State *L) {
+  lua_pushinteger(L, sqlite3_last_insert_rowid(checkdb(L, 1)->db));
+  return 1;
+}
+
 /* db:close() -> true. Idempotent; statements still open become unusable once finalized. */
 static int l_close(lua_State *L) {
   Db *d = luaL_checkudata(L, 1, DB_MT);
@@ -487,7 +493,8 @@ static int l_db_tostring(lua_State *L) {
 
 static const luaL_Reg db_methods[] = {
   {"exec", l_exec}, {"prepare", l_prepare}, {"run", l_run}, {"rows", l_rows},
-  {"transaction", l_transaction}, {"changes", l_changes}, {"close", l_close}, {NULL, NULL}};
+  {"transaction", l_transaction}, {"changes", l_changes},
+  {"last_insert_rowid", l_last_insert_rowid}, {"close", l_close}, {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {
   {"bind", l_bind}, {"step", l_step}, {"row", l_row}, {"columns", l_columns},

@@ -79,6 +79,10 @@ function M.open(path, opts)
   s.scrub = function(text) return apierror.scrub(text, secrets) end
   s.lookup_stmt = assert(db:prepare(
     "SELECT * FROM responses WHERE key = ? AND ok = 1"))
+  s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
+      model, sample, method, path, request, request_headers, status, response, response_headers,
+      error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
   return s
 end
 
@@ -129,16 +133,17 @@ local RECORD_FIELDS = { key = "string", base_url = "string", model = "string", s
 function Store:record(r)
   util.check_options("store:record", r, RECORD_FIELDS)
   local scrub = self.scrub
-  local changes, id = self.db:run([[INSERT OR IGNORE INTO responses(key, run, created, base_url, model,
-      sample, method, path, request, request_headers, status, response, response_headers, error,
-      ok, attempts, latency, prompt_tokens, completion_tokens, cost)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
-    r.key, self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0, r.method or "POST",
-    r.path or "", scrub(r.request or ""), headers_json(r.request_headers, scrub, true), r.status,
+  local st = self.insert_stmt
+  local bound, berr = st:bind(r.key, self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
+    r.method or "POST", r.path or "", scrub(r.request or ""), headers_json(r.request_headers, scrub, true), r.status,
     r.response and scrub(r.response), headers_json(r.response_headers, scrub, true),
     r.error and scrub(r.error), r.ok and 1 or 0, r.attempts, r.latency, r.prompt_tokens,
     r.completion_tokens, r.cost)
-  if not changes then return nil, "store: " .. self.path .. ": " .. tostring(id) end
+  local step, err
+  if bound then step, err = st:step() end
+  st:reset()
+  if step ~= "done" then return nil, "store: " .. self.path .. ": " .. tostring(berr or err) end
+  local id = self.db:last_insert_rowid()
   if r.ok then self.stored = self.stored + 1 else self.errors = self.errors + 1 end
   return id
 end
@@ -195,8 +200,10 @@ end
 
 -- store:close() -> true
 function Store:close()
-  if self.lookup_stmt then self.lookup_stmt:finalize() end
-  self.lookup_stmt = nil
+  for _, k in ipairs({ "lookup_stmt", "insert_stmt" }) do
+    if self[k] then self[k]:finalize() end
+    self[k] = nil
+  end
   if self.db then self.db:close() end
   self.db = nil
   return true
