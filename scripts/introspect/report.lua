@@ -21,11 +21,11 @@ M.PUBLISHED = {
 
 -- Conditions in the order the study reports them, with their labels.
 M.CONDITIONS = {
-  { key = "base", label = "Control: base model's reports vs instilled weights" },
-  { key = "instilled", label = "Instilled model (contexts 1-100)" },
-  { key = "itrained", label = "Introspection-trained, held-out contexts" },
-  { key = "native_instilled", label = "Native preferences, before training" },
-  { key = "native_itrained", label = "Native preferences, after training" },
+  { key = "base", label = "Control: base model's reports vs instilled weights", short = "Control (base model)" },
+  { key = "instilled", label = "Instilled model (instilled contexts)", short = "Instilled" },
+  { key = "itrained", label = "Introspection-trained, held-out contexts", short = "Trained, held-out" },
+  { key = "native_instilled", label = "Native preferences, before training", short = "Native, before" },
+  { key = "native_itrained", label = "Native preferences, after training", short = "Native, after" },
 }
 
 local function esc(s)
@@ -272,7 +272,7 @@ function M.html(data)
     local per = (data.points or {})[m] or {}
     for _, c in ipairs(M.CONDITIONS) do
       if per[c.key] then
-        out[#out + 1] = M.scatter(per[c.key], { title = c.label, xlabel = "z(mean report)",
+        out[#out + 1] = M.scatter(per[c.key], { title = c.short, xlabel = "z(mean report)",
           ylabel = "z(learned)", fit = true, id = "scatter-" .. m .. "-" .. c.key })
       end
     end

@@ -1,0 +1,45 @@
+// Opens a report.html in Debian's headless Chromium and checks that it loads without console
+// errors or failed requests, and that every plot rendered: each <svg class="plot"> has a
+// non-empty rendered box and as many drawn points as its data-points attribute says.
+// Usage: node check_report.js REPORT.html   (prints JSON; exit 1 on any failure)
+const { chromium } = require("playwright-core");
+const path = require("path");
+
+async function main() {
+  const file = path.resolve(process.argv[2]);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const problems = [];
+  try {
+    const page = await browser.newPage();
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+    page.on("request", (r) => { if (!r.url().startsWith("file:")) problems.push(`network request: ${r.url()}`); });
+    await page.goto("file://" + file, { waitUntil: "load" });
+    const plots = await page.$$eval("svg.plot", (svgs) => svgs.map((svg) => {
+      const box = svg.getBoundingClientRect();
+      const points = Array.from(svg.querySelectorAll("circle.pt")).filter((c) => {
+        const b = c.getBBox();
+        return b.width > 0 && b.height > 0 && isFinite(b.x) && isFinite(b.y);
+      }).length;
+      return { id: svg.id, width: box.width, height: box.height, expected: Number(svg.getAttribute("data-points")), points };
+    }));
+    const title = await page.title();
+    for (const p of plots) {
+      if (!(p.width > 0 && p.height > 0)) problems.push(`plot ${p.id} has an empty box`);
+      if (p.points !== p.expected) problems.push(`plot ${p.id} drew ${p.points} points, expected ${p.expected}`);
+      if (p.expected === 0) problems.push(`plot ${p.id} has no points`);
+    }
+    if (plots.length === 0) problems.push("no plots in the page");
+    console.log(JSON.stringify({ title, plots, problems }));
+  } finally {
+    await browser.close();
+  }
+  process.exit(problems.length === 0 ? 0 : 1);
+}
+
+main().catch((e) => { console.error(e); process.exit(2); });
