@@ -197,7 +197,7 @@ end
 -- api:rate_limit(tokens) -> nil | retry_after seconds; also the header values.
 function API:rate_headers(headers, tokens)
   local limits = self.limits
-  local rpm, tpm = limits and limits.rpm or 10000, limits and limits.tpm or 10000000
+  local rpm, tpm = limits and limits.rpm or 100000000, limits and limits.tpm or 100000000000
   local now = self:now()
   local w = self.window
   if now - w.start >= 60 then w.start, w.requests, w.tokens = now, 0, 0 end
