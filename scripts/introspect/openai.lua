@@ -45,7 +45,9 @@ function M.new(opts)
   local profile = {}
   if opts.profile then
     local backend = require("introspect.backend")
-    profile = assert(backend.get(opts.profile, { env = opts.env }))
+    local perr
+    profile, perr = backend.get(opts.profile, { env = opts.env })
+    if not profile then error("openai.new: " .. perr, 2) end
   end
   local function env(name)
     local v = getenv(name)

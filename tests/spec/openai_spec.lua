@@ -277,6 +277,27 @@ describe("introspect.openai", function()
     assert.are.equal(0, meter.reserved)
   end)
 
+  it("takes named backend profiles and URL lists", function()
+    local c = openai.new({ profile = server.base_url .. "," .. server.base_url .. "/", api_key = fake.KEY })
+    assert.are.equal(2, #c.endpoints)
+    assert.truthy(c:models())
+    assert.has_error(function() openai.new({ profile = "nope" }) end,
+      "openai.new: unknown backend 'nope' (known: local, openai, sim, or a base URL)")
+    local backend = require("introspect.backend")
+    backend.define("fake-test", { base_urls = { server.base_url }, api_key = fake.KEY, pool = { concurrency = 2 } })
+    assert.are.equal("fake-model", assert(openai.new({ profile = "fake-test" }):models())[1].id)
+    backend.profiles["fake-test"] = nil
+    assert.has_error(function() backend.define("x", { base_url = "http://a" }) end)
+    local ok_sim = pcall(require, "introspect.sim")
+    if ok_sim then
+      local sim_client = openai.new({ profile = "sim" })
+      local models = assert(sim_client:models())
+      assert.truthy(sim_client:chat({ model = models[1].id, messages = { { role = "user", content = "hi" } } }))
+    else
+      print("SKIP: introspect.sim absent, sim profile not exercised")
+    end
+  end)
+
   it("works over any transport object (the client is transport-agnostic)", function()
     local seen
     local transport = { perform = function(_, reqs)
