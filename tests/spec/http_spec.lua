@@ -78,7 +78,7 @@ describe("introspect.http", function()
       -- two retry-after waits of 0.2 s for "429" and 0.15 s for "429ms"
       assert.is_true(res[1].time >= 0.39, "429 waited " .. res[1].time)
       assert.is_true(res[2].time >= 0.29, "429ms waited " .. res[2].time)
-      assert.is_true(elapsed < 3, "elapsed " .. elapsed)
+      assert.is_true(elapsed < 5, "elapsed " .. elapsed)
     end)
 
     it("retries connection resets and truncated bodies", function()
@@ -148,7 +148,7 @@ describe("introspect.http", function()
       local t0 = clock()
       pool:perform(reqs)
       local elapsed = clock() - t0
-      assert.is_true(elapsed >= 0.95 and elapsed < 1.5, "21 requests at 20/s took " .. elapsed)
+      assert.is_true(elapsed >= 0.95 and elapsed < 2.5, "21 requests at 20/s took " .. elapsed)
     end)
 
     it("holds a tokens-per-minute cap", function()
@@ -159,7 +159,7 @@ describe("introspect.http", function()
       local res = pool:perform({ chat_request("tpm1", { tokens = 6000 }), chat_request("tpm2", { tokens = 50 }) })
       local elapsed = clock() - t0
       assert.are.equal(200, res[2].status)
-      assert.is_true(elapsed >= 0.45 and elapsed < 1.2, "second request waited for tokens: " .. elapsed)
+      assert.is_true(elapsed >= 0.45 and elapsed < 2, "second request waited for tokens: " .. elapsed)
       t0 = clock()
       http.pool({ concurrency = 8 }):perform({ chat_request("tpm3", { tokens = 6000 }),
         chat_request("tpm4", { tokens = 50 }) })
