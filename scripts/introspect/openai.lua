@@ -26,6 +26,8 @@ local function now()
   return os.time()
 end
 
+M.now = now
+
 local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "table",
   organization = "string", project = "string", profile = "string", transport = "any",
   store = "any", meter = "any", pool = "table", headers = "table", set_aside_after = "integer",

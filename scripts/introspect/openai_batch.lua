@@ -105,7 +105,7 @@ return function(Client, M)
   function Client:batch_wait(id, opts)
     opts = util.check_options("openai.batch_wait", opts, { poll_interval = "number", timeout = "number",
       on_status = "function" })
-    local waited, last = 0, nil
+    local started, last = M.now(), nil
     while true do
       local b, err = self:batches_retrieve(id)
       if not b then return nil, err end
@@ -114,12 +114,12 @@ return function(Client, M)
         if opts.on_status then opts.on_status(b) end
       end
       if TERMINAL[b.status] then return b end
+      local waited = M.now() - started
       if opts.timeout and waited >= opts.timeout then
-        return nil, apierror.new({ type = "timeout", message = string.format("batch %s still %s after %g s",
+        return nil, apierror.new({ type = "timeout", message = string.format("batch %s still %s after %.0f s",
           id, tostring(b.status), waited) })
       end
       self.sleep(opts.poll_interval or 60)
-      waited = waited + (opts.poll_interval or 60)
     end
   end
 

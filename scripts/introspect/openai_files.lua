@@ -187,7 +187,7 @@ return function(Client, M)
       timeout = "number", on_event = "function", on_status = "function" })
     local interval = opts.poll_interval or 30
     local seen, info = {}, { losses = {}, events = {} }
-    local waited, last_status = 0, nil
+    local started, last_status = M.now(), nil
     while true do
       local job, err = self:fine_tune_retrieve(id)
       if not job then return nil, err end
@@ -214,12 +214,12 @@ return function(Client, M)
         end
         return job, info
       end
+      local waited = M.now() - started
       if opts.timeout and waited >= opts.timeout then
         return nil, apierror.new({ type = "timeout", message = string.format(
-          "fine-tuning job %s still %s after %g s", id, tostring(job.status), waited) })
+          "fine-tuning job %s still %s after %.0f s", id, tostring(job.status), waited) })
       end
       self.sleep(interval)
-      waited = waited + interval
     end
   end
 end
