@@ -35,5 +35,20 @@ else failed=$((failed + 1)); echo "FAIL: no 'interrupted!' in: $(cat "$tmp/out")
 if grep -q "not interrupted" "$tmp/out"; then failed=$((failed + 1)); echo "FAIL: perform returned";
 else passed=$((passed + 1)); fi
 if [ "$ms" -lt 1000 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: took $ms ms"; fi
+# the same for http.sleep (used by the fine-tuning and batch waiters)
+printf 'io.stdout:write("started\\n") io.stdout:flush()\nrequire("introspect.http").sleep(30)\nprint("not interrupted")\n' > "$tmp/sleep.lua"
+"$BIN" "$tmp/sleep.lua" > "$tmp/out2" 2>&1 &
+pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q started "$tmp/out2" && break; sleep 0.1; done
+sleep 0.2
+kill -INT $pid
+t0=$(date +%s%N)
+wait $pid
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if grep -q "interrupted!" "$tmp/out2" && ! grep -q "not interrupted" "$tmp/out2" && [ "$ms" -lt 1000 ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL: http.sleep not interrupted within 1 s ($ms ms): $(cat "$tmp/out2")"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
