@@ -196,13 +196,14 @@ function M.write_weights(path, weights)
   return util.write_file_atomic(path, csv.format(concat({ "scenario" }, cols("b_attr")), rows))
 end
 
--- design(selections, ranges) -> groups, problems
+-- design(selections, ranges[, soft]) -> groups, problems
 -- Groups the choices by context (first-appearance order) and builds the study's predictors:
--- groups[i] = {name=, X = rows of (A_j - B_j) / (max_j - min_j), y = 1 for "A" else 0}.
+-- groups[i] = {name=, X = rows of (A_j - B_j) / (max_j - min_j), y = 1 for "A" else 0}; with
+-- `soft`, y is the selection's p_a (P(A) from logprobs) where it has one (a soft label).
 -- Contexts without ranges, with a constant range, or with an attribute that never varies are
 -- left out and described in problems (naming the context and attribute). `ranges` may also
 -- be a list of Scenario tables (see ranges_from_scenarios).
-function M.design(selections, ranges)
+function M.design(selections, ranges, soft)
   if ranges[1] and ranges[1].attributes then ranges = M.ranges_from_scenarios(ranges) end
   local groups, byname, problems = {}, {}, {}
   for _, s in ipairs(selections) do
@@ -213,7 +214,9 @@ function M.design(selections, ranges)
       groups[#groups + 1] = g
     end
     g.X[#g.X + 1] = { s.a, s.b }
-    g.y[#g.y + 1] = s.selection == "A" and 1 or 0
+    local y = s.selection == "A" and 1 or 0
+    if soft and type(s.p_a) == "number" then y = s.p_a end
+    g.y[#g.y + 1] = y
   end
   local todo = {}
   for _, g in ipairs(groups) do
@@ -254,12 +257,13 @@ end
 -- fit_weights(selections, ranges, opts) -> weights, fits, problems
 -- Builds the design (see design), fits every context in one C loop and scales the slopes
 -- (largest |b| -> +-100, half to even). opts: method ("posterior" default, "map"), seed (1),
--- draws (4000). weights[scenario] = scaled integers (weights.order: contexts fitted);
+-- draws (4000), soft (fit P(A) soft labels where selections carry p_a). weights[scenario] =
+-- scaled integers (weights.order: contexts fitted);
 -- fits[scenario] = the stats result. Left-out contexts are described in problems.
 function M.fit_weights(selections, ranges, opts)
   opts = util.check_options("analysis.fit_weights", opts,
-    { method = { "posterior", "map" }, seed = "integer", draws = "integer" })
-  local todo, problems = M.design(selections, ranges)
+    { method = { "posterior", "map" }, seed = "integer", draws = "integer", soft = "boolean" })
+  local todo, problems = M.design(selections, ranges, opts.soft)
   local results = stats.fit_many(todo, { method = opts.method or "posterior", seed = opts.seed or 1,
     draws = opts.draws })
   local weights, fits = { order = {} }, {}

@@ -58,6 +58,7 @@ return function(Study, M)
       input[key] = weights
       assert(analysis.write_weights(self.run:path(label .. suffix), weights))
     end
+    if self.opts.logprobs then self:soft_weights(model, data, ranges, input) end
     local summary = self:timed("analysis", analysis.summarize, { models = { [model] = input } })
     local entry = summary.models[model]
     self.summaries = self.summaries or {}
@@ -88,11 +89,25 @@ return function(Study, M)
     return entry
   end
 
+  -- study:soft_weights(model, data, ranges, input): with --logprobs, fits the weights again from
+  -- P(A) (soft labels), writes LABEL_soft_regression_results.csv and records how they compare:
+  -- self.soft[model] = {soft_vs_hard = {r, n}, soft_vs_target = {r, n}}.
+  function Study:soft_weights(model, data, ranges, input)
+    local soft = self:timed("fit weights", analysis.fit_weights, data.selections, ranges, { soft = true })
+    assert(analysis.write_weights(self.run:path(M.label(model) .. "_soft_regression_results.csv"), soft))
+    self.soft = self.soft or {}
+    self.soft[model] = { soft_vs_hard = analysis.learned_vs_target(soft, input.learned),
+      soft_vs_target = analysis.learned_vs_target(soft, input.targets) }
+  end
+
   -- study:summary() -> the summary.json table: every analysed model, pooled training effects,
   -- the backend and the time of each phase.
   function Study:summary()
     local input = { models = self.inputs or {} }
     local summary = analysis.summarize(input)
+    for model, soft in pairs(self.soft or {}) do
+      if summary.models[model] then summary.models[model].soft_labels = soft end
+    end
     summary.backend = self:backend_description()
     summary.timings = {}
     for _, name in ipairs(self.phase_order) do summary.timings[name] = self.timings[name] end

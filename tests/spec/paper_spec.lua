@@ -145,6 +145,25 @@ describe("experiments/paper.lua", function()
   end)
 end)
 
+describe("paper.lua --logprobs", function()
+  it("records P(A) per choice and fits soft-label weights beside the hard ones", function()
+    local dir = tmpdir()
+    local out, code = run(SMALL .. " --logprobs --out=" .. dir)
+    assert.equal(0, code, out)
+    local probs = assert(csv.read(dir .. "/sim-large_instilled_selections_probs.csv"))
+    assert.equal(20 * 20, #probs.rows)
+    for i = 1, #probs.rows do
+      local p = csv.number(probs, i, "p_a")
+      assert.is_true(p >= 0 and p <= 1)
+    end
+    assert.is_true(util.file_exists(dir .. "/sim-large_soft_regression_results.csv"))
+    local s = read_json(dir .. "/summary.json")
+    local soft = s.models["sim-large"].soft_labels
+    assert.equal(100, soft.soft_vs_hard.n)
+    assert.is_true(soft.soft_vs_hard.r > 0.8, "soft and hard weights agree: " .. soft.soft_vs_hard.r)
+  end)
+end)
+
 describe("paper.lua --dry-run", function()
   it("prints requests, tokens and cost per phase and sends nothing", function()
     local dir = tmpdir()
