@@ -299,6 +299,7 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
     lua_pop(L, 1);
   }
   if (conc > 100000) luaL_error(L, "%s: option 'concurrency' must be <= 100000", where);
+  if (ct >= 1e7 || to >= 1e7) luaL_error(L, "%s: timeouts must be below 1e7 seconds", where);
   if (maxr > 100) luaL_error(L, "%s: option 'max_retries' must be <= 100", where);
   p->concurrency = (int)conc;
   p->max_retries = (int)maxr;
@@ -565,12 +566,12 @@ static void check_request(lua_State *L, int reqs, int i, const char *where) {
   }
   lua_pop(L, 1);
   t = lua_getfield(L, -1, "tokens");
-  if (t != LUA_TNIL && t != LUA_TNUMBER)
-    luaL_error(L, "%s: request %d: 'tokens' must be a number", where, i);
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0)))
+    luaL_error(L, "%s: request %d: 'tokens' must be a number >= 0", where, i);
   lua_pop(L, 1);
   t = lua_getfield(L, -1, "timeout");
-  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
-    luaL_error(L, "%s: request %d: 'timeout' must be a positive number", where, i);
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0 && lua_tonumber(L, -1) < 1e7)))
+    luaL_error(L, "%s: request %d: 'timeout' must be a number of seconds in (0, 1e7)", where, i);
   lua_pop(L, 2);
 }
 
