@@ -90,6 +90,7 @@ static uint32_t mt_next(Generator *g) {
 
 /* ---------------------------------------------------------------- xoshiro256** */
 
+/* rotl64: x rotated left by k (0 < k < 64) bits. */
 static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 /* splitmix64: expands a seed into xoshiro state words; advances *x. */
