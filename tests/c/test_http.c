@@ -3,7 +3,9 @@
  * "interrupted!" instead of blocking on a server that never answers. */
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -86,6 +88,54 @@ static void test_parsers(void) {
   check(ihttp_parse_header_block("", 0, collect, &s) == 0, "empty header block");
 }
 
+/* Visitor counting headers and checking that names and values stay inside the input. */
+typedef struct Bounds {
+  const char *lo, *hi;
+  int n, bad;
+} Bounds;
+
+static void bounds_visit(const char *n, size_t nl, const char *v, size_t vl, void *ud) {
+  Bounds *b = ud;
+  b->n++;
+  if (nl == 0 || n < b->lo || n + nl > b->hi || v < b->lo || v + vl > b->hi) b->bad++;
+}
+
+/* Feeds 20000 pseudo-random inputs built from header-like fragments to every parser: no crash
+ * (the sanitizer build checks memory), results in range, names and values inside the input. */
+static void test_random_inputs(void) {
+  static const char *const frags[] = {"HTTP/1.1 200 OK", "\r\n", "\n", ":", " ", "\t", "x-a",
+                                      "Retry-After", "1", "0.5", "ms", "m", "s", "h", "GMT", ",",
+                                      "Wed, 21 Oct 2015 07:28:00", "\0", "\xff", "e9", "-", "."};
+  uint64_t x = 88172645463325252ULL;
+  int bad = 0;
+  char buf[256];
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t len = 0;
+    int parts = (int)(x % 12);
+    for (int k = 0; k < parts; k++) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      const char *f = frags[x % (sizeof frags / sizeof frags[0])];
+      size_t fl = strcmp(f, "\0") == 0 ? 1 : strlen(f);
+      if (len + fl >= sizeof buf) break;
+      memcpy(buf + len, f, fl);
+      len += fl;
+    }
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    Bounds b = {buf, buf + len, 0, 0};
+    int n = ihttp_parse_header_block(buf, len, bounds_visit, &b);
+    if (n != b.n || b.bad) bad++;
+    char *copy = malloc(len + 1);  /* exact-size copy: the sanitizer catches over-reads */
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    double d = ihttp_parse_duration(copy);
+    double r = ihttp_parse_retry_after(copy, 1445412480);
+    double m = ihttp_parse_retry_after_ms(copy);
+    if (!(d == -1 || d >= 0) || !(r == -1 || r >= 0) || !(m == -1 || m >= 0)) bad++;
+    free(copy);
+  }
+  check(bad == 0, "random inputs: parsers stay in range and in bounds");
+}
+
 static volatile sig_atomic_t flag;
 
 /* set_interrupt(): sets the Ctrl-C flag, as the host's signal handler would. */
@@ -137,6 +187,7 @@ static void test_interrupt(void) {
 
 int main(void) {
   test_parsers();
+  test_random_inputs();
   test_interrupt();
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
