@@ -270,12 +270,13 @@ function Client:_chat_entry(item, res, batch)
     dollars = self.meter:add_usage(doc.model or item.body.model, usage, { batch = batch })
   end
   if self.store and not item.no_store then
-    self.store:record({ key = item.key, base_url = self.base_url, model = item.body.model,
+    -- a response that cannot be stored stops the phase: the run must not lose data silently
+    assert(self.store:record({ key = item.key, base_url = self.base_url, model = item.body.model,
       sample = item.sample, method = "POST", path = "/chat/completions", request = item.text,
       status = res.status, response = res.body, response_headers = res.headers,
       error = err and tostring(err), ok = err == nil, attempts = res.attempts, latency = res.time,
       prompt_tokens = usage and math.tointeger(usage.prompt_tokens),
-      completion_tokens = usage and math.tointeger(usage.completion_tokens), cost = dollars })
+      completion_tokens = usage and math.tointeger(usage.completion_tokens), cost = dollars }))
   end
   entry.response, entry.error = doc, err
   entry.system_fingerprint = doc and type(doc.system_fingerprint) == "string" and doc.system_fingerprint or nil

@@ -97,6 +97,15 @@ describe("introspect.openai", function()
     cleanup(p)
   end)
 
+  it("stops the phase when a response cannot be stored", function()
+    local failing = { lookup = function() return nil end,
+      record = function() return nil, "store: /full/disk.sqlite: database or disk is full" end }
+    local c = client({ store = failing })
+    local ok, err = pcall(c.chat_many, c, { chat_body("unstorable") })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("database or disk is full", 1, true), tostring(err))
+  end)
+
   it("fails 401 at once with a clear message and no key anywhere", function()
     local p = tmpdb()
     local st = assert(store.open(p))
