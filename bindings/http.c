@@ -31,8 +31,9 @@
 /* Pure helpers (no Lua): also reached by tests/c/test_http.c.                               */
 
 /* Parses a non-negative decimal number filling the whole string (surrounding blanks allowed);
- * returns it, or -1. */
+ * returns it, or -1 (also for NULL). */
 static double parse_decimal(const char *s) {
+  if (s == NULL) return -1;
   while (*s == ' ' || *s == '\t') s++;
   if (!isdigit((unsigned char)*s) && *s != '.') return -1;
   char *end = NULL;
@@ -168,7 +169,9 @@ typedef struct Pool {
   int closed, busy;
   /* configuration */
   int concurrency;
-  double rpm, tpm;
+  double rpm, tpm;        /* effective limits (0 = none) */
+  double rpm_set, tpm_set;  /* configured limits (0 = none) */
+  int learn_limits;       /* adopt x-ratelimit-limit-* when lower than the configured ones */
   int max_retries;
   double backoff_base, backoff_max, retry_after_max;
   long connect_timeout_ms, timeout_ms;
@@ -250,7 +253,7 @@ static void check_known(lua_State *L, int idx, const char *where, const char *co
 
 static const char *const POOL_OPTIONS[] = {
   "concurrency", "rpm", "tpm", "max_retries", "backoff_base", "backoff_max", "retry_after_max",
-  "connect_timeout", "timeout", "http2", "user_agent", "ca_file", NULL};
+  "connect_timeout", "timeout", "http2", "user_agent", "ca_file", "learn_limits", NULL};
 
 /* Creates a pool from the options table at idx (or none); pushes the pool userdata. */
 static Pool *pool_create(lua_State *L, int idx, const char *where) {
@@ -267,6 +270,7 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
   p->backoff_max = 8;
   p->retry_after_max = 60;
   p->http2 = 1;
+  p->learn_limits = 1;
   const char *ua = "introspect/0.1 (+libcurl)";
   const char *ca = NULL;
   if (has_opts) {
@@ -283,6 +287,11 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
     if (lua_getfield(L, idx, "http2") != LUA_TNIL) {
       if (!lua_isboolean(L, -1)) luaL_error(L, "%s: option 'http2' must be a boolean", where);
       p->http2 = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "learn_limits") != LUA_TNIL) {
+      if (!lua_isboolean(L, -1)) luaL_error(L, "%s: option 'learn_limits' must be a boolean", where);
+      p->learn_limits = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
     if (lua_getfield(L, idx, "user_agent") != LUA_TNIL) {
@@ -316,6 +325,8 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
   }
   curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)(p->concurrency < 16 ? 16 : p->concurrency));
+  p->rpm_set = p->rpm;
+  p->tpm_set = p->tpm;
   p->bucket = p->tpm;
   p->bucket_at = now_mono();
   p->rng = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)p;
@@ -514,10 +525,23 @@ static void gate_take(Pool *p, double tokens, double now) {
   if (p->tpm > 0) p->bucket -= tokens < p->tpm ? tokens : p->tpm;
 }
 
-/* Adapts the pool's limits to x-ratelimit-remaining-* / reset-* response headers. */
+/* Adapts the pool's limits to the x-ratelimit-* response headers: pauses new starts until a
+ * reset when the remaining requests or tokens run out, and (with learn_limits) adopts a
+ * server's limit-requests / limit-tokens when it is below the configured one. */
 static void gate_adapt(Pool *p, const Buf *head, int active, double now) {
   char v[64];
-  const char *s = find_header(head, "x-ratelimit-remaining-requests", v, sizeof v);
+  const char *s;
+  if (p->learn_limits) {
+    double lim = parse_decimal(find_header(head, "x-ratelimit-limit-requests", v, sizeof v));
+    if (lim >= 1 && (p->rpm_set == 0 || lim < p->rpm_set)) p->rpm = lim;
+    lim = parse_decimal(find_header(head, "x-ratelimit-limit-tokens", v, sizeof v));
+    if (lim >= 1 && (p->tpm_set == 0 || lim < p->tpm_set) && lim != p->tpm) {
+      if (p->tpm == 0) { p->bucket = lim; p->bucket_at = now; }
+      else if (p->bucket > lim) p->bucket = lim;
+      p->tpm = lim;
+    }
+  }
+  s = find_header(head, "x-ratelimit-remaining-requests", v, sizeof v);
   if (s) {
     double remaining = parse_decimal(s);
     if (remaining >= 0 && remaining < 1 + active) {
@@ -956,6 +980,22 @@ static int l_pool_perform(lua_State *L) {
   return perform(L, p, 2, 3, "pool:perform");
 }
 
+/* pool:limits() -> {rpm=, tpm=, rpm_configured=, tpm_configured=, paused_for=}: the effective
+ * rate limits (0 = none; learned from x-ratelimit-limit-* when lower) and how long new starts
+ * are paused by x-ratelimit-remaining-* / reset-* headers. */
+static int l_pool_limits(lua_State *L) {
+  Pool *p = checkpool(L, 1);
+  double now = now_mono();
+  lua_createtable(L, 0, 5);
+  lua_pushnumber(L, p->rpm); lua_setfield(L, -2, "rpm");
+  lua_pushnumber(L, p->tpm); lua_setfield(L, -2, "tpm");
+  lua_pushnumber(L, p->rpm_set); lua_setfield(L, -2, "rpm_configured");
+  lua_pushnumber(L, p->tpm_set); lua_setfield(L, -2, "tpm_configured");
+  lua_pushnumber(L, p->blocked_until > now ? p->blocked_until - now : 0);
+  lua_setfield(L, -2, "paused_for");
+  return 1;
+}
+
 /* http.request(req [, pool_opts]) -> result. One synchronous request on a temporary pool. */
 static int l_request(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -1025,7 +1065,7 @@ static int l_version(lua_State *L) {
 }
 
 static const luaL_Reg pool_methods[] = {
-  {"perform", l_pool_perform}, {"close", l_pool_close}, {NULL, NULL}};
+  {"perform", l_pool_perform}, {"limits", l_pool_limits}, {"close", l_pool_close}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
   {"pool", l_pool}, {"request", l_request}, {"sleep", l_sleep},

@@ -8,7 +8,8 @@ Faults are scripted by the request itself, so concurrent tests stay deterministi
 message (or batch line) containing "fault=KIND" or "fault=KIND*N" gets that fault on its first
 N attempts (counted per exact request body; without *N on every attempt), then succeeds.
 KIND: 400 401 408 409 429 429ms 429date 500 502 503 reset truncate slow malformed noretry
-      ratelimit batchfail expire.
+      ratelimit (remaining 0, reset 300ms) limits (limit-requests 600, limit-tokens 60000)
+      batchfail expire.
 GET /_stats returns counters; POST /_reset clears them.
 """
 import argparse
@@ -262,6 +263,9 @@ class Handler(BaseHTTPRequestHandler):
             headers = {}
             if kind == "ratelimit":
                 headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "300ms"}
+            elif kind == "limits":
+                headers = {"x-ratelimit-limit-requests": "600", "x-ratelimit-limit-tokens": "60000",
+                           "x-ratelimit-remaining-requests": "599", "x-ratelimit-remaining-tokens": "59000"}
             return self.send_json(200, chat_completion(req), headers)
         if method == "GET" and path == "/v1/models":
             return self.send_json(200, {"object": "list", "data": [

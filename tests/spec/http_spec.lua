@@ -175,6 +175,26 @@ describe("introspect.http", function()
       assert.is_true(elapsed >= 0.28, "reset of 300 ms honoured, took " .. elapsed)
     end)
 
+    it("learns a server's lower x-ratelimit-limit-requests and paces to it", function()
+      local pool = http.pool({ concurrency = 8 })
+      assert.are.same({ rpm = 0, tpm = 0, rpm_configured = 0, tpm_configured = 0, paused_for = 0 }, pool:limits())
+      pool:perform({ chat_request("limits fault=limits") })
+      local limits = pool:limits()
+      assert.are.equal(600, limits.rpm)     -- 10 per second
+      assert.are.equal(60000, limits.tpm)
+      local reqs = {}
+      for i = 1, 6 do reqs[i] = chat_request("paced" .. i) end
+      local t0 = clock()
+      pool:perform(reqs)
+      assert.is_true(clock() - t0 >= 0.45, "6 requests at 10/s took " .. (clock() - t0))
+      local fixed = http.pool({ concurrency = 8, rpm = 300, learn_limits = false })
+      fixed:perform({ chat_request("limits fault=limits") })
+      assert.are.equal(300, fixed:limits().rpm)
+      local lower = http.pool({ concurrency = 8, rpm = 300 })
+      lower:perform({ chat_request("limits fault=limits") })
+      assert.are.equal(300, lower:limits().rpm)  -- the configured limit is already lower
+    end)
+
     it("calls on_result as each request finishes and stops when it returns false", function()
       local pool = http.pool({ concurrency = 1 })
       local reqs = {}
@@ -215,7 +235,7 @@ describe("introspect.http", function()
       local pool = http.pool()
       assert.has_error(function() http.pool({ concurency = 2 }) end,
         "http.pool: unknown option 'concurency' (known: concurrency, rpm, tpm, max_retries, backoff_base, "
-          .. "backoff_max, retry_after_max, connect_timeout, timeout, http2, user_agent, ca_file)")
+          .. "backoff_max, retry_after_max, connect_timeout, timeout, http2, user_agent, ca_file, learn_limits)")
       assert.has_error(function() pool:perform({ { url = 5 } }) end, "pool:perform: request 1: 'url' must be a string")
       assert.has_error(function() pool:perform({ { url = "http://x/", headers = { ["a\nb"] = "c" } } }) end)
       assert.has_error(function() pool:perform({}, { on_reslt = print }) end)
