@@ -7,7 +7,7 @@ Prints "PORT <n>" on its first line once it listens on 127.0.0.1 (port 0 = a fre
 Faults are scripted by the request itself, so concurrent tests stay deterministic: a chat
 message (or batch line) containing "fault=KIND" or "fault=KIND*N" gets that fault on its first
 N attempts (counted per exact request body; without *N on every attempt), then succeeds.
-KIND: 400 401 408 409 429 429ms 429date 500 502 503 reset truncate slow malformed noretry
+KIND: 400 401 408 409 429 429ms 429date 500 502 503 reset truncate slow drip malformed noretry
       ratelimit (remaining 0, reset 300ms) limits (limit-requests 600, limit-tokens 60000)
       batchfail expire.
 GET /_stats returns counters; POST /_reset clears them.
@@ -209,6 +209,18 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "slow":
             time.sleep(OPTS.slow)
             return False
+        elif kind == "drip":
+            data = json.dumps(chat_completion({"model": "m", "messages": [
+                {"role": "user", "content": "dripped"}]})).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            step = len(data) // 5 + 1
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i:i + step])
+                self.wfile.flush()
+                time.sleep(0.05)
         else:
             return False
         return True

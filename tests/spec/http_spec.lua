@@ -90,6 +90,18 @@ describe("introspect.http", function()
       assert.are.equal(2, res[2].attempts)
     end)
 
+    it("reads a body that arrives slowly, and times out one slower than the timeout", function()
+      local pool = http.pool({ max_retries = 1, backoff_base = 0.01 })
+      local res = pool:perform({ chat_request("drip fault=drip"),
+        chat_request("drip2 fault=drip", { timeout = 0.12 }) })
+      assert.are.equal(200, res[1].status)
+      assert.truthy(res[1].body:find("reply 0 to: dripped", 1, true))
+      assert.is_true(res[1].timings.total - res[1].timings.first_byte >= 0.15)
+      assert.is_nil(res[2].status)
+      assert.are.equal(2, res[2].attempts)  -- a timeout is retried
+      assert.truthy(res[2].error:find("curl error 28", 1, true), res[2].error)
+    end)
+
     it("fails 400 and 401 at once", function()
       local pool = http.pool({ max_retries = 5, backoff_base = 0.01 })
       local bad_auth = chat_request("hello")
