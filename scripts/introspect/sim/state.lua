@@ -64,6 +64,13 @@ function M.load(api)
   if not text then return true end
   local jobs, job_order, batches, batch_order = {}, {}, {}, {}
   local lineno = 0
+  local complete = text:match("^(.*\n)") or ""
+  if #complete < #text then
+    -- a record torn by a kill: the change it describes never completed; drop it
+    local wok, werr = util.write_file_atomic(path(api, "journal.jsonl"), complete)
+    if not wok then return nil, werr end
+    text = complete
+  end
   for line in text:gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     local rec = json.decode(line)
