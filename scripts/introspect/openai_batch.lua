@@ -135,6 +135,14 @@ return function(Client, M)
     b, err = self:batch_wait(b.id, { poll_interval = opts.poll_interval, timeout = opts.timeout,
       on_status = opts.on_status })
     if not b then return nil, err end
+    if b.status == "failed" then
+      local first = type(b.errors) == "table" and type(b.errors.data) == "table" and b.errors.data[1] or {}
+      local why = type(first.message) == "string" and (": " .. first.message) or ""
+      local line = math.tointeger(first.line)
+      if line then why = why .. " (input line " .. line .. ")" end
+      return nil, apierror.new({ type = "batch_failed", code = type(first.code) == "string" and first.code or nil,
+        message = "batch " .. b.id .. " failed" .. why })
+    end
     local out_text, err_text = "", ""
     if type(b.output_file_id) == "string" then
       out_text, err = self:files_content(b.output_file_id)

@@ -9,7 +9,7 @@ message (or batch line) containing "fault=KIND" or "fault=KIND*N" gets that faul
 N attempts (counted per exact request body; without *N on every attempt), then succeeds.
 KIND: 400 401 408 409 429 429ms 429date 500 502 503 reset truncate slow drip malformed noretry
       ratelimit (remaining 0, reset 300ms) limits (limit-requests 600, limit-tokens 60000)
-      batchfail expire.
+      batchfail expire batchinvalid (the whole batch fails validation).
 GET /_stats returns counters; POST /_reset clears them.
 """
 import argparse
@@ -436,6 +436,11 @@ class Handler(BaseHTTPRequestHandler):
         entry["polls"] += 1
         if entry["polls"] == 1:
             batch["status"] = "in_progress"
+            return
+        if b"fault=batchinvalid" in STATE["files"][batch["input_file_id"]]["content"]:
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [
+                {"code": "invalid_request", "message": "scripted invalid input", "line": 1}]}
             return
         out, err = [], []
         expired = False

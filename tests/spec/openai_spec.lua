@@ -229,6 +229,11 @@ describe("introspect.openai", function()
     assert.are.equal(0, sent() - before)
     st:close()
     cleanup(p)
+    -- a batch that fails validation is reported with the server's reason
+    local none, ferr = client():batch_run({ chat_body("bad batch fault=batchinvalid") }, { poll_interval = 0 })
+    assert.is_nil(none)
+    assert.are.equal("batch_failed", ferr.type)
+    assert.truthy(tostring(ferr):find("scripted invalid input (input line 1)", 1, true), tostring(ferr))
     -- the pieces
     local text, ids = openai.batch_input({ chat_body("x") }, { custom_ids = { "only" } })
     assert.are.same({ "only" }, ids)
