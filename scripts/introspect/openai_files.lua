@@ -181,7 +181,7 @@ return function(Client, M)
   -- job, info | nil, err
   -- Polls until the job succeeds, fails or is cancelled, streaming new events to
   -- on_event(event) in order. info = {hyperparameters=, losses={{step=, train_loss=, ...}},
-  -- events=, status=, fine_tuned_model=, trained_tokens=}.
+  -- events=, status=, fine_tuned_model=, trained_tokens=, error= (structured, if it failed)}.
   function Client:fine_tune_wait(id, opts)
     opts = util.check_options("openai.fine_tune_wait", opts, { poll_interval = "number",
       timeout = "number", on_event = "function", on_status = "function" })
@@ -208,6 +208,10 @@ return function(Client, M)
       info.hyperparameters = hp
       info.status, info.fine_tuned_model = job.status, job.fine_tuned_model
       info.trained_tokens = job.trained_tokens
+      if type(job.error) == "table" and job.error.message then
+        info.error = apierror.new({ type = "fine_tune_failed", code = type(job.error.code) == "string"
+          and job.error.code or nil, message = "fine-tuning job " .. id .. " failed: " .. tostring(job.error.message) })
+      end
       if TERMINAL[job.status] then
         if self.meter and type(job.trained_tokens) == "number" then
           info.cost = self.meter:add_training(job.model, job.trained_tokens)

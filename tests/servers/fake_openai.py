@@ -9,7 +9,8 @@ message (or batch line) containing "fault=KIND" or "fault=KIND*N" gets that faul
 N attempts (counted per exact request body; without *N on every attempt), then succeeds.
 KIND: 400 401 408 409 429 429ms 429date 500 502 503 reset truncate slow drip malformed noretry
       ratelimit (remaining 0, reset 300ms) limits (limit-requests 600, limit-tokens 60000)
-      batchfail expire batchinvalid (the whole batch fails validation).
+      batchfail expire batchinvalid (the whole batch fails validation);
+in a fine-tuning training file: ftfail (the job fails on its second poll).
 GET /_stats returns counters; POST /_reset clears them.
 """
 import argparse
@@ -384,6 +385,13 @@ class Handler(BaseHTTPRequestHandler):
         if job["status"] in ("succeeded", "failed", "cancelled"):
             return
         entry["polls"] += 1
+        training = STATE["files"].get(job["training_file"], {}).get("content", b"")
+        if entry["polls"] == 2 and b"fault=ftfail" in training:
+            job["status"] = "failed"
+            job["error"] = {"code": "invalid_training_file", "param": "training_file",
+                            "message": "scripted: training file has too few examples"}
+            self.add_event(jid, "Fine-tuning job failed", "message", None)
+            return
         if entry["polls"] == 1:
             job["status"] = "running"
             hp = job["hyperparameters"]
