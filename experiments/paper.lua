@@ -63,6 +63,9 @@ local models = opts.models or (opts.backend == "sim" and { "sim-small", "sim-lar
   or { "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18" })
 
 local ok, err = pcall(function()
+  -- Inputs are checked before anything is written.
+  local inputs = study.inputs({ scenarios = scenarios_file, roles = roles_file, contexts = opts.contexts,
+    rng = opts.rng })
   local s = study.new({ out = opts.out, name = "paper", backend = opts.backend, rng = opts.rng,
     seed = opts.seed ~= 0 and opts.seed or nil, batch = opts.batch, logprobs = opts.logprobs,
     max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only, finetune_command = opts.finetune_command,
@@ -71,8 +74,7 @@ local ok, err = pcall(function()
     manifest = { options = opts, models = models, experiment = "experiments/paper.lua" } })
 
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.
-  local stim = s:stimuli({ scenarios = scenarios_file, roles = roles_file, contexts = opts.contexts,
-    rng = opts.rng })
+  local stim = s:stimuli(inputs)
   if opts.stimuli_only then
     s:close()
     print("stimulus files written to " .. opts.out)

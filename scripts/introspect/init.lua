@@ -8,10 +8,10 @@ local M = {
 -- Modules reachable as ix.<name>; kept explicit so ix.help() can list them.
 M.modules = {
   "options", "pretty", "csv", "util",
-  "rng", "scenarios", "prompts", "stimuli", "trainfiles",
+  "rng", "scenarios", "prompts", "stimuli", "trainfiles", "pyjson", "curriculum",
   "stats", "analysis", "replies",
   "http", "openai", "store", "cost", "backend",
-  "sim", "httpd",
+  "sim", "httpd", "sys", "progress", "rundir", "report", "study",
 }
 
 local known = {}

@@ -22,26 +22,35 @@ return function(Study, M)
     return id
   end
 
-  -- study:stimuli{scenarios=, roles=, contexts=, rng=} -> stim
-  -- Builds contexts 1..2n (n instilled, n native) from a scenario file and a roles file, the
-  -- target weights, and the study's files (scenarios.csv, instilled_weights.csv, the instill
-  -- training and validation files, the introspection-training files), written into the run
-  -- directory. stim = {contexts=, weights=, n=, rng=, by_scenario=, instill={train=, validation=}}.
-  function Study:stimuli(opts)
-    opts = util.check_options("study.stimuli", opts,
+  -- inputs{scenarios=, roles=, contexts=, rng=} -> inputs (study.inputs): loads and validates
+  -- the scenario and role files before anything is written; raises a one-line error naming the
+  -- file and item.
+  function M.inputs(opts)
+    opts = util.check_options("study.inputs", opts,
       { scenarios = "string", roles = "string", contexts = "integer", rng = { "default", "python" } })
     local n = opts.contexts or M.DESIGN.contexts
-    local mode = opts.rng or self.opts.rng or "default"
-    local list, err = scenarios.load(opts.scenarios or "experiments/scenarios/library.lua",
-      { attributes = stimuli.PAPER.attributes })
+    local mode = opts.rng or "default"
+    local scenarios_path = opts.scenarios or "experiments/scenarios/library.lua"
+    local list, err = scenarios.load(scenarios_path, { attributes = stimuli.PAPER.attributes })
     if not list then error(err, 0) end
     local roles, rerr = scenarios.load_roles(opts.roles or "experiments/scenarios/roles.lua",
       { header = mode ~= "python" })
     if not roles then error(rerr, 0) end
     if #list < 2 * n then
       error(string.format("%s: %d scenarios, the study needs %d (%d instilled + %d native contexts)",
-        opts.scenarios or "scenario library", #list, 2 * n, n, n), 0)
+        scenarios_path, #list, 2 * n, n, n), 0)
     end
+    return { list = list, roles = roles, n = n, rng = mode, scenarios = opts.scenarios, roles_path = opts.roles }
+  end
+
+  -- study:stimuli(inputs) -> stim
+  -- From study.inputs{...} (or its options): contexts 1..2n (n instilled, n native), the target
+  -- weights, and the study's files (scenarios.csv, instilled_weights.csv, the instill training and
+  -- validation files, the introspection-training files), written into the run directory.
+  -- stim = {contexts=, weights=, n=, rng=, by_scenario=, instill={train=, validation=}}.
+  function Study:stimuli(inputs)
+    if not inputs or not inputs.list then inputs = M.inputs(inputs) end
+    local list, roles, n, mode = inputs.list, inputs.roles, inputs.n, inputs.rng
     local count = math.min(#list, mode == "python" and stimuli.PAPER.contexts or 2 * n)
     local contexts = scenarios.contexts(list, roles, { count = count, rng = mode,
       seed = stimuli.PAPER.seeds.roles })
@@ -53,7 +62,7 @@ return function(Study, M)
     end
     local by_scenario = {}
     for _, c in ipairs(contexts) do by_scenario[c.scenario.short_name] = c end
-    self.run:set_manifest("stimuli", { scenarios = opts.scenarios, roles = opts.roles, rng = mode,
+    self.run:set_manifest("stimuli", { scenarios = inputs.scenarios, roles = inputs.roles_path, rng = mode,
       contexts = n, native_contexts = n, files = names })
     self.stim = { contexts = contexts, weights = st.weights, n = n, rng = mode, study = st,
       by_scenario = by_scenario,
@@ -93,14 +102,21 @@ return function(Study, M)
     return out
   end
 
-  -- study:upload(path) -> file id. Once per file content: a resumed run re-uses the upload.
+  -- study:upload(path) -> file id. Once per file content: the upload is named after the file and
+  -- its content hash, recorded in state.json, and found again by that name after a crash that
+  -- came between uploading and recording, so a resumed run never uploads the same file twice.
   function Study:upload(path)
     local content = assert(util.read_file(path))
-    local key = "upload:" .. path:match("[^/]+$") .. ":" .. sqlite.sha256(content):sub(1, 16)
-    return (self.run:once(key, function()
-      local file, err = self.client:files_upload({ purpose = "fine-tune", content = content,
-        filename = path:match("[^/]+$") })
-      if not file then error(tostring(err), 0) end
+    local base = path:match("[^/]+$")
+    local hash = sqlite.sha256(content):sub(1, 16)
+    local filename = base:gsub("%.jsonl$", "") .. "." .. hash .. ".jsonl"
+    return (self.run:once("upload:" .. base .. ":" .. hash, function()
+      local files = self.client:files_list({ purpose = "fine-tune" })
+      for _, f in ipairs(type(files) == "table" and files or {}) do
+        if type(f) == "table" and f.filename == filename and f.bytes == #content then return f.id end
+      end
+      local file, err = self.client:files_upload({ purpose = "fine-tune", content = content, filename = filename })
+      if not file then error(string.format("uploading %s: %s", path, tostring(err)), 0) end
       return file.id
     end))
   end
