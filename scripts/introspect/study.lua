@@ -64,6 +64,8 @@ function M.new(opts)
   if not run then error(err, 0) end
   self.run = run
   self.meter = cost.meter({ max_cost = opts.max_cost })
+  -- What earlier sessions of this run spent counts against the budget too.
+  self.meter.total = run:get("cost_spent") or 0
   if not opts.dry_run then
     local st, serr = store_mod.open(run:path("responses.sqlite"), { run = opts.name or self.out })
     if not st then run:close(); error(serr, 0) end
@@ -128,6 +130,11 @@ function Study:timed(name, fn, ...)
   if not self.timings[name] then self.phase_order[#self.phase_order + 1] = name end
   self.timings[name] = (self.timings[name] or 0) + (sys.now() - t0)
   return table.unpack(results, 1, results.n)
+end
+
+-- study:record_cost(): saves the running total so a resumed run keeps counting from it.
+function Study:record_cost()
+  if (self.run:get("cost_spent") or 0) ~= self.meter.total then self.run:set("cost_spent", self.meter.total) end
 end
 
 -- study:write(name, content) -> path (atomic, in the run directory)

@@ -197,6 +197,14 @@ return function(Study, M)
     if not rec.job then
       rec.job = find_job(self, key)
       if not rec.job then
+        local estimate = self.meter:estimate_training(parent, training_tokens(files.train, hp), 1)
+        if estimate then
+          local fits, budget = self.meter:check(estimate)
+          if not fits then
+            error(string.format("fine-tune %s: stopped before creating the job: %s (--max-cost)", name,
+              tostring(budget.message or budget)), 0)
+          end
+        end
         local train_id = self:upload(files.train)
         local val_id = files.validation and self:upload(files.validation) or nil
         local job, err = self.client:fine_tune_create({ model = parent, training_file = train_id,
@@ -217,6 +225,7 @@ return function(Study, M)
       error(string.format("fine-tuning %s (%s) %s: %s", name, rec.job, tostring(job.status),
         type(job.error) == "table" and tostring(job.error.message) or "no reason given"), 0)
     end
+    self:record_cost()
     rec.model = job.fine_tuned_model
     rec.hyperparameters = info.hyperparameters
     rec.trained_tokens = info.trained_tokens

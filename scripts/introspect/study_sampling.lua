@@ -103,6 +103,7 @@ return function(Study, M)
         end })
     end
     ph:finish()
+    self:record_cost()
     local failed = 0
     for _, e in ipairs(entries) do if e.error then failed = failed + 1 end end
     if failed > 0 then

@@ -183,6 +183,47 @@ describe("paper.lua with bad input", function()
   end)
 end)
 
+describe("paper.lua --max-cost", function()
+  -- Prices for the simulated models, set before the script runs (LUA_INIT), make the budget bite.
+  local PRICES = [[LUA_INIT='local p = require("introspect.cost").prices; ]] ..
+    [[p["sim-large"] = {input = 1000, output = 1000, training = 0.001, ft_input = 1000, ft_output = 1000}']]
+
+  local function priced_run(args)
+    local p = io.popen(string.format("%s '%s' experiments/paper.lua %s 2>&1; echo \"exit=$?\"", PRICES, BIN, args))
+    local out = p:read("a")
+    p:close()
+    return out, tonumber(out:match("exit=(%d+)%s*$"))
+  end
+
+  it("stops before a phase would exceed the budget, having sent nothing for it", function()
+    local dir = tmpdir()
+    local out, code = priced_run(SMALL .. " --max-cost=2 --out=" .. dir)
+    assert.equal(1, code, out)
+    assert.matches("would exceed max_cost %$2%.0000", out)
+    assert.equal(0, sqlite_count(dir .. "/responses.sqlite", "path LIKE '%chat%'"))
+  end)
+
+  it("counts what earlier sessions of the run spent", function()
+    local full = tmpdir()
+    local out, code = priced_run(SMALL .. " --max-cost=100000 --out=" .. full)
+    assert.equal(0, code, out)
+    local total = read_json(full .. "/state.json").cost_spent
+    assert.is_true(total > 0)
+    -- A budget of 60% stops the run part-way; resuming with the same budget must stop again,
+    -- because what the first session spent still counts.
+    local budget = string.format("%.4f", total * 0.6)
+    local dir = tmpdir()
+    local out1, code1 = priced_run(SMALL .. " --max-cost=" .. budget .. " --out=" .. dir)
+    assert.equal(1, code1, out1)
+    local spent = read_json(dir .. "/state.json").cost_spent
+    assert.is_true(spent > 0 and spent <= total * 0.6 + 1e-9)
+    local out2, code2 = priced_run(SMALL .. " --max-cost=" .. budget .. " --out=" .. dir)
+    assert.equal(1, code2, out2)
+    assert.matches("would exceed max_cost", out2)
+    assert.is_true(read_json(dir .. "/state.json").cost_spent <= total * 0.6 + 1e-9)
+  end)
+end)
+
 describe("paper.lua --dry-run", function()
   it("prints requests, tokens and cost per phase and sends nothing", function()
     local dir = tmpdir()
