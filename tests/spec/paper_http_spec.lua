@@ -3,43 +3,12 @@
 local cjson = require "cjson"
 local sys = require "introspect.sys"
 local util = require "introspect.util"
+local support = require "paper_support"
 
-local BIN = os.getenv("INTROSPECT_BIN") or "build/introspect"
-local SMALL = "--contexts=20 --models=sim-large --trials=20 --reports=3"
+local SMALL, run, tmpdir, all_files = support.SMALL, support.run, support.tmpdir, support.files
 local KEY = "sk-introspect-test-KEY-7f3a9c21e5d84b60"
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function run(args, env)
-  local p = io.popen(string.format("%s '%s' experiments/paper.lua %s 2>&1; echo \"exit=$?\"", env or "", BIN, args))
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
-end
-
--- Starts `introspect serve` on a free port; returns url, pid, log path.
-local function serve(extra)
-  local dir = tmpdir()
-  util.mkdir_p(dir)
-  local p = io.popen(string.format(
-    "'%s' serve --port=0 --log --key=%s --state-dir=%s/state %s >%s/out 2>%s/log & echo $!",
-    BIN, KEY, dir, extra or "", dir, dir))
-  local pid = tonumber(p:read("l"))
-  p:close()
-  local deadline = sys.now() + 20
-  while sys.now() < deadline do
-    local out = util.read_file(dir .. "/out") or ""
-    local url = out:match("listening on (http://%S+)")
-    if url then return url, pid, dir .. "/log" end
-    sys.sleep(0.02)
-  end
-  sys.kill(pid, "KILL")
-  error("introspect serve did not start: " .. tostring(util.read_file(dir .. "/log")))
-end
+local function serve() return support.serve("--key=" .. KEY) end
 
 local COMPARED = { "sim-large_weight_reports.csv", "sim-large_instilled_weight_reports.csv",
   "sim-large_itrained_first_10_of_20_50ex_weight_reports.csv", "sim-large_instilled_latent_weight_reports.csv",
@@ -51,14 +20,6 @@ local function statistics(dir)
   local text = util.read_file(dir .. "/summary.json")
   assert.is_string(text, dir .. "/summary.json")
   return cjson.decode(text).models
-end
-
-local function all_files(dir)
-  local p = io.popen("find '" .. dir .. "' -type f")
-  local list = {}
-  for f in p:lines() do list[#list + 1] = f end
-  p:close()
-  return list
 end
 
 describe("paper.lua against introspect serve", function()

@@ -5,36 +5,10 @@ local cjson = require "cjson"
 local csv = require "introspect.csv"
 local sys = require "introspect.sys"
 local util = require "introspect.util"
+local support = require "paper_support"
 
-local BIN = os.getenv("INTROSPECT_BIN") or "build/introspect"
-local SMALL = "--contexts=20 --models=sim-large --trials=20 --reports=3"
-
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function read_json(path)
-  local text = util.read_file(path)
-  assert.is_string(text, path)
-  return cjson.decode(text)
-end
-
-local function run(args)
-  local p = io.popen(string.format("'%s' experiments/paper.lua %s 2>&1; echo \"exit=$?\"", BIN, args))
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
-end
-
-local function sqlite_count(path, where)
-  local sqlite = require "introspect.sqlite"
-  local db = assert(sqlite.open(path, { readonly = true }))
-  local rows = db:rows("SELECT count(*) AS n FROM responses" .. (where and (" WHERE " .. where) or ""))
-  db:close()
-  return rows[1].n
-end
+local BIN, SMALL = support.BIN, support.SMALL
+local tmpdir, run, read_json, sqlite_count = support.tmpdir, support.run, support.read_json, support.sqlite_count
 
 local OUTPUTS = {
   "scenarios.csv", "instilled_weights.csv", "instill_20_prefs.jsonl", "instill_20_prefs_val.jsonl",
