@@ -27,6 +27,7 @@ expect "version --json" 0 '"lua":"Lua 5\.4' "$BIN" version --json
 expect "help lists commands" 0 "repl +interactive" "$BIN" help
 expect "stdin script" 0 "^from stdin$" sh -c "echo 'print(\"from stdin\")' | '$BIN'"
 expect "- reads stdin" 0 "^dash	1$" sh -c "echo 'print(\"dash\", ...)' | '$BIN' - 1"
+expect "-i: REPL after the script" 0 "^42$" sh -c "echo 'X = 41' > '$tmp/i.lua'; echo 'X + 1' | '$BIN' -i '$tmp/i.lua'"
 expect "LUA_INIT" 0 "^init first$" env LUA_INIT="io.write('init ')" "$BIN" -e "print('first')"
 expect "LUA_INIT @file" 0 "^from file$" sh -c "echo 'X=\"from file\"' > '$tmp/init.lua'; LUA_INIT=@$tmp/init.lua '$BIN' -e 'print(X)'"
 expect "-E ignores LUA_INIT" 0 "^nil$" env LUA_INIT="X=1" "$BIN" -E -e "print(X)"
