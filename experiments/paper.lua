@@ -117,10 +117,13 @@ local ok, err = pcall(function()
     ask("native_instilled", instilled, native_ids, "instilled_latent_weight_reports.csv")
 
     -- 3.4 Choices of the instilled model on fresh trials: 1..n (seed 5), native n+1..2n (seed 2).
+    local seeds = study.DESIGN.seeds
     local selections = s:choices({ model = base, served = instilled, contexts = instilled_ids,
-      per_context = opts.trials, seed = 5, file = label .. "_instilled_selections.csv", label = "instilled" })
+      per_context = opts.trials, seed = seeds.choices, label = "instilled",
+      file = label .. "_instilled_selections.csv" })
     local native = s:choices({ model = base, served = instilled, contexts = native_ids,
-      per_context = 2 * opts.trials, seed = 2, file = label .. "_instilled_latent_selections.csv", label = "native" })
+      per_context = 2 * opts.trials, seed = seeds.native_choices, label = "native",
+      file = label .. "_instilled_latent_selections.csv" })
 
     -- 3.5 and 4. Learned weights, accuracy per condition, training effects.
     s:analyze(base, { selections = selections, native_selections = native, reports = reports,

@@ -76,7 +76,29 @@ function M.new(opts)
     for _, s in ipairs(self.client:secrets()) do self.store:add_secret(s) end
   end
   run:set_manifest("backend", self:backend_description())
+  self:record_provenance()
   return self
+end
+
+-- study:record_provenance(): versions, seeds and the hash of every prompt template go into the
+-- manifest, so two runs can be told apart by what produced them.
+function Study:record_provenance()
+  local sqlite = require "introspect.sqlite"
+  local prompts = self.prompts or require("introspect.prompts").default
+  local hashes = {}
+  for name, text in pairs(prompts.templates or {}) do hashes[name] = sqlite.sha256(text):sub(1, 16) end
+  local versions = { lua = _VERSION, cjson = cjson._VERSION }
+  local ok, host = pcall(require, "introspect.host")
+  if ok then
+    local _, info = host.version()
+    for k, v in pairs(info) do versions[k] = v end
+  end
+  local seeds = { finetune = M.DESIGN.finetune_seed, offset = self.seed }
+  for k, v in pairs(M.DESIGN.seeds) do seeds[k] = v + (k ~= "finetune" and self.seed or 0) end
+  for k, v in pairs(require("introspect.stimuli").PAPER.seeds) do seeds["stimuli_" .. k] = v end
+  self.run:set_manifest("versions", versions)
+  self.run:set_manifest("seeds", seeds)
+  self.run:set_manifest("templates", hashes)
 end
 
 -- Builds the OpenAI client for the backend.
