@@ -52,11 +52,6 @@ local function range(a, b)
   return t
 end
 
-local function append(list, more)
-  for _, v in ipairs(more or {}) do list[#list + 1] = v end
-  return list
-end
-
 local scenarios_file = opts.scenarios == "library" and HERE .. "/scenarios/library.lua" or opts.scenarios
 local roles_file = opts.roles or HERE .. "/scenarios/roles.lua"
 local models = opts.models or (opts.backend == "sim" and { "sim-small", "sim-large" }
@@ -97,17 +92,10 @@ local ok, err = pcall(function()
       trained[c.name] = s:finetune(instilled, c.name, s:curriculum_files(c))
     end
 
-    -- 3.3 Reports at temperature 0, 10 per context.
-    local reports, invalid = {}, {}
-    local function ask(condition, served, ids, file, phase)
-      local r, inv = s:reports({ model = base, served = served, condition = phase or condition,
-        contexts = ids, per_context = opts.reports, file = label .. "_" .. file })
-      if not r then return end
-      reports[condition] = append(reports[condition] or {}, r)
-      local acc = invalid[condition] or { total = 0, valid = 0, invalid = 0, reasons = {} }
-      acc.total, acc.valid, acc.invalid = acc.total + inv.total, acc.valid + inv.valid, acc.invalid + inv.invalid
-      for reason, count in pairs(inv.reasons or {}) do acc.reasons[reason] = (acc.reasons[reason] or 0) + count end
-      invalid[condition] = acc
+    -- 3.3 Reports at temperature 0, 10 per context (valid ones in the published layout).
+    local function ask(condition, served, ids, file, name)
+      s:reports({ model = base, served = served, condition = condition, name = name, contexts = ids,
+        per_context = opts.reports, file = label .. "_" .. file })
     end
     ask("base", base, instilled_ids, "weight_reports.csv")
     ask("instilled", instilled, instilled_ids, "instilled_weight_reports.csv")
@@ -126,8 +114,8 @@ local ok, err = pcall(function()
       file = label .. "_instilled_latent_selections.csv" })
 
     -- 3.5 and 4. Learned weights, accuracy per condition, training effects.
-    s:analyze(base, { selections = selections, native_selections = native, reports = reports,
-      invalid = invalid, instilled_ids = instilled_ids, native_ids = native_ids })
+    s:analyze(base, { selections = selections, native_selections = native,
+      instilled_ids = instilled_ids, native_ids = native_ids })
   end
 
   local out = s:finish({ title = "Self-interpretability replication: " .. table.concat(models, ", ") })

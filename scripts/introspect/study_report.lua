@@ -36,14 +36,18 @@ return function(Study, M)
   end
 
   -- study:analyze(model, data) -> the model's summary entry
-  -- data = {selections=, native_selections=, reports = {condition = reports}, invalid =
-  -- {condition = counts}, instilled_ids=, native_ids=}. Fits the learned and native weights
+  -- data = {selections=, native_selections=, instilled_ids=, native_ids=, reports = {condition =
+  -- reports}, invalid = {condition = counts}}; reports and invalid default to what study:reports
+  -- gathered for the model (study:collected). Fits the learned and native weights
   -- (writing LABEL_regression_results.csv and LABEL_latent_regression_results.csv), then
   -- computes every statistic and keeps the points behind the plots.
   function Study:analyze(model, data)
     data = util.check_options("study.analyze", data, { selections = "table", native_selections = "table",
       reports = "table", invalid = "table", instilled_ids = "table", native_ids = "table" })
     if self.opts.dry_run then return nil end
+    local gathered = self:collected(model)
+    data.reports = data.reports or gathered.reports
+    data.invalid = data.invalid or gathered.invalid
     local label = M.label(model)
     local list = {}
     for _, c in ipairs(self.stim.contexts) do list[#list + 1] = c.scenario end

@@ -140,20 +140,51 @@ return function(Study, M)
 
   local function jsonl_line(t) return cjson.encode(t) .. "\n" end
 
-  -- study:reports{model=, served=, condition=, contexts=ids, per_context=, file=, version=}
+  -- study:collected(model) -> {reports = {condition = list}, invalid = {condition = counts}}:
+  -- everything study:reports gathered for a base model, pooled by analysis condition.
+  function Study:collected(model)
+    self.gathered = self.gathered or {}
+    local g = self.gathered[model]
+    if not g then
+      g = { reports = {}, invalid = {} }
+      self.gathered[model] = g
+    end
+    return g
+  end
+
+  -- Adds one phase's valid reports and invalid counts to the model's pool for `condition`.
+  local function gather(self, model, condition, reports, invalid)
+    local g = self:collected(model)
+    local list = g.reports[condition] or {}
+    for _, r in ipairs(reports) do list[#list + 1] = r end
+    g.reports[condition] = list
+    local acc = g.invalid[condition] or { total = 0, valid = 0, invalid = 0, reasons = {} }
+    acc.total, acc.valid, acc.invalid = acc.total + invalid.total, acc.valid + invalid.valid,
+      acc.invalid + invalid.invalid
+    for reason, count in pairs(invalid.reasons or {}) do acc.reasons[reason] = (acc.reasons[reason] or 0) + count end
+    g.invalid[condition] = acc
+  end
+
+  -- study:reports{model=, served=, condition=, name=, contexts=ids, per_context=, file=, version=}
   --   -> reports, invalid
+  -- condition: the analysis condition the reports count for (base, instilled, itrained,
+  -- native_instilled, native_itrained); name: the phase's own name (default: condition), used
+  -- for progress and the raw replies file. The reports are also pooled by condition for
+  -- study:analyze (see study:collected).
   -- Asks `served` for per_context reports per context (each on a fresh trial), keeps the valid
   -- ones as analysis reports and in FILE (the published layout), and every reply raw in
   -- replies/LABEL_reports_CONDITION.jsonl. invalid = replies.collect's counts.
   function Study:reports(spec)
     spec = util.check_options("study.reports", spec, { model = "string", served = "string",
-      condition = "string", contexts = "table", per_context = "integer", file = "string", version = "string" })
+      condition = "string", name = "string", contexts = "table", per_context = "integer", file = "string",
+      version = "string" })
+    local phase = spec.name or spec.condition
     local per = spec.per_context or M.DESIGN.reports
     local seed = M.DESIGN.seeds.reports + (self.seed or 0)
     local g = stimuli.generator(self.stim.rng, seed)
     local bodies, meta = phase_bodies(self, "report", spec.served, spec.contexts,
       function(ctx) return g:trials(ctx.scenario, per) end, M.DESIGN.report_tokens)
-    local name = string.format("reports %s %s", spec.model, spec.condition)
+    local name = string.format("reports %s %s", spec.model, phase)
     local entries = self:send(name, bodies)
     if not entries then return nil end
     local version = spec.version or ("instilled_" .. self.stim.n)
@@ -188,8 +219,9 @@ return function(Study, M)
       end
     end
     util.mkdir_p(self.run:path("replies"))
-    self:write("replies/" .. M.label(spec.model) .. "_reports_" .. spec.condition .. ".jsonl", table.concat(raw))
+    self:write("replies/" .. M.label(spec.model) .. "_reports_" .. phase .. ".jsonl", table.concat(raw))
     if spec.file then self:write(spec.file, csv.format(M.REPORT_HEADER, rows)) end
+    gather(self, spec.model, spec.condition, reports, invalid)
     return reports, invalid
   end
 
