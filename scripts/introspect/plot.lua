@@ -39,7 +39,7 @@ function M.lines(series, opts)
     return math.log(x, 10)
   end
   local xmin, xmax, ymin, ymax = math.huge, -math.huge, math.huge, -math.huge
-  local xs, count = {}, 0
+  local xs, seen, count = {}, {}, 0
   for i, s in ipairs(series) do
     if type(s.points) ~= "table" then error(string.format("plot.lines: series %d has no points", i), 2) end
     for _, p in ipairs(s.points) do
@@ -47,7 +47,7 @@ function M.lines(series, opts)
         local x = fx(p[1])
         xmin, xmax = math.min(xmin, x), math.max(xmax, x)
         ymin, ymax = math.min(ymin, p[2]), math.max(ymax, p[2])
-        if not xs[p[1]] then xs[p[1]] = true; xs[#xs + 1] = p[1] end
+        if not seen[p[1]] then seen[p[1]] = true; xs[#xs + 1] = p[1] end
         count = count + 1
       end
     end
