@@ -107,4 +107,18 @@ function M.lines(series, opts)
   return table.concat(out, "\n")
 end
 
+-- The look of introspect.report's plot classes, for an SVG shown on its own.
+M.REPORT_STYLE = ".frame{fill:none;stroke:#999}.axis{stroke:#ccc;stroke-dasharray:3 3}"
+  .. ".pt{fill:#2b6cb0;fill-opacity:.55}.fit{stroke:#c53030;stroke-width:1.5}.ci{stroke:#2b6cb0;stroke-width:2}"
+  .. "text{font-family:sans-serif}.title{font-size:12px;font-weight:600}.label,.value{font-size:11px;fill:#444}"
+
+-- standalone(svg) -> svg with a <style> element after the opening tag, so that a plot of
+-- introspect.report (report.scatter, report.intervals: styled by report.html's stylesheet)
+-- looks the same opened as a file. Raises if svg does not start with an <svg> element.
+function M.standalone(svg)
+  local open_tag, rest = svg:match("^(<svg[^>]*>)(.*)$")
+  if not open_tag then error("plot.standalone: not an SVG document", 2) end
+  return open_tag .. "\n<style>" .. M.REPORT_STYLE .. "</style>" .. rest .. (rest:sub(-1) == "\n" and "" or "\n")
+end
+
 return M
