@@ -1,6 +1,8 @@
 -- The introspect library: `local ix = require "introspect"`.
 -- Submodules load on first use: ix.rng, ix.stats, ix.openai, ix.analysis, ... are
--- require("introspect.<name>"). In the REPL this table is the global `ix`.
+-- require("introspect.<name>"). In the REPL this table is the global `ix`. The REPL helpers
+-- (ix.use, ix.contexts, ix.models, ix.choose, ix.report, ix.measure, ix.open, ix.help) live in
+-- introspect.repl_helpers and load on first call too.
 local M = {
   _VERSION = "introspect 0.1.0",
 }
@@ -12,6 +14,7 @@ M.modules = {
   "stats", "analysis", "replies",
   "http", "openai", "store", "cost", "backend",
   "sim", "httpd", "sys", "progress", "rundir", "report", "study",
+  "tabular", "repl_helpers", "runview",
 }
 
 local known = {}
@@ -26,19 +29,16 @@ setmetatable(M, {
   end,
 })
 
--- help() : prints what the library offers.
+-- The REPL helpers: ix.NAME(...) calls require("introspect.repl_helpers").NAME(...).
+-- See docs/scripting.md ("REPL helpers").
+for _, name in ipairs({ "use", "connection", "contexts", "models", "choose", "report", "measure", "open" }) do
+  M[name] = function(...) return require("introspect.repl_helpers")[name](...) end
+end
+
+-- help() -> a table of the REPL helpers and the library's modules (the REPL prints it;
+-- in a script, print(ix.help())).
 function M.help()
-  local lines = {
-    "introspect library (ix): modules load on first use as ix.<name>:",
-  }
-  local available = {}
-  for _, name in ipairs(M.modules) do
-    local ok = pcall(require, "introspect." .. name)
-    available[#available + 1] = ok and name or (name .. " (not available)")
-  end
-  lines[#lines + 1] = "  " .. table.concat(available, ", ")
-  lines[#lines + 1] = "ix.pretty.print(v) prints any value; see docs/ for each module."
-  io.stdout:write(table.concat(lines, "\n"), "\n")
+  return require("introspect.repl_helpers").help(M.modules)
 end
 
 return M
