@@ -12,7 +12,7 @@ DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
 # Peers measured by the benchmarks.
 BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp nginx-light
 
-.PHONY: all build test paper bench soak deps bench-deps install clean
+.PHONY: all build test paper bench soak fuzz deps bench-deps install clean
 
 all: build
 
@@ -46,6 +46,15 @@ bench: bench-deps build
 # A 10-minute fault-injection run against `introspect serve` (not part of `make test`).
 soak: deps build
 	$(BUILD)/introspect tests/soak.lua $(ARGS)
+
+# Every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each (clang, ASan/UBSan, build-fuzz).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz:
+	@sh tests/install-deps.sh $(DEPS) clang
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DINTROSPECT_FUZZ=ON $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 install: build
 	cmake --install $(BUILD)
