@@ -1,0 +1,103 @@
+-- LuaRocks rockspec for introspect's Lua library and C bindings (no host executable).
+--   luarocks --lua-version=5.4 make                  (from the repository root; offline)
+--   luarocks --lua-version=5.4 --tree=DIR make       (into a separate tree)
+-- Afterwards a plain `lua5.4` with the tree's paths runs `require "introspect"`. The C bindings
+-- are built against the system libraries CMakeLists.txt finds with pkg-config (lua5.4, libcurl,
+-- gsl, libmicrohttpd, sqlite3; Debian: liblua5.4-dev libcurl4-openssl-dev libgsl-dev
+-- libmicrohttpd-dev libsqlite3-dev). JSON needs lua-cjson (Debian: lua-cjson), which is not a
+-- LuaRocks dependency here so that `luarocks make` needs no network.
+-- tests/cli/luarocks.sh checks that every scripts/introspect/*.lua is listed under modules.
+rockspec_format = "3.0"
+package = "introspect"
+version = "0.1.0-1"
+source = { url = "git+file://." }
+description = {
+  summary = "Measure how accurately LLMs describe their own decision weights",
+  detailed = [[
+introspect is an embeddable C host scripted in Lua 5.4 for self-report (introspection)
+experiments: fine-tune to instill preferences, measure learned weights by logistic regression,
+ask for self-reports and compare. This rock installs the Lua library and its C bindings.]],
+  license = "MIT",
+}
+dependencies = { "lua >= 5.4, < 5.5" }
+external_dependencies = {
+  -- libcurl: checked by library only (Debian keeps curl/curl.h in the multiarch include directory,
+  -- which the compiler searches but LuaRocks' header check does not)
+  CURL = { library = "curl" },
+  GSL = { header = "gsl/gsl_math.h", library = "gsl" },
+  MHD = { header = "microhttpd.h", library = "microhttpd" },
+  SQLITE = { header = "sqlite3.h", library = "sqlite3" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    -- C bindings (bindings/NAME.c -> introspect.NAME)
+    ["introspect.rng"] = { sources = { "bindings/rng.c" }, libraries = { "m" } },
+    ["introspect.stats"] = { sources = { "bindings/stats.c" }, libraries = { "gsl", "gslcblas", "m" },
+      incdirs = { "$(GSL_INCDIR)" }, libdirs = { "$(GSL_LIBDIR)" } },
+    ["introspect.http"] = { sources = { "bindings/http.c" }, libraries = { "curl", "m" },
+      incdirs = { "bindings", "$(CURL_INCDIR)" }, libdirs = { "$(CURL_LIBDIR)" } },
+    ["introspect.sqlite"] = { sources = { "bindings/sqlite.c" }, libraries = { "sqlite3" },
+      incdirs = { "$(SQLITE_INCDIR)" }, libdirs = { "$(SQLITE_LIBDIR)" } },
+    ["introspect.httpd"] = { sources = { "bindings/httpd.c" }, libraries = { "microhttpd" },
+      incdirs = { "$(MHD_INCDIR)" }, libdirs = { "$(MHD_LIBDIR)" } },
+    ["introspect.sys"] = { sources = { "bindings/sys.c" } },
+    -- the default scenario library and roles (found by ix.use when experiments/ is absent)
+    ["introspect.default_scenarios"] = "experiments/scenarios/library.lua",
+    ["introspect.default_roles"] = "experiments/scenarios/roles.lua",
+    -- the Lua library (scripts/introspect/)
+    ["introspect.analysis"] = "scripts/introspect/analysis.lua",
+    ["introspect.apierror"] = "scripts/introspect/apierror.lua",
+    ["introspect.backend"] = "scripts/introspect/backend.lua",
+    ["introspect.cmd.help"] = "scripts/introspect/cmd/help.lua",
+    ["introspect.cmd.probe"] = "scripts/introspect/cmd/probe.lua",
+    ["introspect.cmd.repl"] = "scripts/introspect/cmd/repl.lua",
+    ["introspect.cmd.serve"] = "scripts/introspect/cmd/serve.lua",
+    ["introspect.cmd.store"] = "scripts/introspect/cmd/store.lua",
+    ["introspect.cmd.version"] = "scripts/introspect/cmd/version.lua",
+    ["introspect.cost"] = "scripts/introspect/cost.lua",
+    ["introspect.csv"] = "scripts/introspect/csv.lua",
+    ["introspect.curriculum"] = "scripts/introspect/curriculum.lua",
+    ["introspect"] = "scripts/introspect/init.lua",
+    ["introspect.openai"] = "scripts/introspect/openai.lua",
+    ["introspect.openai_batch"] = "scripts/introspect/openai_batch.lua",
+    ["introspect.openai_files"] = "scripts/introspect/openai_files.lua",
+    ["introspect.options"] = "scripts/introspect/options.lua",
+    ["introspect.plot"] = "scripts/introspect/plot.lua",
+    ["introspect.pretty"] = "scripts/introspect/pretty.lua",
+    ["introspect.progress"] = "scripts/introspect/progress.lua",
+    ["introspect.prompts"] = "scripts/introspect/prompts.lua",
+    ["introspect.pyjson"] = "scripts/introspect/pyjson.lua",
+    ["introspect.repl_helpers"] = "scripts/introspect/repl_helpers.lua",
+    ["introspect.replies"] = "scripts/introspect/replies.lua",
+    ["introspect.report"] = "scripts/introspect/report.lua",
+    ["introspect.rundir"] = "scripts/introspect/rundir.lua",
+    ["introspect.runview"] = "scripts/introspect/runview.lua",
+    ["introspect.scenarios"] = "scripts/introspect/scenarios.lua",
+    ["introspect.sim.api"] = "scripts/introspect/sim/api.lua",
+    ["introspect.sim.batches"] = "scripts/introspect/sim/batches.lua",
+    ["introspect.sim.chat"] = "scripts/introspect/sim/chat.lua",
+    ["introspect.sim.faults"] = "scripts/introspect/sim/faults.lua",
+    ["introspect.sim.files"] = "scripts/introspect/sim/files.lua",
+    ["introspect.sim.finetune"] = "scripts/introspect/sim/finetune.lua",
+    ["introspect.sim.hash"] = "scripts/introspect/sim/hash.lua",
+    ["introspect.sim"] = "scripts/introspect/sim/init.lua",
+    ["introspect.sim.jobs"] = "scripts/introspect/sim/jobs.lua",
+    ["introspect.sim.json"] = "scripts/introspect/sim/json.lua",
+    ["introspect.sim.models"] = "scripts/introspect/sim/models.lua",
+    ["introspect.sim.profiles"] = "scripts/introspect/sim/profiles.lua",
+    ["introspect.sim.prompt"] = "scripts/introspect/sim/prompt.lua",
+    ["introspect.sim.server"] = "scripts/introspect/sim/server.lua",
+    ["introspect.sim.state"] = "scripts/introspect/sim/state.lua",
+    ["introspect.sim.subject"] = "scripts/introspect/sim/subject.lua",
+    ["introspect.stimuli"] = "scripts/introspect/stimuli.lua",
+    ["introspect.store"] = "scripts/introspect/store.lua",
+    ["introspect.study"] = "scripts/introspect/study.lua",
+    ["introspect.study_finetune"] = "scripts/introspect/study_finetune.lua",
+    ["introspect.study_report"] = "scripts/introspect/study_report.lua",
+    ["introspect.study_sampling"] = "scripts/introspect/study_sampling.lua",
+    ["introspect.tabular"] = "scripts/introspect/tabular.lua",
+    ["introspect.trainfiles"] = "scripts/introspect/trainfiles.lua",
+    ["introspect.util"] = "scripts/introspect/util.lua",
+  },
+}
