@@ -44,18 +44,22 @@ local function top_entry(token, lp)
   return format('{"token":%s,"logprob":%s,"bytes":%s}', encode_string(token), num(lp), bytes_text(token))
 end
 
+-- FILLER_TEXT[k] -> the JSON of the first k filler entries, with a leading comma.
+local FILLER_TEXT = { [0] = "" }
+for k = 1, #FILLERS do
+  FILLER_TEXT[k] = FILLER_TEXT[k - 1] .. "," .. top_entry(FILLERS[k][1], FILLERS[k][2])
+end
+
 -- decision_logprobs(answer, la, lb, k) -> logprobs JSON for a one-token "A"/"B" reply.
 local function decision_logprobs(answer, la, lb, k)
-  local tops = {}
+  local tops = ""
   if k > 0 then
-    local first, second = { "A", la }, { "B", lb }
-    if lb > la then first, second = second, first end
-    local list = { first, second }
-    for i = 1, #FILLERS do list[#list + 1] = FILLERS[i] end
-    for i = 1, math.min(k, #list) do tops[i] = top_entry(list[i][1], list[i][2]) end
+    local ea, eb = top_entry("A", la), top_entry("B", lb)
+    if lb > la then ea, eb = eb, ea end
+    tops = k == 1 and ea or (ea .. "," .. eb .. FILLER_TEXT[math.min(k - 2, #FILLERS)])
   end
   local lp = answer == "A" and la or lb
-  return '{"content":[' .. token_entry(answer, lp, concat(tops, ",")) .. '],"refusal":null}'
+  return '{"content":[' .. token_entry(answer, lp, tops) .. '],"refusal":null}'
 end
 
 -- text_logprobs(text, h, k) -> logprobs JSON for a longer reply: tokens of up to 4 characters,

@@ -3,7 +3,7 @@
 -- sample index. No global random state is read or written.
 local M = {}
 
-local byte, unpack, pack = string.byte, string.unpack, string.pack
+local byte, unpack = string.byte, string.unpack
 local log, sqrt, cos, pi = math.log, math.sqrt, math.cos, math.pi
 
 -- mix(z) -> integer: the splitmix64 finalizer (a bijective 64-bit mixer).
@@ -20,30 +20,22 @@ local function combine(h, v)
 end
 M.combine = combine
 
--- string(s, seed) -> integer: 64-bit FNV-1a of the bytes of s, then mixed. Used on cache
--- misses only (context texts, attribute names), so a byte loop is fast enough.
+-- string(s, seed) -> integer: an FNV-style hash of s taken 8 bytes at a time, then mixed.
 function M.string(s, seed)
-  local h = -3750763034362895579 ~ (seed or 0)   -- FNV offset basis 0xcbf29ce484222325
+  local h = -3750763034362895579 ~ (seed or 0) ~ #s   -- FNV offset basis 0xcbf29ce484222325
   local n = #s
   local i = 1
   while i + 7 <= n do
-    local b1, b2, b3, b4, b5, b6, b7, b8 = byte(s, i, i + 7)
-    h = (h ~ b1) * 1099511628211; h = (h ~ b2) * 1099511628211
-    h = (h ~ b3) * 1099511628211; h = (h ~ b4) * 1099511628211
-    h = (h ~ b5) * 1099511628211; h = (h ~ b6) * 1099511628211
-    h = (h ~ b7) * 1099511628211; h = (h ~ b8) * 1099511628211
-    i = i + 8
+    local w
+    w, i = unpack("<i8", s, i)
+    h = (h ~ w) * 1099511628211
+    h = h ~ (h >> 29)
   end
   while i <= n do
     h = (h ~ byte(s, i)) * 1099511628211
     i = i + 1
   end
   return mix(h)
-end
-
--- number(h, x) -> integer: folds the exact binary value of the float x into h.
-function M.number(h, x)
-  return combine(h, (unpack("<i8", pack("<d", x + 0.0))))
 end
 
 -- uniform(h) -> number in (0, 1), from the top 53 bits of h.

@@ -7,6 +7,7 @@ local hash = require("introspect.sim.hash")
 local M = {}
 
 local find, sub, match, gsub, lower = string.find, string.sub, string.match, string.gsub, string.lower
+local concat = table.concat
 local tonumber = tonumber
 
 -- The fixed reply to anything that is not a decision or report prompt.
@@ -42,20 +43,20 @@ local function block_pattern(names, units)
   return "^" .. parts[1] .. "\n\n" .. parts[2] .. "%s*$"
 end
 
--- parse_block(text) -> names, values, units | nil: lines "name: value units".
+-- parse_block(text) -> names, values, units, value texts | nil: lines "name: value units".
 local function parse_block(text)
-  local names, values, units = {}, {}, {}
+  local names, values, units, raw = {}, {}, {}, {}
   for line in (text .. "\n"):gmatch("(.-)\n") do
     if line ~= "" then
       local name, value, unit = match(line, "^(.-): (%S+) ?(.-)%s*$")
       local x = value and tonumber(value)
       if not x or name == "" or x ~= x or x == math.huge or x == -math.huge then return nil end
       local n = #names + 1
-      names[n], values[n], units[n] = name, x, unit
+      names[n], values[n], units[n], raw[n] = name, x, unit, value
     end
   end
   if #names == 0 then return nil end
-  return names, values, units
+  return names, values, units, raw
 end
 
 -- A parser keeps its own caches (one per api object), so nothing is shared between servers.
@@ -85,7 +86,8 @@ function Parser:context(question, names, units)
 end
 
 -- parse(text) -> parsed | nil
--- parsed = {kind="decision"|"report", ctx=<context record>, a={...}, b={...}, instruction=}
+-- parsed = {kind="decision"|"report", ctx=<context record>, a={...}, b={...}, instruction=,
+--           values_text= (the option values as written, A then B, space-separated)}
 -- Returns nil for anything that is not one of the two tasks with a well-formed A/B pair.
 function Parser:parse(text)
   local i = find(text, "\n\n", 1, true)
@@ -115,20 +117,21 @@ function Parser:parse(text)
         end
         a[t], b[t] = x, y
       end
-      return { kind = kind, ctx = ctx, a = a, b = b, instruction = instr }
+      return { kind = kind, ctx = ctx, a = a, b = b, instruction = instr, values_text = concat(v, " ") }
     end
   end
   -- Slow path: a new context (or a new attribute set for a known question).
   local sa, sb = match(blocks, "^A:\n(.-)\n\nB:\n(.-)%s*$")
   if not sa then return nil end
-  local na, va, ua = parse_block(sa)
-  local nb, vb, ub = parse_block(sb)
+  local na, va, ua, ra = parse_block(sa)
+  local nb, vb, ub, rb = parse_block(sb)
   if not na or not nb or #na ~= #nb then return nil end
   for t = 1, #na do
     if na[t] ~= nb[t] or ua[t] ~= ub[t] then return nil end
   end
   ctx = self:context(question, na, ua)
-  return { kind = kind, ctx = ctx, a = va, b = vb, instruction = instr }
+  return { kind = kind, ctx = ctx, a = va, b = vb, instruction = instr,
+           values_text = concat(ra, " ") .. " " .. concat(rb, " ") }
 end
 
 -- message_text(content) -> string | nil: a message's text (a string or an array of text parts).

@@ -114,13 +114,7 @@ M.magnitude = magnitude
 
 -- prompt_hash(parsed, extra) -> integer: the identity of a prompt (context, instruction, values).
 function M.prompt_hash(parsed, extra)
-  local h = combine(parsed.ctx.hash, extra or 0)
-  local a, b = parsed.a, parsed.b
-  for i = 1, #a do
-    h = hash.number(h, a[i])
-    h = hash.number(h, b[i])
-  end
-  return h
+  return hash.string(parsed.values_text, combine(parsed.ctx.hash, extra or 0))
 end
 
 -- Model:logit(parsed, st) -> utility difference A - B in logits, without the prompt noise.
