@@ -24,13 +24,16 @@ function M.base(profile, id)
     if not p then error("simulated subject: unknown profile '" .. profile .. "'", 2) end
   end
   return setmetatable({ id = id or p.name or profile, profile = p, parent = nil, skill = 0,
-    contexts = {}, cache = setmetatable({}, { __mode = "k" }) }, Model)
+    contexts = {}, noise_seed = p.seed, cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
--- derived(parent, id, skill, contexts) -> a fine-tuned model on top of parent.
+-- derived(parent, id, skill, contexts) -> a fine-tuned model on top of parent. Its report
+-- noise and malformed-reply draws use a seed of its own (parent's seed and its id): a fine-tune
+-- changes the wording of replies idiosyncratically; choice noise stays the profile's.
 function M.derived(parent, id, skill, contexts)
   return setmetatable({ id = id, profile = parent.profile, parent = parent, skill = skill,
-    contexts = contexts, cache = setmetatable({}, { __mode = "k" }) }, Model)
+    contexts = contexts, noise_seed = combine(parent.noise_seed, hash.string(id)),
+    cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
 -- scale100(v) -> copy of v scaled so that the largest |value| is 100 (zeros stay zeros).
@@ -196,9 +199,8 @@ end
 function Model:report(parsed, phash, temperature, seed, index)
   local ctx = parsed.ctx
   local st = self:state(ctx)
-  local p = self.profile
   local mean = self:report_mean(ctx)
-  local h = combine(p.seed, phash)
+  local h = combine(self.noise_seed, phash)
   local hs = combine(combine(h, seed or 0), 1000 + (index or 0))
   local t = temperature or 0
   local r = {}
