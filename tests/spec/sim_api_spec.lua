@@ -337,8 +337,9 @@ describe("sim api: faults and the in-process transport", function()
     local _, _, seq3 = run(8)
     assert.is_not.equal(seq, seq3)
     assert.has_error(function() sim.api({ faults = "429=2" }) end)
-    assert.has_error(function() sim.api({ faults = "explode=0.1" }) end, "faults: unknown key 'explode' (known: "
-      .. "429, 500, 503, latency, latency_sigma, reset, retry_after, scope, seed, truncate)")
+    local ok, err = pcall(sim.api, { faults = "explode=0.1" })
+    assert.is_false(ok)
+    assert.matches("^faults: unknown key 'explode' %(known: 429, 500, 503, ", err)
   end)
 
   it("implements the Transport contract in process, retrying simulated faults", function()
