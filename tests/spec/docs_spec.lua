@@ -83,20 +83,20 @@ local function spans(text)
     if l:match("^%s*```") then fenced = not fenced elseif not fenced then prose[#prose + 1] = l end
   end
   -- a span opens with a run of n backticks and closes at the next run of exactly n (CommonMark)
-  local text, out, pos = table.concat(prose, "\n"), {}, 1
+  local body, out, pos = table.concat(prose, "\n"), {}, 1
   while true do
-    local s, e = text:find("`+", pos)
+    local s, e = body:find("`+", pos)
     if not s then break end
     local n, close = e - s + 1, e + 1
     local found
     while true do
-      local cs, ce = text:find("`+", close)
+      local cs, ce = body:find("`+", close)
       if not cs then break end
       if ce - cs + 1 == n then found = cs break end
       close = ce + 1
     end
     if not found then pos = e + 1 else
-      out[#out + 1] = text:sub(e + 1, found - 1)
+      out[#out + 1] = body:sub(e + 1, found - 1)
       pos = found + n
     end
   end
