@@ -202,7 +202,8 @@ end
 -- `soft`, y is the selection's p_a (P(A) from logprobs) where it has one (a soft label).
 -- Contexts without ranges, with a constant range, or with an attribute that never varies are
 -- left out and described in problems (naming the context and attribute). `ranges` may also
--- be a list of Scenario tables (see ranges_from_scenarios).
+-- be a list of Scenario tables (see ranges_from_scenarios). A context has as many attributes as
+-- its ranges name (5 in the study; any number in an experiment of its own).
 function M.design(selections, ranges, soft)
   if ranges[1] and ranges[1].attributes then ranges = M.ranges_from_scenarios(ranges) end
   local groups, byname, problems = {}, {}, {}
@@ -222,7 +223,8 @@ function M.design(selections, ranges, soft)
   for _, g in ipairs(groups) do
     local r, why = ranges[g.name], nil
     if not r then why = "no attribute ranges in the scenario definitions" end
-    for j = 1, M.ATTRIBUTES do
+    local k = r and #r.names or 0
+    for j = 1, k do
       if not why and r.max[j] <= r.min[j] then
         why = string.format("attribute '%s' has a constant range (min %s, max %s)",
           tostring(r.names[j]), tostring(r.min[j]), tostring(r.max[j]))
@@ -231,12 +233,17 @@ function M.design(selections, ranges, soft)
     if not why then
       local first = {}
       for i, ab in ipairs(g.X) do
+        if #ab[1] ~= k or #ab[2] ~= k then
+          why = string.format("choice %d has %d and %d attribute values, the context has %d attributes",
+            i, #ab[1], #ab[2], k)
+          break
+        end
         local x = {}
-        for j = 1, M.ATTRIBUTES do x[j] = (ab[1][j] - ab[2][j]) / (r.max[j] - r.min[j]) end
+        for j = 1, k do x[j] = (ab[1][j] - ab[2][j]) / (r.max[j] - r.min[j]) end
         g.X[i] = x
-        for j = 1, M.ATTRIBUTES do first[j] = first[j] or x[j] end
+        for j = 1, k do first[j] = first[j] or x[j] end
       end
-      for j = 1, M.ATTRIBUTES do
+      for j = 1, k do
         local varies = false
         for _, x in ipairs(g.X) do if x[j] ~= first[j] then varies = true break end end
         if not varies and not why then
@@ -291,14 +298,14 @@ end
 local function zmap(weights)
   local flat = {}
   for _, s in ipairs(weights.order) do
-    for j = 1, M.ATTRIBUTES do flat[#flat + 1] = weights[s][j] end
+    for j = 1, #weights[s] do flat[#flat + 1] = weights[s][j] end
   end
   local z, err = stats.zscore(flat)
   if not z then return nil, err end
   local out, k = {}, 0
   for _, s in ipairs(weights.order) do
     out[s] = {}
-    for j = 1, M.ATTRIBUTES do k = k + 1; out[s][j] = z[k] end
+    for j = 1, #weights[s] do k = k + 1; out[s][j] = z[k] end
   end
   return out
 end
@@ -313,17 +320,17 @@ function M.mean_reports(reports)
     local acc = m[r.scenario]
     if not acc then
       acc = {}
-      for j = 1, M.ATTRIBUTES do acc[j] = 0 end
+      for j = 1, #r.report do acc[j] = 0 end
       m[r.scenario] = acc
       m.order[#m.order + 1] = r.scenario
       m.counts[r.scenario] = 0
     end
-    for j = 1, M.ATTRIBUTES do acc[j] = acc[j] + r.report[j] end
+    for j = 1, #acc do acc[j] = acc[j] + (r.report[j] or 0 / 0) end
     m.counts[r.scenario] = m.counts[r.scenario] + 1
   end
   for _, m in pairs(out) do
     for _, s in ipairs(m.order) do
-      for j = 1, M.ATTRIBUTES do m[s][j] = m[s][j] / m.counts[s] end
+      for j = 1, #m[s] do m[s][j] = m[s][j] / m.counts[s] end
     end
   end
   return out
@@ -358,7 +365,7 @@ function M.condition_rows(reports, learned)
             "model '%s': context '%s' has reports but no learned weights; context left out", model, s)
         else
           covered[s] = true
-          for j = 1, M.ATTRIBUTES do
+          for j = 1, math.min(#zm[s], #zl[s]) do
             rows[#rows + 1] = { scenario = s, attr = j, model = model, x = zm[s][j], y = zl[s][j] }
           end
         end

@@ -13,6 +13,7 @@ M.REASONS = {
   "not_object",     -- JSON, but not an object ({...})
   "wrong_keys",     -- an object whose keys are not exactly the attribute names
   "not_number",     -- a value is not a finite number
+  "not_ranking",    -- a ranking reply that does not list every attribute name exactly once
 }
 
 -- strip_fences(text) -> text without a leading ``` or ```json line and a trailing ``` (and
@@ -52,14 +53,46 @@ function M.parse(text, names)
   return out
 end
 
+-- parse_ranking(text, names) -> ranks | nil, reason, detail
+-- A ranking reply: the attribute names in order, one per line or separated by commas or ">",
+-- each optionally numbered ("1.", "2)", "#3") or bulleted ("-", "*") and quoted or in bold.
+-- ranks[i] is the position (1 = first) of names[i]. Every name must appear exactly once
+-- (reason "not_ranking" otherwise, with the name in detail); an empty reply is "empty".
+function M.parse_ranking(text, names)
+  if type(text) ~= "string" then return nil, "empty", "reply is " .. type(text) end
+  local s = M.strip_fences(text)
+  if s == "" then return nil, "empty", "empty reply" end
+  local index = {}
+  for i, n in ipairs(names) do index[n] = i end
+  local ranks, position = {}, 0
+  for item in (s:gsub("\r", ""):gsub("[,>]", "\n") .. "\n"):gmatch("(.-)\n") do
+    item = item:gsub("^%s*[%-%*#]?%s*%d*[%.%):]?%s+", ""):gsub("^%s*[%-%*]%s*", "")
+    item = item:gsub("^[%*`\"']+", ""):gsub("[%*`\"'%.;]+%s*$", ""):gsub("^%s+", ""):gsub("%s+$", "")
+    if item ~= "" then
+      local i = index[item]
+      if not i then return nil, "not_ranking", "unexpected item '" .. item .. "'" end
+      if ranks[i] then return nil, "not_ranking", "'" .. item .. "' listed twice" end
+      position = position + 1
+      ranks[i] = position
+    end
+  end
+  for i, n in ipairs(names) do
+    if not ranks[i] then return nil, "not_ranking", "missing '" .. n .. "'" end
+  end
+  return ranks
+end
+
 -- collect(replies, names_of, opts) -> reports, invalid
 -- replies: array of {scenario=, text=, model= [, version=]}; names_of(scenario) -> attribute
 -- names (or a map scenario -> names). Returns the valid reports as
 -- {model=, version=, scenario=, report={...}} (the layout analysis.read_reports gives) and
 -- invalid = {total=, valid=, invalid=, reasons={reason=count}, examples={reason=detail}}.
--- A scenario without names counts as "unknown_context".
+-- A scenario without names counts as "unknown_context". opts.parse: the reply parser
+-- (default M.parse; e.g. M.parse_ranking, or an experiment's own function(text, names) ->
+-- values | nil, reason, detail).
 function M.collect(replies, names_of, opts)
-  util.check_options("replies.collect", opts, {})
+  opts = util.check_options("replies.collect", opts, { parse = "function" })
+  local parse = opts.parse or M.parse
   local lookup = names_of
   if type(names_of) == "table" then lookup = function(s) return names_of[s] end end
   local reports = {}
@@ -70,7 +103,7 @@ function M.collect(replies, names_of, opts)
     if names == nil then
       reason, detail = "unknown_context", "no attribute names for '" .. tostring(r.scenario) .. "'"
     else
-      values, reason, detail = M.parse(r.text, names)
+      values, reason, detail = parse(r.text, names)
     end
     if values then
       invalid.valid = invalid.valid + 1

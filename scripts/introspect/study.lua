@@ -37,7 +37,7 @@ local OPTIONS = {
   seed = "integer", batch = "boolean", logprobs = "boolean", max_cost = "number",
   dry_run = "boolean", finetune_command = "string", hyperparameters = "table",
   progress = "any", manifest = "table", poll_interval = "number", sim = "table",
-  concurrency = "integer",
+  concurrency = "integer", prompts = "table",
 }
 
 -- label(model) -> a file-name-safe label of a model name ("meta/llama 3" -> "meta_llama_3").
@@ -52,7 +52,8 @@ end
 -- finetune_command, hyperparameters ({n_epochs=, batch_size=, learning_rate_multiplier=}),
 -- progress (an introspect.progress, default a new one on stderr), manifest (extra manifest
 -- entries), poll_interval (fine-tuning and batch polling, seconds), sim (options for the
--- simulated subject's api), concurrency (HTTP requests in flight).
+-- simulated subject's api), concurrency (HTTP requests in flight), prompts (the prompt set of
+-- every decision and report request, from introspect.prompts.new; default the study's).
 function M.new(opts)
   opts = util.check_options("study.new", opts, OPTIONS)
   local self = setmetatable({ opts = opts, timings = {}, phase_order = {} }, Study)
@@ -60,6 +61,7 @@ function M.new(opts)
   self.seed = opts.seed or 0
   self.progress = opts.progress or progress_mod.new()
   self.backend_name = opts.backend or "sim"
+  self.prompts = opts.prompts
   local run, err = rundir.open(self.out, { name = opts.name, manifest = opts.manifest })
   if not run then error(err, 0) end
   self.run = run

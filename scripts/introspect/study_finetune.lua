@@ -71,6 +71,25 @@ return function(Study, M)
     return self.stim
   end
 
+  -- study:use_contexts(contexts[, {rng=}]) -> stim
+  -- An experiment's own contexts (any number of attributes; from scenarios.contexts) become the
+  -- study's contexts for study:choices and study:reports, without the study's target weights
+  -- and training files. Context ids must be their positions. stim = {contexts=, n=, rng=,
+  -- by_scenario=}. Raises on a context whose id is not its position.
+  function Study:use_contexts(contexts, opts)
+    opts = util.check_options("study.use_contexts", opts, { rng = { "default", "python" } })
+    local by_scenario = {}
+    for i, c in ipairs(contexts) do
+      if c.id ~= i then
+        error(string.format("study:use_contexts: context #%d has id %s, expected %d", i, tostring(c.id), i), 2)
+      end
+      by_scenario[c.scenario.short_name] = c
+    end
+    self.stim = { contexts = contexts, n = #contexts, rng = opts.rng or "default", by_scenario = by_scenario }
+    self.run:set_manifest("stimuli", { contexts = #contexts, rng = self.stim.rng, own_contexts = true })
+    return self.stim
+  end
+
   -- study:curriculum(path) -> curriculum with its context ranges resolved for this study's n.
   function Study:curriculum(path)
     local c, err = curriculum.load(path, { n = self.stim and self.stim.n or M.DESIGN.contexts })

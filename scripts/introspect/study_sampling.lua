@@ -165,19 +165,21 @@ return function(Study, M)
     g.invalid[condition] = acc
   end
 
-  -- study:reports{model=, served=, condition=, name=, contexts=ids, per_context=, file=, version=}
-  --   -> reports, invalid
+  -- study:reports{model=, served=, condition=, name=, contexts=ids, per_context=, file=, version=,
+  --   parse=} -> reports, invalid
   -- condition: the analysis condition the reports count for (base, instilled, itrained,
   -- native_instilled, native_itrained); name: the phase's own name (default: condition), used
   -- for progress and the raw replies file. The reports are also pooled by condition for
   -- study:analyze (see study:collected).
   -- Asks `served` for per_context reports per context (each on a fresh trial), keeps the valid
   -- ones as analysis reports and in FILE (the published layout), and every reply raw in
-  -- replies/LABEL_reports_CONDITION.jsonl. invalid = replies.collect's counts.
+  -- replies/LABEL_reports_CONDITION.jsonl. invalid = replies.collect's counts. parse: the reply
+  -- parser (default replies.parse: the study's JSON weights; e.g. replies.parse_ranking).
   function Study:reports(spec)
     spec = util.check_options("study.reports", spec, { model = "string", served = "string",
       condition = "string", name = "string", contexts = "table", per_context = "integer", file = "string",
-      version = "string" })
+      version = "string", parse = "function" })
+    local parse = spec.parse or replies.parse
     local phase = spec.name or spec.condition
     local per = spec.per_context or M.DESIGN.reports
     local seed = M.DESIGN.seeds.reports + (self.seed or 0)
@@ -203,16 +205,16 @@ return function(Study, M)
       for j, a in ipairs(ctx.scenario.attributes) do names[j] = a.name end
       return names
     end
-    local reports, invalid = replies.collect(list, names_of)
+    local reports, invalid = replies.collect(list, names_of, { parse = parse })
     -- The published files hold the valid reports with their trial's values.
     local index = 0
     for k, item in ipairs(list) do
-      local values = replies.parse(item.text, names_of(item.scenario))
+      local values = parse(item.text, names_of(item.scenario))
       if values then
         index = index + 1
         local _, _, ta, tb = trial_values(meta[k].trials, meta[k].i)
         local row = { spec.served, version, item.scenario }
-        for j = 1, ATTRS do row[#row + 1] = report_number(values[j]) end
+        for j = 1, #values do row[#row + 1] = report_number(values[j]) end
         for j = 1, ATTRS do row[#row + 1] = ta[j] end
         for j = 1, ATTRS do row[#row + 1] = tb[j] end
         rows[#rows + 1] = row

@@ -195,7 +195,28 @@ local function humanize(name)
   return h
 end
 
--- Model:report(parsed, phash, temperature, seed, index) -> reply text (usually a JSON object)
+-- ranking_text(r, names, n, kind) -> a ranking reply: the first n names in order of decreasing
+-- |r| (ties: attribute order), one "i. name" line each; a malformed kind changes it as it
+-- changes a JSON reply (extra_text: a sentence first; wrong_keys: humanized names).
+function M.ranking_text(r, names, n, kind)
+  local order = {}
+  for i = 1, #names do order[i] = i end
+  table.sort(order, function(x, y)
+    if abs(r[x]) ~= abs(r[y]) then return abs(r[x]) > abs(r[y]) end
+    return x < y
+  end)
+  local lines = {}
+  for pos = 1, n do
+    local name = names[order[pos]]
+    lines[pos] = string.format("%d. %s", pos, kind == "wrong_keys" and humanize(name) or name)
+  end
+  local text = table.concat(lines, "\n")
+  if kind == "extra_text" then text = "Here is how I ranked them, most important first:\n" .. text end
+  return text
+end
+
+-- Model:report(parsed, phash, temperature, seed, index) -> reply text (usually a JSON object; a
+-- ranking of the attributes by importance when parsed.kind == "ranking")
 function Model:report(parsed, phash, temperature, seed, index)
   local ctx = parsed.ctx
   local st = self:state(ctx)
@@ -218,6 +239,7 @@ function Model:report(parsed, phash, temperature, seed, index)
   end
   local n = ctx.k
   if kind == "missing_key" and n > 1 then n = n - 1 end
+  if parsed.kind == "ranking" then return M.ranking_text(r, keys, n, kind), kind end
   local parts = {}
   for i = 1, n do
     local key = kind == "wrong_keys" and humanize(keys[i]) or keys[i]
