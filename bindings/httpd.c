@@ -69,6 +69,14 @@ typedef struct Truncated {
   size_t cut;
 } Truncated;
 
+/* A slow (slow-loris) body: declares the full length, then releases it evenly over
+ * `seconds` from `start` (monotonic), a little per MHD call. */
+typedef struct Slow {
+  char *data;
+  size_t len;
+  double start, seconds;
+} Slow;
+
 struct Server {
   struct MHD_Daemon *daemon;
   int closed;
@@ -285,6 +293,39 @@ static void truncated_free(void *cls) {
   Truncated *t = cls;
   free(t->data);
   free(t);
+}
+
+/* Monotonic clock in seconds. */
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Content reader for slow bodies: sends what the elapsed time allows, the whole body once
+ * `seconds` have passed. When nothing is due it naps 1 ms and returns 0 (MHD calls again on its
+ * next turn): the socket stays writable, so without the nap the server loop would spin. */
+static ssize_t slow_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  Slow *w = cls;
+  if (pos >= w->len) return MHD_CONTENT_READER_END_OF_STREAM;
+  double f = w->seconds > 0 ? (mono_now() - w->start) / w->seconds : 1.0;
+  size_t allowed = f >= 1.0 ? w->len : (size_t)((double)w->len * f);
+  if (allowed <= pos) {
+    struct timespec nap = {0, 1000000};
+    nanosleep(&nap, NULL);
+    return 0;
+  }
+  size_t n = allowed - (size_t)pos;
+  if (n > max) n = max;
+  memcpy(buf, w->data + pos, n);
+  return (ssize_t)n;
+}
+
+/* Frees a Slow. */
+static void slow_free(void *cls) {
+  Slow *w = cls;
+  free(w->data);
+  free(w);
 }
 
 /* Returns the server at index i or raises (closed servers raise too). */
@@ -515,10 +556,11 @@ static Req *find_req(Server *s, lua_Integer id) {
   return r;
 }
 
-/* server:respond(id, status, headers, body [, fault]) -> true | nil, err
+/* server:respond(id, status, headers, body [, fault [, seconds]]) -> true | nil, err
  * Stores the response for request `id` and resumes its connection; it is sent by the next
  * server:wait(). fault: "reset" closes the connection without a response, "truncate" sends
- * the headers and half the body, then closes. Stack: +1/+2. */
+ * the headers and half the body, then closes, "slow" sends the headers at once and trickles
+ * the body over `seconds` (default 2). Stack: +1/+2. */
 static int l_respond(lua_State *L) {
   Server *s = checkserver(L, 1);
   lua_Integer id = luaL_checkinteger(L, 2);
@@ -527,8 +569,10 @@ static int l_respond(lua_State *L) {
   if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
   size_t len = 0;
   const char *body = luaL_optlstring(L, 5, "", &len);
-  static const char *const faults[] = {"none", "reset", "truncate", NULL};
+  static const char *const faults[] = {"none", "reset", "truncate", "slow", NULL};
   int fault = luaL_checkoption(L, 6, "none", faults);
+  double seconds = luaL_optnumber(L, 7, 2.0);
+  luaL_argcheck(L, seconds >= 0 && seconds <= 3600, 7, "httpd respond: seconds must be 0..3600");
   Req *r = find_req(s, id);
   if (!r) {
     lua_pushnil(L);
@@ -545,6 +589,14 @@ static int l_respond(lua_State *L) {
     t->cut = len / 2;
     resp = MHD_create_response_from_callback(len, 4096, truncated_reader, t, truncated_free);
     if (!resp) { truncated_free(t); return luaL_error(L, "httpd respond: cannot create response"); }
+  } else if (fault == 3) {
+    Slow *w = malloc(sizeof *w);
+    char *copy = malloc(len ? len : 1);
+    if (!w || !copy) { free(w); free(copy); return luaL_error(L, "httpd respond: out of memory"); }
+    memcpy(copy, body, len);
+    *w = (Slow){.data = copy, .len = len, .start = mono_now(), .seconds = seconds};
+    resp = MHD_create_response_from_callback(len, 4096, slow_reader, w, slow_free);
+    if (!resp) { slow_free(w); return luaL_error(L, "httpd respond: cannot create response"); }
   } else if (fault == 0) {
     resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp) return luaL_error(L, "httpd respond: cannot create response");
@@ -611,9 +663,7 @@ static int l_tostring(lua_State *L) {
 
 /* httpd.now() -> seconds on a monotonic clock (for scheduling delayed responses). Stack: +1. */
 static int l_now(lua_State *L) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  lua_pushnumber(L, (lua_Number)t.tv_sec + (lua_Number)t.tv_nsec / 1e9);
+  lua_pushnumber(L, (lua_Number)mono_now());
   return 1;
 }
 

@@ -148,11 +148,15 @@ function Store:record(r)
   return id
 end
 
--- store:stats() -> {hits=, misses=, stored=, errors=, rows=}
+-- store:stats() -> {hits=, misses=, stored=, errors=, rows=, retried=, retries=}
+-- retried: stored responses that needed more than one attempt; retries: the extra attempts (over
+-- the whole store, so a resumed run counts its earlier sessions too).
 function Store:stats()
-  local rows = self.db:rows("SELECT count(*) AS n FROM responses")
+  local rows = self.db:rows("SELECT count(*) AS n, count(CASE WHEN attempts > 1 THEN 1 END) AS retried, "
+    .. "coalesce(sum(CASE WHEN attempts > 1 THEN attempts - 1 END), 0) AS retries FROM responses")
+  local r = rows and rows[1] or {}
   return { hits = self.hits, misses = self.misses, stored = self.stored, errors = self.errors,
-    rows = rows and rows[1].n or 0 }
+    rows = r.n or 0, retried = r.retried or 0, retries = r.retries or 0 }
 end
 
 -- Returns text as raw JSON when it is valid JSON (newlines outside strings made spaces), else

@@ -272,6 +272,7 @@ function API:handle(req)
     if fault and fault.truncate and status == 200 then res.fault = "truncate" end
   end
   if extra then for k, v in pairs(extra) do headers[k] = v end end
+  if fault and not res.fault then body = self.faults:shape(fault, res, status, body or "") end
   headers["openai-processing-ms"] = tostring(math.floor((os.clock() - started) * 1000))
   res.status, res.body = status, body or ""
   return res

@@ -17,7 +17,7 @@ function M.serve(server, api, opts)
   local held = {}   -- delayed responses {due=, id=, res=}, sorted by due
   local handled = 0
   local function send(id, res)
-    server:respond(id, res.status, res.headers, res.body, res.fault)
+    server:respond(id, res.status, res.headers, res.body, res.fault, res.fault_seconds)
   end
   while true do
     local timeout = idle
