@@ -251,7 +251,8 @@ function Run:reports(model, condition)
 end
 
 -- run:context(which, model) -> one context side by side: per attribute the target weight, the
--- learned weight and the mean report in each condition that has reports for it. `which` is the
+-- learned weight and the mean report in each condition that has reports for it (of the first
+-- fine-tuned model, by name, with reports on the context). `which` is the
 -- context's position in scenarios.csv (1-based) or its scenario name.
 function Run:context(which, model)
   local ctx = self:contexts()
@@ -268,10 +269,13 @@ function Run:context(which, model)
   local header, cols = { "attribute", "target", "learned" }, {}
   for _, cond in ipairs(CONDITIONS) do
     local means = analysis.mean_reports(self:reports(model, cond).reports)
-    for _, per in pairs(means) do
-      if type(per) == "table" and per[name] then
+    local explaining = {}
+    for m in pairs(means) do explaining[#explaining + 1] = m end
+    table.sort(explaining)
+    for _, m in ipairs(explaining) do   -- the first fine-tuned model (by name) with reports on it
+      if means[m][name] then
         header[#header + 1] = cond
-        cols[#cols + 1] = per[name]
+        cols[#cols + 1] = means[m][name]
         break
       end
     end
