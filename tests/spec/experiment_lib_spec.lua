@@ -128,11 +128,18 @@ describe("the simulated subject's ranking replies", function()
       assert.is_nil(text:find("{", 1, true), text)
     end
     assert.is_not_nil(next(seen))
-    -- the study's JSON report and a JSON-asking instruction still get JSON weights
-    local status, body = sim_chat.run(api, { model = "sim-large", temperature = 0,
-      messages = { { role = "user", content = prompts.default:report(ctx, trial) } } })
-    assert.equal(200, status)
-    assert.is_table(replies.parse(cjson.decode(body).choices[1].message.content, NAMES))
+    -- the study's JSON report, a ranking asked for as JSON and a decision mentioning a rank
+    -- are what they were
+    local function reply(instruction)
+      local text = prompts.new({ report = instruction .. "\n\n{question}\n{options}" }):report(ctx, trial)
+      local status, body = sim_chat.run(api, { model = "sim-large", temperature = 0,
+        messages = { { role = "user", content = text } } })
+      assert.equal(200, status)
+      return cjson.decode(body).choices[1].message.content
+    end
+    assert.is_table(replies.parse(reply(prompts.REPORT_INSTRUCTION), NAMES))
+    assert.is_table(replies.parse(reply("Rank the attributes; reply with JSON weights"), NAMES))
+    assert.matches("^[AB]$", reply('Respond with "A" if option A ranks higher, else "B":'))
   end)
 end)
 

@@ -17,12 +17,15 @@ local MAX_CACHE = 100000   -- contexts kept before the caches are flushed
 
 -- classify(instruction) -> "decision" | "report" | "ranking" | nil
 -- A ranking is a report asked for as an ordered list of the attributes: an instruction with the
--- word "rank" (or "ranking", "ranked") and without "JSON".
+-- word "rank" (or "ranking", "ranked") and neither "JSON" nor a decision's "A" / "option A".
 local function classify(instr)
   if find(instr, "[DECISION TASK]", 1, true) then return "decision" end
   if find(instr, "[INTROSPECTION TASK]", 1, true) then return "report" end
   local l = lower(instr)
-  if find(l, "%f[%a]rank") and not find(l, "json", 1, true) then return "ranking" end
+  if find(l, "%f[%a]rank") and not find(l, "json", 1, true) and not find(l, "option a", 1, true)
+    and not find(l, '"a"', 1, true) then
+    return "ranking"
+  end
   if find(l, "json", 1, true) or (find(l, "weight", 1, true) and find(l, "dimension", 1, true)) then
     return "report"
   end
