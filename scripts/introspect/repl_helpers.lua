@@ -67,8 +67,9 @@ local function client_for(opts)
       api_key = "introspect-simulated-subject" }), transport
   end
   if opts.state_dir then error("ix.use: option 'state_dir' applies only to backend 'sim'", 3) end
-  if name:match("^https?://") then return openai.new({ base_url = name }) end
-  return openai.new({ profile = name })
+  local ok, client = pcall(openai.new, name:match("^https?://") and { base_url = name } or { profile = name })
+  if not ok then error("ix.use: " .. tostring(client):gsub("^[^:]*:%d+: ", ""), 3) end
+  return client
 end
 
 -- Connection: what use() returns; prints as one line.
