@@ -12,20 +12,41 @@ local util = require "introspect.util"
 return function(Study, M)
   local ATTRS = 5
 
-  local function columns(prefix)
+  local function columns(prefix, k)
     local t = {}
-    for i = 1, ATTRS do t[i] = prefix .. i end
+    for i = 1, k do t[i] = prefix .. i end
     return t
   end
-  local A_COLS, B_COLS = columns("A_attribute_"), columns("B_attribute_")
-  M.REPORT_HEADER = { "explaining_model", "version", "scenario" }
-  for _, c in ipairs(columns("report_attr")) do M.REPORT_HEADER[#M.REPORT_HEADER + 1] = c end
-  M.SELECTION_HEADER = { "model", "scenario", "selection" }
-  for _, list in ipairs({ A_COLS, B_COLS }) do
-    for _, c in ipairs(list) do
-      M.REPORT_HEADER[#M.REPORT_HEADER + 1] = c
-      M.SELECTION_HEADER[#M.SELECTION_HEADER + 1] = c
+
+  -- csv_headers(k) -> report header, selection header of the published CSV layout for contexts
+  -- with k attributes (the study's files have k = 5).
+  function M.csv_headers(k)
+    local report, selection = { "explaining_model", "version", "scenario" }, { "model", "scenario", "selection" }
+    for _, c in ipairs(columns("report_attr", k)) do report[#report + 1] = c end
+    for _, list in ipairs({ columns("A_attribute_", k), columns("B_attribute_", k) }) do
+      for _, c in ipairs(list) do
+        report[#report + 1] = c
+        selection[#selection + 1] = c
+      end
     end
+    return report, selection
+  end
+  M.REPORT_HEADER, M.SELECTION_HEADER = M.csv_headers(ATTRS)
+
+  -- attribute_count(self, ids, where) -> the number of attributes of the contexts `ids` (one
+  -- CSV layout needs one count; mixed counts raise, naming two contexts).
+  local function attribute_count(self, ids, where)
+    local k, first
+    for _, id in ipairs(ids) do
+      local ctx = self.stim.contexts[id]
+      local n = ctx and #ctx.scenario.attributes
+      if n and k and n ~= k then
+        error(string.format("%s: contexts %d and %d have %d and %d attributes; one CSV file needs one count",
+          where, first, id, k, n), 0)
+      end
+      if n and not k then k, first = n, id end
+    end
+    return k or ATTRS
   end
 
   local function trial_values(trials, i)
@@ -180,6 +201,7 @@ return function(Study, M)
       condition = "string", name = "string", contexts = "table", per_context = "integer", file = "string",
       version = "string", parse = "function" })
     local parse = spec.parse or replies.parse
+    local nattr = spec.file and attribute_count(self, spec.contexts, spec.file)   -- checked before sending
     local phase = spec.name or spec.condition
     local per = spec.per_context or M.DESIGN.reports
     local seed = M.DESIGN.seeds.reports + (self.seed or 0)
@@ -215,14 +237,14 @@ return function(Study, M)
         local _, _, ta, tb = trial_values(meta[k].trials, meta[k].i)
         local row = { spec.served, version, item.scenario }
         for j = 1, #values do row[#row + 1] = report_number(values[j]) end
-        for j = 1, ATTRS do row[#row + 1] = ta[j] end
-        for j = 1, ATTRS do row[#row + 1] = tb[j] end
+        for j = 1, #ta do row[#row + 1] = ta[j] end
+        for j = 1, #tb do row[#row + 1] = tb[j] end
         rows[#rows + 1] = row
       end
     end
     util.mkdir_p(self.run:path("replies"))
     self:write("replies/" .. M.label(spec.model) .. "_reports_" .. phase .. ".jsonl", table.concat(raw))
-    if spec.file then self:write(spec.file, csv.format(M.REPORT_HEADER, rows)) end
+    if spec.file then self:write(spec.file, csv.format((M.csv_headers(nattr)), rows)) end
     gather(self, spec.model, spec.condition, reports, invalid)
     return reports, invalid
   end
@@ -235,6 +257,7 @@ return function(Study, M)
   function Study:choices(spec)
     spec = util.check_options("study.choices", spec, { model = "string", served = "string",
       contexts = "table", per_context = "integer", seed = "integer", file = "string", label = "string" })
+    local nattr = spec.file and attribute_count(self, spec.contexts, spec.file)   -- checked before sending
     local per = spec.per_context or M.DESIGN.trials
     local seed = spec.seed + (self.seed or 0)
     local g = stimuli.generator(self.stim.rng, seed)
@@ -263,8 +286,8 @@ return function(Study, M)
         sel.p_a = pa
         selections[#selections + 1] = sel
         local row = { spec.served, sel.scenario, letter }
-        for j = 1, ATTRS do row[#row + 1] = ta[j] end
-        for j = 1, ATTRS do row[#row + 1] = tb[j] end
+        for j = 1, #ta do row[#row + 1] = ta[j] end
+        for j = 1, #tb do row[#row + 1] = tb[j] end
         rows[#rows + 1] = row
         if pa then probs[#probs + 1] = { sel.scenario, #rows, rng.pyrepr(pa) } end
       end
@@ -272,7 +295,7 @@ return function(Study, M)
     util.mkdir_p(self.run:path("replies"))
     self:write("replies/" .. M.label(spec.model) .. "_choices_" .. label .. ".jsonl", table.concat(raw))
     if spec.file then
-      self:write(spec.file, csv.format(M.SELECTION_HEADER, rows))
+      self:write(spec.file, csv.format(select(2, M.csv_headers(nattr)), rows))
       if #probs > 0 then
         self:write((spec.file:gsub("%.csv$", "_probs.csv")), csv.format({ "scenario", "row", "p_a" }, probs))
       end

@@ -154,13 +154,13 @@ describe("a study on contexts of its own", function()
     local stim = s:use_contexts(contexts)
     assert.equal(2, stim.n)
     local sel = s:choices({ model = "sim-large", served = "sim-large", contexts = { 1, 2 }, per_context = 30,
-      seed = 1 })
+      seed = 1, file = "selections.csv" })
     assert.equal(60, #sel)
     assert.equal(3, #sel[1].a)
     local weights = analysis.fit_weights(sel, THREE, { method = "map" })
     assert.equal(3, #weights.laptops)
     local reports, invalid = s:reports({ model = "sim-large", served = "sim-large", condition = "ranking",
-      contexts = { 1, 2 }, per_context = 4, parse = replies.parse_ranking })
+      contexts = { 1, 2 }, per_context = 4, parse = replies.parse_ranking, file = "rankings.csv" })
     assert.equal(8, invalid.total)
     assert.is_true(#reports >= 4)
     for _, r in ipairs(reports) do
@@ -168,8 +168,28 @@ describe("a study on contexts of its own", function()
       table.sort(sorted)
       assert.same({ 1, 2, 3 }, sorted)
     end
+    -- the published CSV layout with three attribute columns per option
+    local csv = require "introspect.csv"
+    local t = assert(csv.read(dir .. "/selections.csv"))
+    assert.equal(60, #t.rows)
+    assert.same({ "model", "scenario", "selection", "A_attribute_1", "A_attribute_2", "A_attribute_3",
+      "B_attribute_1", "B_attribute_2", "B_attribute_3" }, t.header)
+    t = assert(csv.read(dir .. "/rankings.csv"))
+    assert.equal(#reports, #t.rows)
+    assert.equal("report_attr3", t.header[6])
+    assert.equal("A_attribute_1", t.header[7])
+    assert.equal(12, #t.header)
     local manifest = cjson.decode((assert(util.read_file(dir .. "/manifest.json"))))
     assert.is_true(manifest.stimuli.own_contexts)
+    -- one CSV file cannot mix attribute counts: refused before anything is sent
+    local five = { short_name = "five", question = "Which?", attributes = {} }
+    for j = 1, 5 do five.attributes[j] = { name = "x" .. j, units = "u", min = 0, max = 10 } end
+    s:use_contexts({ contexts[1], { id = 2, scenario = five, question = "Imagine you are a nurse. Which?" } })
+    assert.has_error(function()
+      s:choices({ model = "sim-large", served = "sim-large", contexts = { 1, 2 }, per_context = 2, seed = 1,
+        file = "mixed.csv" })
+    end, "mixed.csv: contexts 1 and 2 have 3 and 5 attributes; one CSV file needs one count")
+    assert.is_false(util.file_exists(dir .. "/mixed.csv"))
     local bad = { { id = 2, scenario = THREE[1] } }
     assert.has_error(function() s:use_contexts(bad) end,
       "study:use_contexts: context #1 has id 2, expected 1")
