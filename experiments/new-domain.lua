@@ -41,12 +41,13 @@ local ids = {}
 for i = 1, #contexts do ids[i] = i end
 -- 3. Choices on fresh trials -> learned weights (a logistic regression per context).
 local selections = s:choices({ model = opts.model, served = opts.model, contexts = ids,
-  per_context = opts.choices, seed = 1 })
+  per_context = opts.choices, seed = 1, file = "selections.csv" })
 local learned, _, problems = analysis.fit_weights(selections, list)
 for _, p in ipairs(problems) do io.stderr:write(p, "\n") end
 -- 4. Ranking reports, parsed by replies.parse_ranking (ranks[i] = position of attribute i).
+--    selections.csv and ranking_reports.csv keep the published layout, with 3 attribute columns.
 local reports, invalid = s:reports({ model = opts.model, served = opts.model, condition = "ranking",
-  contexts = ids, per_context = opts.reports, parse = replies.parse_ranking })
+  contexts = ids, per_context = opts.reports, parse = replies.parse_ranking, file = "ranking_reports.csv" })
 -- 5. Accuracy: mean reported rank vs the rank of |learned weight| within each context.
 local sum, count = {}, {}
 for _, r in ipairs(reports) do

@@ -158,6 +158,11 @@ describe("example experiments", function()
       assert.is_true(rank >= 1 and rank <= 3, r.mean_reported_rank)
     end
     for s, count in pairs(per) do assert.equal(3, count, s) end
+    local sel = read_csv(dir .. "/selections.csv")
+    assert.equal(8 * 30, #sel.rows)
+    assert.equal("B_attribute_3", sel.header[#sel.header])
+    assert.equal(9, #sel.header)
+    assert.equal("report_attr3", read_csv(dir .. "/ranking_reports.csv").header[6])
     -- the subject was asked for rankings and answered with them
     local raw = assert(util.read_file(dir .. "/replies/sim-large_reports_ranking.jsonl"))
     local first = cjson.decode(raw:match("^[^\n]+"))
