@@ -10,6 +10,7 @@
 --   introspect experiments/curriculum.lua --backend=openai --model=gpt-4o-mini-2024-07-18 --max-cost=50
 local analysis = require "introspect.analysis"
 local csv = require "introspect.csv"
+local curriculum = require "introspect.curriculum"
 local options = require "introspect.options"
 local plot = require "introspect.plot"
 local report = require "introspect.report"
@@ -30,10 +31,14 @@ local opts = options.parse(arg, {
   description = "Introspection training with learned-weight labels vs target-weight labels." })
 
 local ok, err = pcall(function()
+  -- Inputs are checked before the run directory is created.
+  local inputs = study.inputs({ scenarios = HERE .. "/scenarios/library.lua", roles = HERE .. "/scenarios/roles.lua",
+    contexts = opts.contexts })
+  local _, cerr = curriculum.load(opts.curriculum, { n = opts.contexts })
+  if cerr then error(cerr, 0) end
   local s = study.new({ out = opts.out, name = "curriculum", backend = opts.backend, max_cost = opts.max_cost,
     manifest = { options = opts, experiment = "experiments/curriculum.lua" } })
-  local stim = s:stimuli(study.inputs({ scenarios = HERE .. "/scenarios/library.lua",
-    roles = HERE .. "/scenarios/roles.lua", contexts = opts.contexts }))
+  local stim = s:stimuli(inputs)
   local ids, scenario_list, targets = {}, {}, { order = {} }
   for id = 1, stim.n do
     local ctx = stim.contexts[id]
@@ -41,6 +46,8 @@ local ok, err = pcall(function()
     targets[ctx.scenario.short_name] = stim.weights[id]
     targets.order[id] = ctx.scenario.short_name
   end
+
+  local by_target = s:curriculum(opts.curriculum)
 
   -- Instill, then measure what was instilled: the learned weights label the second curriculum.
   local instilled = s:finetune(opts.model, "instill", stim.instill)
@@ -51,7 +58,6 @@ local ok, err = pcall(function()
   for _, p in ipairs(problems) do io.stderr:write("curriculum.lua: ", p, "\n") end
   analysis.write_weights(s.run:path("learned_weights.csv"), learned)
 
-  local by_target = s:curriculum(opts.curriculum)
   local by_learned = {}
   for k, v in pairs(by_target) do by_learned[k] = v end
   by_learned.name, by_learned.labels, by_learned.files = by_target.name .. "_learned", "learned", {}

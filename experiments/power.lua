@@ -38,14 +38,16 @@ local opts = options.parse(arg, {
 }, { program = "power.lua", usage = "introspect experiments/power.lua [options]",
   description = "Power analysis by simulation: interval width of report accuracy vs choices and reports per context." })
 
+local function usage_error(fmt, ...)
+  io.stderr:write("power.lua: ", string.format(fmt, ...), "\n")
+  os.exit(2)
+end
+
 local function integers(list, name)
   local out = {}
   for i, v in ipairs(list) do
     out[i] = math.tointeger(tonumber(v))
-    if not out[i] or out[i] < 1 then
-      io.stderr:write(string.format("power.lua: --%s: '%s' is not a positive integer\n", name, v))
-      os.exit(2)
-    end
+    if not out[i] or out[i] < 1 then usage_error("--%s: '%s' is not a positive integer", name, v) end
   end
   table.sort(out)
   return out
@@ -54,6 +56,11 @@ local CHOICES, REPORTS = integers(opts.choices, "choices"), integers(opts.report
 
 local list = assert(scenarios.load(HERE .. "/scenarios/library.lua"))
 local roles = assert(scenarios.load_roles(HERE .. "/scenarios/roles.lua", { header = true }))
+if opts.contexts < 2 or opts.contexts > math.min(#list, #roles) then
+  usage_error("--contexts must be between 2 and %d (the scenario library's size)", math.min(#list, #roles))
+end
+if opts.replications < 2 then usage_error("--replications must be at least 2 (the spread needs two)") end
+if opts.target <= 0 then usage_error("--target must be positive") end
 local contexts = scenarios.contexts(list, roles, { count = opts.contexts, rng = "default", seed = 0 })
 local ranges = analysis.ranges_from_scenarios(list)
 
