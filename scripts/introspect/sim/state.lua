@@ -118,7 +118,6 @@ function M.load(api)
         api:add_model(model, api.organization)
       end
     end
-    if rec.error == nil then rec.error = nil end
     api.jobs[id] = rec
     api.job_list[#api.job_list + 1] = id
   end
