@@ -430,18 +430,26 @@ function Client:probe(model)
   if e[1].error and (e[1].error.status or 0) ~= 400 then return nil, e[1].error end
   local caps = { logprobs = false, top_logprobs = false, seed = false, system_fingerprint = false,
     deterministic = false }
-  local c1 = not e[1].error and e[1].response.choices[1]
-  if c1 and type(c1.logprobs) == "table" and type(c1.logprobs.content) == "table"
-      and #c1.logprobs.content > 0 then
+  -- whatever the server sent, only tables are indexed (a completion may lack choices or message)
+  local function first_choice(entry)
+    local c = not entry.error and type(entry.response.choices) == "table" and entry.response.choices[1]
+    return type(c) == "table" and c or nil
+  end
+  local function content(entry)
+    local c = first_choice(entry)
+    return c and type(c.message) == "table" and c.message.content or nil
+  end
+  local c1 = first_choice(e[1])
+  local lp = c1 and type(c1.logprobs) == "table" and c1.logprobs.content
+  if type(lp) == "table" and type(lp[1]) == "table" then
     caps.logprobs = true
-    local top = c1.logprobs.content[1].top_logprobs
+    local top = lp[1].top_logprobs
     caps.top_logprobs = type(top) == "table" and #top > 0
   end
   if not e[2].error and not e[3].error then
     caps.seed = true
     caps.system_fingerprint = e[2].system_fingerprint ~= nil
-    local a = e[2].response.choices[1].message.content
-    local b = e[3].response.choices[1].message.content
+    local a, b = content(e[2]), content(e[3])
     caps.deterministic = a == b
   end
   return caps
