@@ -77,10 +77,16 @@ function M.read_ranges(path)
     if not ok or type(list) ~= "table" then return nil, path .. ": malformed JSON" end
     for i, s in ipairs(list) do
       local r = { names = {}, min = {}, max = {} }
-      for j, a in ipairs(type(s.attributes) == "table" and s.attributes or {}) do
-        r.names[j], r.min[j], r.max[j] = a.name, a.range and a.range[1], a.range and a.range[2]
+      for j, a in ipairs(type(s) == "table" and type(s.attributes) == "table" and s.attributes or {}) do
+        local range = type(a) == "table" and type(a.range) == "table" and a.range or {}
+        if type(a) ~= "table" or type(a.name) ~= "string" or type(range[1]) ~= "number"
+            or type(range[2]) ~= "number" then
+          return nil, string.format("%s: scenario %d: attribute %d needs a name and a range [min, max]",
+            path, i, j)
+        end
+        r.names[j], r.min[j], r.max[j] = a.name, range[1], range[2]
       end
-      if type(s.short_name) ~= "string" or #r.names ~= M.ATTRIBUTES then
+      if type(s) ~= "table" or type(s.short_name) ~= "string" or #r.names ~= M.ATTRIBUTES then
         return nil, string.format("%s: scenario %d: needs short_name and %d attributes", path, i,
           M.ATTRIBUTES)
       end

@@ -31,7 +31,8 @@ end
 describe("fuzz targets", function()
   it("exist for every Lua parser of outside input", function()
     table.sort(targets)
-    assert.same({ "api_handle", "batch_join", "csv", "openai_response", "replies", "roles", "scenarios", "sim_prompt" },
+    assert.same({ "analysis_readers", "api_handle", "batch_join", "csv", "openai_response", "replies", "roles",
+      "scenarios", "sim_prompt" },
       targets)
   end)
 
