@@ -71,15 +71,20 @@ function M.load(api)
     if not wok then return nil, werr end
     text = complete
   end
-  for line in text:gmatch("([^\n]*)\n") do
-    lineno = lineno + 1
-    local rec = json.decode(line)
-    if type(rec) ~= "table" then
-      return nil, string.format("%s line %d: unreadable journal record", path(api, "journal.jsonl"), lineno)
+  local journal = path(api, "journal.jsonl")
+  local line_of = {}   -- job id -> journal line of its last record
+  -- apply(rec, lineno): one record into the api (raises on a record of the wrong shape)
+  local function integer(v) return type(v) == "number" and math.tointeger(v) or 0 end
+  local function apply(rec, n)
+    api.counter = math.max(api.counter, integer(rec.counter))
+    api.chat_count = math.max(api.chat_count or 0, integer(rec.chat_count))
+    if rec.kind ~= "batch" and rec.kind ~= "job" and rec.kind ~= "file" and rec.kind ~= "deleted_file"
+        and rec.kind ~= "deleted_model" then
+      error("unknown kind " .. tostring(rec.kind), 0)
     end
-    api.counter = math.max(api.counter, math.tointeger(rec.counter) or 0)
-    api.chat_count = math.max(api.chat_count or 0, math.tointeger(rec.chat_count) or 0)
+    if type(rec.id) ~= "string" then error("no id", 0) end
     if rec.kind == "file" then
+      if not rec.id:match("^file%-[%w_]+$") then error("bad file id", 0) end
       local content = util.read_file(path(api, rec.id .. ".data"))
       if content then
         api.files[rec.id] = { id = rec.id, filename = rec.filename, purpose = rec.purpose,
@@ -94,23 +99,40 @@ function M.load(api)
       api.deleted_models[rec.id] = true
     elseif rec.kind == "job" then
       if not jobs[rec.id] then job_order[#job_order + 1] = rec.id end
-      jobs[rec.id] = rec
-    elseif rec.kind == "batch" then
+      jobs[rec.id], line_of[rec.id] = rec, n
+    else
       if not batches[rec.id] then batch_order[#batch_order + 1] = rec.id end
       batches[rec.id] = rec
     end
   end
+  for line in text:gmatch("([^\n]*)\n") do
+    lineno = lineno + 1
+    local rec = json.decode(line)
+    if type(rec) ~= "table" then
+      return nil, string.format("%s line %d: unreadable journal record", journal, lineno)
+    end
+    local good, why = pcall(apply, rec, lineno)
+    if not good then
+      return nil, string.format("%s line %d: unreadable journal record (%s)", journal, lineno, tostring(why))
+    end
+  end
   local results = {}
-  for _, id in ipairs(job_order) do
+  -- rebuild(id): a job's trained model from its record (raises on a record of the wrong shape)
+  local function rebuild(id)
     local rec = jobs[id]
     rec.kind = nil
     if rec.result then
       local parent = api.models[rec.parent_id] or results[rec.parent_id]
       if not parent then
-        return nil, string.format("state: job %s starts from unknown model %s", id, tostring(rec.parent_id))
+        error(string.format("job %s starts from unknown model %s", id, tostring(rec.parent_id)), 0)
       end
-      local model = subject.derived(parent, rec.fine_tuned_model, rec.result.skill, rec.result.contexts or {})
-      model.fingerprint = rec.result.fingerprint
+      local r = rec.result
+      if type(r) ~= "table" or type(rec.fine_tuned_model) ~= "string" or type(r.contexts or {}) ~= "table"
+          or type(rec.created) ~= "number" or type(rec.duration) ~= "number" then
+        error("job " .. id .. ": malformed result", 0)
+      end
+      local model = subject.derived(parent, rec.fine_tuned_model, r.skill, r.contexts or {})
+      model.fingerprint = r.fingerprint
       results[rec.fine_tuned_model] = model
       rec.result = model
       if rec.revealed and not (api.deleted_models and api.deleted_models[rec.fine_tuned_model]) then
@@ -120,6 +142,12 @@ function M.load(api)
     end
     api.jobs[id] = rec
     api.job_list[#api.job_list + 1] = id
+  end
+  for _, id in ipairs(job_order) do
+    local good, why = pcall(rebuild, id)
+    if not good then
+      return nil, string.format("%s line %d: unreadable journal record (%s)", journal, line_of[id], tostring(why))
+    end
   end
   for _, id in ipairs(batch_order) do
     local rec = batches[id]
