@@ -41,7 +41,7 @@ local RETRYABLE = { [408] = true, [409] = true, [429] = true, [500] = true, [502
 local POOL_OPTIONS = { concurrency = "number", rpm = "number", tpm = "number", max_retries = "integer",
   backoff_base = "number", backoff_max = "number", retry_after_max = "number",
   connect_timeout = "number", timeout = "number", http2 = "boolean", user_agent = "string",
-  ca_file = "string" }
+  ca_file = "string", learn_limits = "boolean" }
 
 -- transport([api,] opts) -> in-process transport.
 -- With an api object (from sim.api) the transport calls that api; otherwise it creates one
