@@ -120,14 +120,15 @@ local ok, err = pcall(function()
 
   local out = s:finish({ title = "Self-interpretability replication: " .. table.concat(models, ", ") })
   if out.plan then
-    local total = 0
-    print(string.format("%-44s %10s %14s %12s", "phase", "requests", "tokens", "est. cost"))
+    local width, total = 40, 0
+    for _, p in ipairs(out.plan) do width = math.max(width, #p.phase) end
+    local row = "%-" .. width .. "s %10s %14s %12s"
+    print(string.format(row, "phase", "requests", "tokens", "est. cost"))
     for _, p in ipairs(out.plan) do
       total = total + (p.cost or 0)
-      print(string.format("%-44s %10d %14d %12s", p.phase, p.requests, p.tokens, string.format("$%.2f", p.cost or 0)))
+      print(string.format(row, p.phase, p.requests, p.tokens, string.format("$%.2f", p.cost or 0)))
     end
-    print(string.format("%-44s %10s %14s %12s", "total (dry run: nothing was sent)", "", "",
-      string.format("$%.2f", total)))
+    print(string.format(row, "total (dry run: nothing was sent)", "", "", string.format("$%.2f", total)))
   else
     print("summary: " .. out.summary)
     print("report:  " .. out.html)

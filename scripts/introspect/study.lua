@@ -123,6 +123,8 @@ function Study:_client()
   else
     common.profile = self.backend_name
   end
+  -- A dry run sends nothing, so it needs no key.
+  if opts.dry_run and not common.api_key then common.api_key = "dry-run-sends-nothing" end
   return openai.new(common)
 end
 

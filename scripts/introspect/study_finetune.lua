@@ -202,7 +202,7 @@ return function(Study, M)
       local dollars = cost.of_training(parent, tokens) or 0
       self.plan = self.plan or {}
       self.plan[#self.plan + 1] = { phase = "fine-tune " .. name, requests = 1, tokens = tokens, cost = dollars }
-      return "ft:" .. parent .. ":dry-run:" .. name
+      return "ft:" .. (parent:match("^ft:([^:]+)") or parent) .. ":dry-run:" .. name
     end
     local ph = self:phase("fine-tune " .. (opts.label or name), nil)
     if self.opts.finetune_command then
