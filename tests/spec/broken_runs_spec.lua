@@ -67,14 +67,16 @@ describe("broken runs", function()
   it("a full disk while writing the store, then a CSV: clear messages, nothing corrupted, resumable", function()
     local mnt = tmpdir()
     util.mkdir_p(mnt)
-    if not sh("mount -t tmpfs -o size=4m introspect-test " .. mnt .. " 2>/dev/null") then
+    -- half the clean run's store: the run fills the disk while storing responses
+    local store_kib = #(util.read_file(clean_dir .. "/responses.sqlite") or "") // 1024
+    assert.is_true(store_kib > 1024, "the clean store is " .. store_kib .. " KiB")
+    if not sh(string.format("mount -t tmpfs -o size=%dk introspect-test %s 2>/dev/null", store_kib // 2, mnt)) then
       os.remove(mnt)
       print("\nSKIP: cannot mount a tmpfs (needs root): the full-disk test did not run")
       return
     end
     finally(function() sh("umount " .. mnt) os.remove(mnt) end)
     local dir = mnt .. "/run"
-    -- 4 MiB: the run fills the disk while storing responses (the store grows to about 6 MB)
     local out, code = run(SMALL .. " --out=" .. dir)
     assert.equal(1, code, out)
     assert_clear(out, dir .. "/responses.sqlite", "disk is full")
