@@ -121,14 +121,20 @@ function M.load(api)
   local function rebuild(id)
     local rec = jobs[id]
     rec.kind = nil
+    -- what the job code relies on: times, an outcome, and a result when it succeeded
+    if type(rec.created) ~= "number" or type(rec.duration) ~= "number"
+        or (rec.final ~= "succeeded" and rec.final ~= "failed")
+        or (rec.final == "succeeded" and type(rec.result) ~= "table")
+        or (rec.cancelled_at ~= nil and type(rec.cancelled_at) ~= "number") then
+      error("job " .. id .. ": malformed record", 0)
+    end
     if rec.result then
       local parent = api.models[rec.parent_id] or results[rec.parent_id]
       if not parent then
         error(string.format("job %s starts from unknown model %s", id, tostring(rec.parent_id)), 0)
       end
       local r = rec.result
-      if type(r) ~= "table" or type(rec.fine_tuned_model) ~= "string" or type(r.contexts or {}) ~= "table"
-          or type(rec.created) ~= "number" or type(rec.duration) ~= "number" then
+      if type(r) ~= "table" or type(rec.fine_tuned_model) ~= "string" or type(r.contexts or {}) ~= "table" then
         error("job " .. id .. ": malformed result", 0)
       end
       local model = subject.derived(parent, rec.fine_tuned_model, r.skill, r.contexts or {})
