@@ -32,7 +32,7 @@ describe("fuzz targets", function()
   it("exist for every Lua parser of outside input", function()
     table.sort(targets)
     assert.same({ "analysis_readers", "api_handle", "batch_join", "csv", "openai_response", "replies", "roles",
-      "scenarios", "sim_journal", "sim_prompt" },
+      "scenarios", "sim_journal", "sim_prompt", "sim_uploads" },
       targets)
   end)
 
