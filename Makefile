@@ -50,8 +50,10 @@ soak: deps build
 # Every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each (clang, ASan/UBSan, build-fuzz).
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
+FUZZ_DEPS = cmake make clang pkg-config liblua5.4-dev lua-cjson-dev libcurl4-openssl-dev libgsl-dev \
+            libmicrohttpd-dev libsqlite3-dev libedit-dev
 fuzz:
-	@sh tests/install-deps.sh $(DEPS) clang
+	@sh tests/install-deps.sh $(FUZZ_DEPS)
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DINTROSPECT_FUZZ=ON $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
