@@ -7,7 +7,8 @@
 --     --rng=python --out=DIR                              # the published stimulus files
 --
 -- Re-running the same command after an interruption resumes it: stored responses are reused and
--- fine-tuning jobs are found again by their recorded ids.
+-- fine-tuning jobs are found again by their recorded ids. Exit status: 0 done; 1 error; 2 bad
+-- options; 3 finished but some requests failed after their retries (run it again to retry them).
 local options = require "introspect.options"
 local study = require "introspect.study"
 
@@ -132,6 +133,12 @@ local ok, err = pcall(function()
   else
     print("summary: " .. out.summary)
     print("report:  " .. out.html)
+    if out.failed > 0 then
+      io.stderr:write(string.format("paper.lua: %d requests failed after their retries; the results above " ..
+        "leave them out. Run the same command again to retry just those.\n", out.failed))
+      return 3
+    end
   end
 end)
 if not ok then fail(err) end
+if err == 3 then os.exit(3) end

@@ -114,9 +114,11 @@ function M.number(result, i, column)
   return n
 end
 
+-- Quotes a field that holds a separator, a quote or a line break, or that starts with a UTF-8
+-- byte-order mark (which a reader would otherwise drop at the start of a file).
 local function quote(v)
   local s = tostring(v)
-  if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  if s:find('[,"\r\n]') or s:sub(1, 3) == "\239\187\191" then s = '"' .. s:gsub('"', '""') .. '"' end
   return s
 end
 

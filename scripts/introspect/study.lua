@@ -119,7 +119,8 @@ function Study:_client()
     self.simulated = true
   elseif self.backend_name:match("^https?://") then
     common.base_url = self.backend_name
-    if opts.concurrency then common.pool = { concurrency = opts.concurrency } end
+    -- Long runs against rate-limited or flaky servers: retry as the openai profile does.
+    common.pool = { concurrency = opts.concurrency or 64, max_retries = 5 }
   else
     common.profile = self.backend_name
   end

@@ -119,8 +119,9 @@ return function(Study, M)
     return finite(summary)
   end
 
-  -- study:finish([{title=}]) -> paths {summary=, markdown=, html=} (or the plan in a dry run)
-  -- Writes summary.json, summary.md and report.html, and closes the run.
+  -- study:finish([{title=}]) -> paths {summary=, markdown=, html=, failed=} (or the plan in a
+  -- dry run). Writes summary.json, summary.md and report.html, and closes the run. failed counts
+  -- the requests that still had no answer (a re-run of the same command retries them).
   function Study:finish(opts)
     opts = util.check_options("study.finish", opts, { title = "string" })
     if self.opts.dry_run then
@@ -141,6 +142,7 @@ return function(Study, M)
     end
     self.run:set_manifest("cost", self.meter:summary())
     self:close()
+    paths.failed = self.failed or 0
     return paths
   end
 end

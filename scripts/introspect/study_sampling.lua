@@ -128,6 +128,7 @@ return function(Study, M)
     local failed = 0
     for _, e in ipairs(entries) do if e.error then failed = failed + 1 end end
     if failed > 0 then
+      self.failed = (self.failed or 0) + failed
       self.progress:message(string.format("%s: %d of %d requests failed (kept in the store; a re-run retries them)",
         name, failed, #bodies))
     end
@@ -159,7 +160,14 @@ return function(Study, M)
     return bodies, meta
   end
 
-  local function jsonl_line(t) return cjson.encode(t) .. "\n" end
+  -- One raw reply as a JSONL line, keys in a fixed order so re-runs write identical files.
+  local function jsonl_line(scenario, context, reply, err)
+    local parts = { '{"scenario":', cjson.encode(scenario), ',"context":', tostring(context), ',"reply":',
+      reply and cjson.encode(reply) or "null" }
+    if err then parts[#parts + 1] = ',"error":' .. cjson.encode(tostring(err)) end
+    parts[#parts + 1] = "}\n"
+    return table.concat(parts)
+  end
 
   -- study:collected(model) -> {reports = {condition = list}, invalid = {condition = counts}}:
   -- everything study:reports gathered for a base model, pooled by analysis condition.
@@ -217,8 +225,7 @@ return function(Study, M)
       local m = meta[k]
       list[k] = { scenario = m.context.scenario.short_name, text = reply_text(e) or "", model = spec.served,
         version = version }
-      raw[#raw + 1] = jsonl_line({ scenario = list[k].scenario, context = m.context.id, reply = reply_text(e),
-        error = e.error and tostring(e.error) or nil })
+      raw[#raw + 1] = jsonl_line(list[k].scenario, m.context.id, reply_text(e), e.error)
     end
     local names_of = function(scenario)
       local ctx = self.stim.by_scenario[scenario]
@@ -273,8 +280,7 @@ return function(Study, M)
       local text = reply_text(e)
       local letter = text and text:match("^%s*([AB])%s*$")
       local a, b, ta, tb = trial_values(m.trials, m.i)
-      raw[#raw + 1] = jsonl_line({ scenario = m.context.scenario.short_name, context = m.context.id,
-        reply = text, error = e.error and tostring(e.error) or nil })
+      raw[#raw + 1] = jsonl_line(m.context.scenario.short_name, m.context.id, text, e.error)
       if e.error then
         info.failed = info.failed + 1
       elseif not letter then

@@ -49,14 +49,14 @@ describe("the study against a hostile server", function()
   for i = 1, 4 do
     outputs[i], codes[i] = run(SMALL .. " --backend=" .. url .. " --poll-interval=0.05 --out=" .. dir,
       "OPENAI_API_KEY=" .. KEY)
-    if codes[i] ~= 0 or not outputs[i]:find("requests failed", 1, true) then break end
+    if codes[i] ~= 3 then break end -- 3: finished, but some requests failed after their retries
   end
   sys.kill(pid, "TERM")
   local server_log = util.read_file(log) or ""
 
   it("completes", function()
     assert.equal(0, clean_code, clean_out)
-    for i, code in ipairs(codes) do assert.equal(0, code, outputs[i]) end
+    for i, code in ipairs(codes) do assert.equal(i == #codes and 0 or 3, code, outputs[i]) end
     assert.is_nil(outputs[#outputs]:find("requests failed", 1, true), outputs[#outputs])
   end)
 

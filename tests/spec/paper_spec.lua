@@ -20,6 +20,7 @@ local OUTPUTS = {
   "sim-large_instilled_latent_weight_reports.csv", "sim-large_itrained_all_20_50ex_latent_weight_reports.csv",
   "sim-large_instilled_selections.csv", "sim-large_instilled_latent_selections.csv",
   "sim-large_regression_results.csv", "sim-large_latent_regression_results.csv",
+  "replies/sim-large_reports_instilled.jsonl", "replies/sim-large_choices_native.jsonl",
 }
 
 describe("experiments/paper.lua", function()
