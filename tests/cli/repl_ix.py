@@ -92,9 +92,15 @@ def main():
     out = r.ask("ix.measure(2, 120)")
     check("measure with intervals", aligned(out) and "95% lo" in out and "valid choices of 120" in out, repr(out))
 
+    # Ctrl-D at an empty prompt ends the REPL. A ^D typed while the terminal is being switched
+    # between cooked and raw mode (after a command's output, before the next prompt) can be
+    # discarded by the tty, so it is typed again every 2 s until the REPL exits.
     os.write(r.fd, b"\x04")
-    deadline, status = time.time() + 10, None
+    deadline, status, again = time.time() + 20, None, time.time() + 2
     while time.time() < deadline:
+        if time.time() > again:
+            os.write(r.fd, b"\x04")
+            again = time.time() + 2
         pid, st = os.waitpid(r.pid, os.WNOHANG)
         if pid:
             status = st

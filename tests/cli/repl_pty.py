@@ -119,8 +119,22 @@ def main():
     out = r.read_until(r"\n> ")
     check("Ctrl-C at the prompt drops the line", '"after"' in out and "syntax error" not in out, repr(out))
 
+    # Ctrl-D at the prompt; typed again every 2 s in case the tty discarded it while switching
+    # modes (a loaded machine), until the REPL exits.
     r.send("\x04")
-    _, status = os.waitpid(r.pid, 0)
+    status, deadline, again = None, time.time() + 20, time.time() + 2
+    while time.time() < deadline:
+        pid, st = os.waitpid(r.pid, os.WNOHANG)
+        if pid:
+            status = st
+            break
+        if time.time() > again:
+            r.send("\x04")
+            again = time.time() + 2
+        time.sleep(0.05)
+    if status is None:
+        os.kill(r.pid, signal.SIGKILL)
+        _, status = os.waitpid(r.pid, 0)
     check("Ctrl-D exits 0", os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, str(status))
     hist = os.path.join(home, ".introspect_history")
     saved = open(hist, errors="replace").read().replace("\\040", " ") if os.path.exists(hist) else ""
