@@ -118,4 +118,27 @@ function M.collect(replies, names_of, opts)
   return reports, invalid
 end
 
+-- content(response) -> the text of a chat completion's first choice, or nil.
+function M.content(response)
+  local choice = type(response) == "table" and type(response.choices) == "table" and response.choices[1]
+  local msg = type(choice) == "table" and choice.message
+  return type(msg) == "table" and type(msg.content) == "string" and msg.content or nil
+end
+
+-- prob_a(response) -> P(A) among the answers "A" and "B" in the first token's top_logprobs, or
+-- nil when the response has none.
+function M.prob_a(response)
+  local choice = type(response) == "table" and type(response.choices) == "table" and response.choices[1]
+  local lp = type(choice) == "table" and type(choice.logprobs) == "table" and choice.logprobs.content
+  local first = type(lp) == "table" and lp[1]
+  if type(first) ~= "table" or type(first.top_logprobs) ~= "table" then return nil end
+  local pa, pb = 0, 0
+  for _, t in ipairs(first.top_logprobs) do
+    local tok = type(t.token) == "string" and t.token:match("^%s*(.-)%s*$")
+    if tok == "A" then pa = pa + math.exp(t.logprob) elseif tok == "B" then pb = pb + math.exp(t.logprob) end
+  end
+  if pa + pb == 0 then return nil end
+  return pa / (pa + pb)
+end
+
 return M

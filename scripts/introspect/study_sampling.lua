@@ -64,29 +64,8 @@ return function(Study, M)
     return rng.pyrepr(v)
   end
 
-  local function reply_text(entry)
-    local r = entry.response
-    local choice = type(r) == "table" and type(r.choices) == "table" and r.choices[1]
-    local msg = type(choice) == "table" and choice.message
-    local text = type(msg) == "table" and msg.content
-    return type(text) == "string" and text or nil
-  end
-
-  -- P(A) from the first token's top_logprobs (nil when absent).
-  local function prob_a(entry)
-    local r = entry.response
-    local choice = type(r) == "table" and type(r.choices) == "table" and r.choices[1]
-    local lp = type(choice) == "table" and type(choice.logprobs) == "table" and choice.logprobs.content
-    local first = type(lp) == "table" and lp[1]
-    if type(first) ~= "table" or type(first.top_logprobs) ~= "table" then return nil end
-    local pa, pb = 0, 0
-    for _, t in ipairs(first.top_logprobs) do
-      local tok = type(t.token) == "string" and t.token:match("^%s*(.-)%s*$")
-      if tok == "A" then pa = pa + math.exp(t.logprob) elseif tok == "B" then pb = pb + math.exp(t.logprob) end
-    end
-    if pa + pb == 0 then return nil end
-    return pa / (pa + pb)
-  end
+  local function reply_text(entry) return replies.content(entry.response) end
+  local function prob_a(entry) return replies.prob_a(entry.response) end
 
   -- Sends one phase's chat bodies (or, in a dry run, plans them); returns entries.
   function Study:send(name, bodies)
