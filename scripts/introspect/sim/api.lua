@@ -259,7 +259,10 @@ function API:handle(req)
         status, body = self:error(429, "Rate limit reached for requests. Please try again in "
           .. string.format("%.3fs", retry) .. ".", "requests", nil, "rate_limit_exceeded")
       else
+        -- The state changes of one request are journaled together after it (see api:save).
+        self.pending_changes = self.state_dir and {} or nil
         local call_ok, s, b, x = pcall(handler_module(mod)[fn], self, req, cap, parse_query(query))
+        self:flush_changes()
         if call_ok then
           status, body, extra = s, b, x
         else
@@ -278,10 +281,25 @@ function API:handle(req)
   return res
 end
 
--- api:save() persists the state (no-op without state_dir); called after every change.
+-- api:save(kind, obj) persists a change (no-op without state_dir); called after every change.
+-- Inside a request the change is held and journaled with the request's other changes when the
+-- request is done, so a process killed mid-request leaves none of them half-recorded.
 function API:save(kind, obj)
-  if self.state_dir then
-    local ok, err = require("introspect.sim.state").save(self, kind, obj)
+  if not self.state_dir then return end
+  if self.pending_changes then
+    self.pending_changes[#self.pending_changes + 1] = { kind, obj }
+    return
+  end
+  local ok, err = require("introspect.sim.state").save(self, kind, obj)
+  if not ok then io.stderr:write("introspect sim: cannot save state: ", tostring(err), "\n") end
+end
+
+-- api:flush_changes() journals the changes held for the current request.
+function API:flush_changes()
+  local changes = self.pending_changes
+  self.pending_changes = nil
+  if changes and #changes > 0 then
+    local ok, err = require("introspect.sim.state").save_all(self, changes)
     if not ok then io.stderr:write("introspect sim: cannot save state: ", tostring(err), "\n") end
   end
 end

@@ -35,17 +35,25 @@ local function record(kind, obj)
   error("state: unknown record kind " .. tostring(kind))
 end
 
--- save(api, kind, obj) -> true | nil, err: appends one record (and writes file contents).
-function M.save(api, kind, obj)
-  if kind == "file" then
-    local ok, err = util.write_file_atomic(path(api, obj.id .. ".data"), obj.content)
-    if not ok then return nil, err end
+-- save_all(api, changes) -> true | nil, err: appends the records of a list of {kind, obj}
+-- changes in one write and one fsync (writing uploaded files' contents first), so the changes
+-- of one request reach the journal together or not at all.
+function M.save_all(api, changes)
+  local lines = {}
+  for i, change in ipairs(changes) do
+    local kind, obj = change[1], change[2]
+    if kind == "file" then
+      local ok, err = util.write_file_atomic(path(api, obj.id .. ".data"), obj.content)
+      if not ok then return nil, err end
+    end
+    local rec = record(kind, obj)
+    rec.counter, rec.chat_count = api.counter, api.chat_count or 0
+    lines[i] = json.encode(rec) .. "\n"
   end
-  local rec = record(kind, obj)
-  rec.counter, rec.chat_count = api.counter, api.chat_count or 0
+  if #lines == 0 then return true end
   local f, err = io.open(path(api, "journal.jsonl"), "ab")
   if not f then return nil, err end
-  f:write(json.encode(rec), "\n")
+  f:write(table.concat(lines))
   if has_sys then
     local ok, ferr = sys.fsync(f)
     if not ok then f:close() return nil, ferr end
@@ -55,6 +63,9 @@ function M.save(api, kind, obj)
   f:close()
   return true
 end
+
+-- save(api, kind, obj) -> true | nil, err: appends one record (and writes file contents).
+function M.save(api, kind, obj) return M.save_all(api, { { kind, obj } }) end
 
 -- load(api) -> true | nil, err: replays the journal into a fresh api object.
 function M.load(api)
