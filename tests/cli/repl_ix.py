@@ -99,7 +99,8 @@ def main():
     deadline, status, again = time.time() + 20, None, time.time() + 2
     while time.time() < deadline:
         if time.time() > again:
-            os.write(r.fd, b"\x04")
+            # Ctrl-U first: a ^D typed ahead may have been taken as a character of the line
+            os.write(r.fd, b"\x15\x04")
             again = time.time() + 2
         pid, st = os.waitpid(r.pid, os.WNOHANG)
         if pid:

@@ -129,7 +129,7 @@ def main():
             status = st
             break
         if time.time() > again:
-            r.send("\x04")
+            r.send("\x15\x04")  # Ctrl-U first: a typed-ahead ^D may have become part of the line
             again = time.time() + 2
         time.sleep(0.05)
     if status is None:

@@ -67,4 +67,23 @@ describe("the simulated subject's journal", function()
     local again = run_script(killed)
     assert.equal(ref_job, again:match("job (ftjob%-%x+)"), again)
   end)
+
+  it("drops a request's records when a kill cut their write short", function()
+    local reference, cut = support.tmpdir(), support.tmpdir()
+    util.mkdir_p(reference)
+    local ref_job = run_script(reference):match("job (ftjob%-%x+)")
+    assert.is_string(ref_job)
+    -- the job creation wrote two records at once (the metrics file, then the job); keep only
+    -- the first, as a write cut by SIGKILL would
+    local lines = {}
+    for line in io.lines(reference .. "/journal.jsonl") do lines[#lines + 1] = line end
+    assert.equal(3, #lines)
+    assert.matches('"group_left":1', lines[2])
+    os.execute(string.format("cp -r '%s' '%s'", reference, cut))
+    assert(util.write_file_atomic(cut .. "/journal.jsonl", lines[1] .. "\n" .. lines[2] .. "\n" .. lines[3]:sub(1, 40)))
+    local again = run_script(cut)
+    assert.equal(ref_job, again:match("job (ftjob%-%x+)"), again)
+    local journal = util.read_file(cut .. "/journal.jsonl")
+    assert.equal(3, select(2, journal:gsub("\n", "")), journal)
+  end)
 end)

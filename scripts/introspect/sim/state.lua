@@ -48,6 +48,9 @@ function M.save_all(api, changes)
     end
     local rec = record(kind, obj)
     rec.counter, rec.chat_count = api.counter, api.chat_count or 0
+    -- records written together say how many of theirs follow: a kill can cut a long write, and
+    -- the loader then drops the incomplete group instead of keeping half of a request
+    if #changes > 1 then rec.group_left = #changes - i end
     lines[i] = json.encode(rec) .. "\n"
   end
   if #lines == 0 then return true end
@@ -87,6 +90,7 @@ function M.load(api)
   -- apply(rec, lineno): one record into the api (raises on a record of the wrong shape)
   local function integer(v) return type(v) == "number" and math.tointeger(v) or 0 end
   local function apply(rec, n)
+    rec.group_left = nil
     api.counter = math.max(api.counter, integer(rec.counter))
     api.chat_count = math.max(api.chat_count or 0, integer(rec.chat_count))
     if rec.kind ~= "batch" and rec.kind ~= "job" and rec.kind ~= "file" and rec.kind ~= "deleted_file"
@@ -116,16 +120,31 @@ function M.load(api)
       batches[rec.id] = rec
     end
   end
+  local group, group_start, offset = {}, nil, 0
   for line in text:gmatch("([^\n]*)\n") do
     lineno = lineno + 1
     local rec = json.decode(line)
     if type(rec) ~= "table" then
       return nil, string.format("%s line %d: unreadable journal record", journal, lineno)
     end
-    local good, why = pcall(apply, rec, lineno)
-    if not good then
-      return nil, string.format("%s line %d: unreadable journal record (%s)", journal, lineno, tostring(why))
+    -- a group (one request's records) is applied only once all of it is there
+    if #group == 0 then group_start = offset end
+    group[#group + 1] = { rec, lineno }
+    offset = offset + #line + 1
+    if not (type(rec.group_left) == "number" and rec.group_left > 0) then
+      for _, item in ipairs(group) do
+        local good, why = pcall(apply, item[1], item[2])
+        if not good then
+          return nil, string.format("%s line %d: unreadable journal record (%s)", journal, item[2], tostring(why))
+        end
+      end
+      group = {}
     end
+  end
+  if #group > 0 then
+    -- the last request's records were cut short by a kill: its changes never completed
+    local wok, werr = util.write_file_atomic(path(api, "journal.jsonl"), text:sub(1, group_start))
+    if not wok then return nil, werr end
   end
   local results = {}
   -- rebuild(id): a job's trained model from its record (raises on a record of the wrong shape)
