@@ -84,6 +84,14 @@ function M.open(dir, opts)
   local ok, err = util.mkdir_p(dir)
   if not ok then return nil, err end
   local lock, lerr, pid = sys.lock(dir .. "/.lock")
+  if not lock and not pid and lerr and lerr:find("held by another process", 1, true) then
+    -- the holder took the lock an instant ago and has not written its pid yet
+    for _ = 1, 50 do
+      sys.sleep(0.01)
+      pid = tonumber((util.read_file(dir .. "/.lock") or ""):match("^(%d+)"))
+      if pid then break end
+    end
+  end
   if not lock then
     if pid then
       return nil, string.format("run directory %s is in use by process %d (another run?); " ..
