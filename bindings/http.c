@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "handle.h"
 #include "http.h"
 
 #define POOL_MT "introspect.http.Pool"
@@ -1075,17 +1076,7 @@ static const luaL_Reg funcs[] = {
 /* Opens the module: initialises libcurl once, registers metatables; pushes the module table. */
 int luaopen_introspect_http(lua_State *L) {
   curl_global_init(CURL_GLOBAL_DEFAULT);  /* reference counted and thread-safe since 7.84 */
-  if (luaL_newmetatable(L, POOL_MT)) {
-    luaL_newlib(L, pool_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_pool_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_pool_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, l_pool_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
+  handle_register(L, POOL_MT, pool_methods, l_pool_gc, l_pool_tostring);
   if (luaL_newmetatable(L, RUN_MT)) {
     lua_pushcfunction(L, l_run_close);
     lua_setfield(L, -2, "__close");

@@ -13,6 +13,8 @@
 #include <lua.h>
 #include <sqlite3.h>
 
+#include "handle.h"
+
 #define DB_MT "introspect.sqlite.Db"
 #define STMT_MT "introspect.sqlite.Stmt"
 
@@ -502,26 +504,10 @@ static const luaL_Reg stmt_methods[] = {
 
 static const luaL_Reg funcs[] = {{"open", l_open}, {"sha256", l_sha256}, {NULL, NULL}};
 
-/* Creates metatable `name` with methods, __gc/__close = closer and __tostring. */
-static void new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction closer,
-                     lua_CFunction tostr) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, closer);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, closer);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, tostr);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-}
-
 /* Opens the module; pushes its table (with .version = SQLite's version). */
 int luaopen_introspect_sqlite(lua_State *L) {
-  new_type(L, DB_MT, db_methods, l_close, l_db_tostring);
-  new_type(L, STMT_MT, stmt_methods, l_finalize, l_stmt_tostring);
+  handle_register(L, DB_MT, db_methods, l_close, l_db_tostring);
+  handle_register(L, STMT_MT, stmt_methods, l_finalize, l_stmt_tostring);
   luaL_newlib(L, funcs);
   lua_pushstring(L, sqlite3_libversion());
   lua_setfield(L, -2, "version");

@@ -19,6 +19,8 @@
 #include "lauxlib.h"
 #include "lua.h"
 
+#include "handle.h"
+
 #define RNG_TYPE "introspect.stats.rng"
 #define MAX_COEF 64
 
@@ -1297,17 +1299,7 @@ static const luaL_Reg rng_methods[] = {
  * pushes the function table. Stack: +1. */
 int luaopen_introspect_stats(lua_State *L) {
   gsl_set_error_handler_off();
-  if (luaL_newmetatable(L, RNG_TYPE)) {
-    luaL_newlib(L, rng_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_rng_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_rng_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, l_rng_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
+  handle_register(L, RNG_TYPE, rng_methods, l_rng_close, l_rng_tostring);
   luaL_newlib(L, stats_funcs);
   return 1;
 }

@@ -17,6 +17,8 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "handle.h"
+
 #define LOCK_TYPE "introspect.sys.Lock"
 
 /* A lock file held with flock(LOCK_EX); fd < 0 once released. */
@@ -168,24 +170,13 @@ int luaopen_introspect_sys(lua_State *L) {
     {"release", l_lock_release},
     {NULL, NULL},
   };
-  static const luaL_Reg lock_meta[] = {
-    {"__gc", l_lock_release},
-    {"__close", l_lock_release},
-    {"__tostring", l_lock_tostring},
-    {NULL, NULL},
-  };
   static const luaL_Reg funcs[] = {
     {"now", l_now},         {"time", l_time},     {"cputime", l_cputime},
     {"sleep", l_sleep},     {"isatty", l_isatty}, {"fsync", l_fsync},
     {"getpid", l_getpid},   {"kill", l_kill},     {"lock", l_lock},
     {NULL, NULL},
   };
-  if (luaL_newmetatable(L, LOCK_TYPE)) {
-    luaL_setfuncs(L, lock_meta, 0);
-    luaL_newlib(L, lock_methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  handle_register(L, LOCK_TYPE, lock_methods, l_lock_release, l_lock_tostring);
   luaL_newlib(L, funcs);
   return 1;
 }
