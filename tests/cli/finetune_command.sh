@@ -3,8 +3,7 @@
 # last output line names the served model, and a resumed run does not run it again.
 BIN=${INTROSPECT_BIN:-build/introspect}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 export FAKE_FINETUNE_LOG="$tmp/calls.log"
 args="--contexts=20 --models=sim-large --trials=10 --reports=2 --out=$tmp/run --n-epochs=2"
 "$BIN" experiments/paper.lua $args --finetune-command="$PWD/tests/fixtures/fake-finetune.sh" >"$tmp/out" 2>&1
@@ -19,5 +18,4 @@ check "resume succeeds" '[ $? -eq 0 ] || { cat "$tmp/out2"; false; }'
 check "command not run again" '[ "$(wc -l < "$tmp/calls.log")" -eq 4 ]'
 "$BIN" experiments/paper.lua $args --out="$tmp/run2" --finetune-command=false >"$tmp/out3" 2>&1
 check "failing command is an error" '[ $? -eq 1 ] && grep -q "finetune-command failed" "$tmp/out3"'
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

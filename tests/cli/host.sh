@@ -3,17 +3,7 @@
 # LUA_INIT, shebang, subcommands, error messages with tracebacks and exit codes.
 BIN=${INTROSPECT_BIN:-build/introspect}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# expect NAME WANT_EXIT WANT_PATTERN (grep -E on stdout+stderr) -- command...
-expect() {
-  name=$1; want_code=$2; pattern=$3; shift 3
-  out=$("$@" 2>&1); code=$?
-  if [ "$code" != "$want_code" ]; then fail "$name: exit $code, want $want_code; output: $out"; return; fi
-  if ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then fail "$name: output lacks /$pattern/: $out"; return; fi
-  ok
-}
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 
 printf 'print("args", #arg, arg[0], arg[1], arg[2], ...)\n' > "$tmp/args.lua"
 expect "script args" 0 "^args	2	$tmp/args.lua	x	y z	x	y z$" "$BIN" "$tmp/args.lua" x "y z"
@@ -62,5 +52,4 @@ expect "non-command word is a script" 1 "cannot open nosuchword" "$BIN" nosuchwo
 expect "repl rejects args" 2 "usage: introspect repl" "$BIN" repl extra
 expect "options: unknown rejected" 2 "unknown option '--nope'" "$BIN" version --nope
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,17 +8,8 @@ server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s "$tmp/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(sed 's/PORT //' "$tmp/port")/v1"
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-expect() {
-  name=$1; want_code=$2; pattern=$3; shift 3
-  out=$("$@" 2>&1); code=$?
-  if [ "$code" != "$want_code" ]; then fail "$name: exit $code, want $want_code; output: $out"; return; fi
-  if ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then fail "$name: output lacks /$pattern/: $out"; return; fi
-  if printf '%s\n' "$out" | grep -q "sk-cli-test"; then fail "$name: output shows the API key"; return; fi
-  ok
-}
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
+CLI_FORBID=sk-cli-test   # the API key never shows in any output
 export OPENAI_API_KEY=sk-cli-test-0123456789
 expect "probe" 0 "logprobs +yes" "$BIN" probe --backend="$url"
 expect "probe names the model" 0 "model fake-model" "$BIN" probe --backend="$url"
@@ -39,5 +30,4 @@ expect "store errors" 0 "errors +1 requests" "$BIN" store "$tmp/r.sqlite"
 expect "store export" 0 "exported 2 records" "$BIN" store "$tmp/r.sqlite" --export="$tmp/r.jsonl"
 expect "export is JSONL" 0 "^2$" sh -c "grep -c '\"key\":' '$tmp/r.jsonl'"
 expect "store missing" 1 "no such file" "$BIN" store "$tmp/none.sqlite"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

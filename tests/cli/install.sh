@@ -3,8 +3,7 @@
 # host and stock lua5.4 find them.
 BUILD=${INTROSPECT_BUILD:-build}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 
 cmake --install "$BUILD" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1; rc=$?
 check "install succeeds" '[ $rc -eq 0 ] || { cat "$tmp/install.log"; false; }'
@@ -29,5 +28,4 @@ if [ "${INTROSPECT_SANITIZE:-0}" != 1 ] && [ -n "$libdir" ]; then
   done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

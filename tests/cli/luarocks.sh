@@ -10,8 +10,7 @@ if ! command -v luarocks >/dev/null 2>&1; then
   exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 
 # Every Lua file of the library is listed in the rockspec (a new module must be added there).
 missing=""
@@ -63,5 +62,4 @@ out=$(run '
   print(#ix.contexts(400).rows)')
 check "ix helpers work from the installed tree" '[ "$out" -gt 100 ] 2>/dev/null || { echo "$out"; false; }'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
