@@ -2,64 +2,17 @@
 printing (nested tables, cycles), continuation lines, Ctrl-C interrupting a running chunk and at
 the prompt, errors, the `ix` global, history, and Ctrl-D leaving with exit 0."""
 import os
-import pty
 import re
-import select
 import signal
 import sys
 import tempfile
 import time
 
-BIN = os.environ.get("INTROSPECT_BIN", "build/introspect")
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from pty_repl import Checks, Repl  # noqa: E402
 
-
-class Repl:
-    def __init__(self, home):
-        env = dict(os.environ, HOME=home, TERM="dumb")
-        env.pop("LUA_INIT", None)
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execve(BIN, [BIN], env)
-        self.out = b""
-
-    def read_until(self, pattern, timeout=10.0):
-        """Reads until the regex matches the output since the last call; returns the text."""
-        deadline = time.time() + timeout
-        rx = re.compile(pattern.encode(), re.S)
-        while True:
-            m = rx.search(self.out)
-            if m:
-                text = self.out[: m.end()].decode(errors="replace")
-                self.out = self.out[m.end():]
-                return text
-            left = deadline - time.time()
-            if left <= 0:
-                raise TimeoutError("no match for %r in %r" % (pattern, self.out.decode(errors="replace")))
-            r, _, _ = select.select([self.fd], [], [], left)
-            if r:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    raise EOFError("REPL closed; output: %r" % self.out)
-                self.out += chunk
-
-    def send(self, text):
-        os.write(self.fd, text.encode())
-
-    def line(self, text):
-        self.send(text + "\r")
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: %s %s" % (name, detail))
+checks = Checks()
+check = checks.check
 
 
 def main():
@@ -119,29 +72,13 @@ def main():
     out = r.read_until(r"\n> ")
     check("Ctrl-C at the prompt drops the line", '"after"' in out and "syntax error" not in out, repr(out))
 
-    # Ctrl-D at the prompt; typed again every 2 s in case the tty discarded it while switching
-    # modes (a loaded machine), until the REPL exits.
-    r.send("\x04")
-    status, deadline, again = None, time.time() + 20, time.time() + 2
-    while time.time() < deadline:
-        pid, st = os.waitpid(r.pid, os.WNOHANG)
-        if pid:
-            status = st
-            break
-        if time.time() > again:
-            r.send("\x15\x04")  # Ctrl-U first: a typed-ahead ^D may have become part of the line
-            again = time.time() + 2
-        time.sleep(0.05)
-    if status is None:
-        os.kill(r.pid, signal.SIGKILL)
-        _, status = os.waitpid(r.pid, 0)
-    check("Ctrl-D exits 0", os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, str(status))
+    status = r.quit()
+    check("Ctrl-D exits 0", status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, str(status))
     hist = os.path.join(home, ".introspect_history")
     saved = open(hist, errors="replace").read().replace("\\040", " ") if os.path.exists(hist) else ""
     check("history saved", "1 + 1" in saved, repr(saved))
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":
