@@ -1,6 +1,7 @@
 -- Reports of a run: report.html (one self-contained file: no scripts, no network; plots as
 -- inline SVG) and summary.md, both made from the run's summary (the schema of
 -- experiments/analyze-published.lua's summary.json) and the points behind each plot.
+local rundir = require "introspect.rundir"
 local util = require "introspect.util"
 
 local M = {}
@@ -245,10 +246,10 @@ M.SIM_NOTE = "These results come from introspect's simulated subject, a document
 -- data: summary (required), points = {[model] = {[condition] = {{x, y}...}}} (z mean report,
 -- z learned), target_points = {[model] = {{x, y}...}} (z target, z learned), settings (table,
 -- shown as JSON), title, simulated (boolean: adds M.SIM_NOTE), published (default M.PUBLISHED;
--- false to omit), json (function encoding settings).
+-- false to omit).
 function M.html(data)
   util.check_options("report.html", data, { summary = "table", points = "table", target_points = "table",
-    settings = "table", title = "string", simulated = "boolean", published = "any", json = "function" })
+    settings = "table", title = "string", simulated = "boolean", published = "any" })
   local published = data.published
   if published == nil then published = M.PUBLISHED end
   local title = data.title or "introspect run report"
@@ -301,23 +302,31 @@ function M.html(data)
     id = "effects" })
 
   out[#out + 1] = "<h2>Invalid reports</h2>"
-  local inv_rows = {}
+  local inv_rows, left_rows = {}, {}
   for _, m in ipairs(models) do
-    local inv = data.summary.models[m].invalid_reports or {}
-    for _, k in ipairs(sorted_keys(inv)) do
-      local v = inv[k]
-      inv_rows[#inv_rows + 1] = { m, k, type(v) == "table" and (data.json and data.json(v) or "…") or tostring(v) }
+    local entry = data.summary.models[m]
+    local inv = entry.invalid_reports or {}
+    for _, cond in ipairs(sorted_keys(inv)) do
+      local v = inv[cond]
+      if type(v) == "table" then
+        local reasons = {}
+        for _, r in ipairs(sorted_keys(v.reasons)) do reasons[#reasons + 1] = r .. " " .. v.reasons[r] end
+        inv_rows[#inv_rows + 1] = { m, cond, tostring(v.valid or "–"), tostring(v.invalid or "–"),
+          table.concat(reasons, ", ") }
+      else
+        inv_rows[#inv_rows + 1] = { m, cond, "–", tostring(v), "" }
+      end
     end
+    for _, l in ipairs(entry.left_out or {}) do left_rows[#left_rows + 1] = m .. ": " .. l end
   end
-  out[#out + 1] = html_table({ "Model", "Condition", "Invalid replies" }, inv_rows)
-  local left_out = data.summary.left_out
-  if left_out and #left_out > 0 then
+  out[#out + 1] = html_table({ "Model", "Condition", "Valid", "Invalid", "Reasons" }, inv_rows)
+  if #left_rows > 0 then
     out[#out + 1] = "<h2>Left out of the analysis</h2><ul>"
-    for _, l in ipairs(left_out) do out[#out + 1] = "<li>" .. esc(l) .. "</li>" end
+    for _, l in ipairs(left_rows) do out[#out + 1] = "<li>" .. esc(l) .. "</li>" end
     out[#out + 1] = "</ul>"
   end
   if data.settings then
-    out[#out + 1] = "<h2>Settings</h2><pre>" .. esc(data.json and data.json(data.settings) or "") .. "</pre>"
+    out[#out + 1] = "<h2>Settings</h2><pre>" .. esc(rundir.json(data.settings)) .. "</pre>"
   end
   out[#out + 1] = "</body></html>\n"
   return table.concat(out, "\n")

@@ -3,6 +3,7 @@
 --   state.json     what has been done, for resuming (file ids, fine-tuning job ids, phases)
 --   .lock          held while a run uses the directory: a second run gets a clear error
 -- Every JSON file is written atomically (temporary file, then rename).
+local apierror = require "introspect.apierror"
 local cjson = require "cjson"
 local sys = require "introspect.sys"
 local util = require "introspect.util"
@@ -16,13 +17,11 @@ M.FORMAT = 1
 
 local SECRET_KEY = { "key", "token", "secret", "password", "authorization" }
 
--- scrub(value) -> copy of value with secret-looking entries replaced by "[redacted]":
--- keys containing key/token/secret/password/authorization, and strings that look like API keys.
+-- scrub(value) -> copy of value with secret-looking entries replaced by "[redacted]" (keys
+-- containing key/token/secret/password/authorization) and API-key-like tokens inside strings
+-- replaced as apierror.scrub does.
 function M.scrub(value)
-  if type(value) == "string" then
-    if value:match("^sk%-[%w%-_]+$") or value:match("^Bearer ") then return "[redacted]" end
-    return value
-  end
+  if type(value) == "string" then return apierror.scrub(value) end
   if type(value) ~= "table" then return value end
   local out = {}
   for k, v in pairs(value) do

@@ -178,5 +178,4 @@ require("introspect.study_finetune")(Study, M)
 require("introspect.study_sampling")(Study, M)
 require("introspect.study_report")(Study, M)
 
-M.json = cjson.encode
 return M

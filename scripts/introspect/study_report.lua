@@ -133,8 +133,7 @@ return function(Study, M)
     local paths = {}
     paths.summary = self:write("summary.json", rundir.json(summary))
     local data = { summary = summary, points = self.points, target_points = self.target_points,
-      settings = rundir.scrub(self.run.manifest), simulated = self.simulated, title = opts.title,
-      json = function(v) return rundir.json(finite(v)) end }
+      settings = finite(rundir.scrub(self.run.manifest)), simulated = self.simulated, title = opts.title }
     paths.markdown = self:write("summary.md", report.markdown(data))
     paths.html = self:write("report.html", report.html(data))
     if self.store then

@@ -1,6 +1,5 @@
 -- introspect.report: report.html and summary.md from a run's summary and points.
 local report = require "introspect.report"
-local cjson = require "cjson"
 
 local function R(slope, r, n)
   return { slope = slope, lo = slope - 0.1, hi = slope + 0.1, r = r, n = n, contexts = n // 5 }
@@ -15,7 +14,9 @@ local summary = {
         native_instilled = R(0.3, 0.31, 500), native_itrained = R(0.6, 0.61, 500) },
       training_effect = { diff = 0.25, lo = 0.15, hi = 0.35 },
       native_training_effect = { diff = 0.3, lo = 0.2, hi = 0.4 },
-      invalid_reports = { instilled = 12 },
+      invalid_reports = { instilled = 12,
+        base = { valid = 57, invalid = 3, reasons = { not_json = 2, wrong_keys = 1 } } },
+      left_out = { "instilled: context 'x' has no valid reports" },
     },
   },
 }
@@ -57,7 +58,7 @@ describe("report.html", function()
   local pts = { ["sim-large"] = {} }
   for i, c in ipairs(report.CONDITIONS) do pts["sim-large"][c.key] = points(20 + i, i) end
   local html = report.html({ summary = summary, points = pts, target_points = { ["sim-large"] = points(50, 9) },
-    settings = { seed = 1 }, simulated = true, json = cjson.encode, title = "Run <x>" })
+    settings = { seed = 1 }, simulated = true, title = "Run <x>" })
 
   it("is one self-contained page: no scripts, no external resources", function()
     assert.matches("^<!DOCTYPE html>", html)
@@ -86,8 +87,14 @@ describe("report.html", function()
     assert.matches("not results of any language model", html)
   end)
 
-  it("lists invalid reports", function()
-    assert.matches("<td>instilled</td><td>12</td>", html)
+  it("lists invalid reports with their reasons, and what the analysis left out", function()
+    assert.matches("<td>instilled</td><td>–</td><td>12</td>", html)
+    assert.matches("<td>base</td><td>57</td><td>3</td><td>not_json 2, wrong_keys 1</td>", html)
+    assert.matches("<li>sim%-large: instilled: context &#39;x&#39; has no valid reports</li>", html)
+  end)
+
+  it("shows the settings as JSON", function()
+    assert.matches("<pre>{\n  &quot;seed&quot;: 1\n}\n</pre>", html)
   end)
 end)
 
