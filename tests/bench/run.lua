@@ -16,7 +16,7 @@ if #names == 0 then
 end
 
 local failures = 0
-print(select(1, host.version()))
+print((host.version()))
 for _, name in ipairs(names) do
   print(string.format("\n== %s ==", name))
   io.stdout:flush()
