@@ -43,7 +43,12 @@ local opts = options.parse(arg, SPEC, { program = "paper.lua",
     "ask for reports, train introspection, analyse." })
 
 local function fail(msg)
-  io.stderr:write("paper.lua: ", tostring(msg), "\n")
+  msg = tostring(msg)
+  if msg:find("max_cost", 1, true) then
+    msg = msg .. "\n(the run stopped before spending it; see the plan with --dry-run, then re-run with a higher " ..
+      "--max-cost: nothing already answered is paid for again)"
+  end
+  io.stderr:write("paper.lua: ", msg, "\n")
   os.exit(1)
 end
 

@@ -180,6 +180,7 @@ describe("paper.lua --max-cost", function()
     local out, code = priced_run(SMALL .. " --max-cost=2 --out=" .. dir)
     assert.equal(1, code, out)
     assert.matches("would exceed max_cost %$2%.0000", out)
+    assert.matches("re%-run with a higher %-%-max%-cost", out)
     assert.equal(0, sqlite_count(dir .. "/responses.sqlite", "path LIKE '%chat%'"))
   end)
 
