@@ -11,9 +11,9 @@
 -- statistics from DIR's *_regression_results.csv instead of the own fit. What was left out
 -- (bad rows, contexts without reports, missing files) is printed and listed in the summary.
 local analysis = require "introspect.analysis"
-local options = require "introspect.options"
-local pyjson = require "introspect.pyjson"
-local util = require "introspect.util"
+local options = require "introspect.core.options"
+local pyjson = require "introspect.core.pyjson"
+local util = require "introspect.core.util"
 
 local opts = options.parse(arg, {
   { "data", "string", nil, "directory with the published files" },

@@ -9,11 +9,11 @@
 --   introspect experiments/curriculum.lua                      # the simulated subject, ~1 s
 --   introspect experiments/curriculum.lua --backend=openai --model=gpt-4o-mini-2024-07-18 --max-cost=50
 local analysis = require "introspect.analysis"
-local csv = require "introspect.csv"
-local curriculum = require "introspect.curriculum"
-local options = require "introspect.options"
-local plot = require "introspect.plot"
-local report = require "introspect.report"
+local csv = require "introspect.core.csv"
+local curriculum = require "introspect.design.curriculum"
+local options = require "introspect.core.options"
+local plot = require "introspect.run.plot"
+local report = require "introspect.run.report"
 local study = require "introspect.study"
 
 local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."

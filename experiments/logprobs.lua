@@ -9,9 +9,9 @@
 --   introspect experiments/logprobs.lua                       # the simulated subject
 --   introspect experiments/logprobs.lua --backend=openai --model=gpt-4o-mini-2024-07-18 --max-cost=5
 local analysis = require "introspect.analysis"
-local csv = require "introspect.csv"
-local options = require "introspect.options"
-local plot = require "introspect.plot"
+local csv = require "introspect.core.csv"
+local options = require "introspect.core.options"
+local plot = require "introspect.run.plot"
 local study = require "introspect.study"
 
 local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."

@@ -7,11 +7,11 @@
 --   introspect experiments/new-domain.lua                     # the simulated subject
 --   introspect experiments/new-domain.lua --backend=openai --model=gpt-4o-mini-2024-07-18 --max-cost=2
 local analysis = require "introspect.analysis"
-local csv = require "introspect.csv"
-local options = require "introspect.options"
-local prompts = require "introspect.prompts"
-local replies = require "introspect.replies"
-local scenarios = require "introspect.scenarios"
+local csv = require "introspect.core.csv"
+local options = require "introspect.core.options"
+local prompts = require "introspect.design.prompts"
+local replies = require "introspect.design.replies"
+local scenarios = require "introspect.design.scenarios"
 local stats = require "introspect.stats"
 local study = require "introspect.study"
 

@@ -9,7 +9,7 @@
 -- Re-running the same command after an interruption resumes it: stored responses are reused and
 -- fine-tuning jobs are found again by their recorded ids. Exit status: 0 done; 1 error; 2 bad
 -- options; 3 finished but some requests failed after their retries (run it again to retry them).
-local options = require "introspect.options"
+local options = require "introspect.core.options"
 local study = require "introspect.study"
 
 local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."

@@ -1,6 +1,6 @@
 /*
  * The REPL, after lua.c's doREPL: line editing and history through libedit, expressions print
- * their values through `introspect.pretty`, incomplete statements continue on the next line,
+ * their values through `introspect.repl.pretty`, incomplete statements continue on the next line,
  * Ctrl-C interrupts a running chunk (or clears the line at the prompt), Ctrl-D exits.
  */
 #include <errno.h>
@@ -101,14 +101,14 @@ static int multiline(lua_State *L, const char *line) {
   }
 }
 
-/* Prints the values on the stack above `base` through introspect.pretty.print (falling back
+/* Prints the values on the stack above `base` through introspect.repl.pretty.print (falling back
  * to tostring) and pops them. */
 static void print_results(lua_State *L, int base) {
   int n = lua_gettop(L) - base;
   if (n <= 0) return;
   luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
   lua_getglobal(L, "require");
-  lua_pushliteral(L, "introspect.pretty");
+  lua_pushliteral(L, "introspect.repl.pretty");
   if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
     lua_getfield(L, -1, "print");
     lua_remove(L, -2);

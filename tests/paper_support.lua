@@ -1,7 +1,7 @@
 -- Helpers for the specs that run experiments/paper.lua and `introspect serve` as processes.
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

@@ -1,10 +1,10 @@
 -- Helpers shared by the simulated-subject specs: contexts from the project's scenario library,
 -- study-style trials and prompts, training files, and a minimal client over a transport.
 local cjson = require("cjson")
-local scenarios = require("introspect.scenarios")
-local stimuli = require("introspect.stimuli")
-local prompts = require("introspect.prompts")
-local trainfiles = require("introspect.trainfiles")
+local scenarios = require("introspect.design.scenarios")
+local stimuli = require("introspect.design.stimuli")
+local prompts = require("introspect.design.prompts")
+local trainfiles = require("introspect.design.trainfiles")
 
 local M = {}
 

@@ -1,12 +1,12 @@
 -- `make soak`: a fault-injection soak of `introspect serve` (10 minutes by default; not part of
--- `make test`). The OpenAI client (introspect.openai over the libcurl transport) sends rounds of
+-- `make test`). The OpenAI client (introspect.client.openai over the libcurl transport) sends rounds of
 -- chat completions at concurrency 64 to a server injecting 429s, 500s, 503s, connection resets,
 -- truncated bodies and latency. Every answer is checked against the in-process simulated API,
 -- which answers the same prompt identically. Passes when no request was lost or wrong.
 --   build/introspect tests/soak.lua [SECONDS]
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local openai = require "introspect.openai"
+local openai = require "introspect.client.openai"
 local sim = require "introspect.sim"
 
 package.path = "tests/?.lua;" .. package.path

@@ -3,9 +3,9 @@
 -- Works on in-memory tables; the read_* functions load the published CSV layout. Bad rows are
 -- left out with a message naming file, line and column (or the context), never silently.
 -- See docs/statistics.md.
-local csv = require "introspect.csv"
+local csv = require "introspect.core.csv"
 local stats = require "introspect.stats"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

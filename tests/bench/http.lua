@@ -150,8 +150,8 @@ local ok, err = pcall(function()
   pool:close()
   -- the whole client path at concurrency 64: encode, cache key and lookup, transport, decode,
   -- record every response in a store (SQLite WAL), then the same phase again from the cache
-  local openai = require "introspect.openai"
-  local store = require "introspect.store"
+  local openai = require "introspect.client.openai"
+  local store = require "introspect.client.store"
   local db = os.tmpname()
   local st = assert(store.open(db))
   local client = openai.new({ api_key = "sk-bench-not-a-key", base_url = server.url .. "/v1",

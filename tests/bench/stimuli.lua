@@ -1,9 +1,9 @@
 -- Benchmark: generate 1,000,000 choice trials with rendered decision prompts for the published
 -- scenarios (1,100 contexts), beside CPython 3 (/usr/bin/python3) running the published study's
 -- generation code path (Trial objects, round(uniform), f-string prompts) in the same run.
-local prompts = require "introspect.prompts"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
+local prompts = require "introspect.design.prompts"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
 
 local TRIALS = 1000000
 local PEER_TRIALS = 50000

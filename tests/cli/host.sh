@@ -9,8 +9,8 @@ printf 'print("args", #arg, arg[0], arg[1], arg[2], ...)\n' > "$tmp/args.lua"
 expect "script args" 0 "^args	2	$tmp/args.lua	x	y z	x	y z$" "$BIN" "$tmp/args.lua" x "y z"
 expect "-e" 0 "^3$" "$BIN" -e "print(1+2)"
 expect "-e twice in order" 0 "^ab$" "$BIN" -e "io.write('a')" -e "print('b')"
-expect "-l mod" 0 "^table$" "$BIN" -l introspect.pretty -e "print(type(package.loaded['introspect.pretty']))"
-expect "-l g=mod" 0 "^function$" "$BIN" -l pp=introspect.pretty -e "print(type(pp.format))"
+expect "-l mod" 0 "^table$" "$BIN" -l introspect.repl.pretty -e "print(type(package.loaded['introspect.repl.pretty']))"
+expect "-l g=mod" 0 "^function$" "$BIN" -l pp=introspect.repl.pretty -e "print(type(pp.format))"
 expect "-v" 0 "^introspect [0-9.]+  Lua 5\.4\.[0-9]+  libcurl [0-9.]+  GSL [0-9.]+" "$BIN" -v
 expect "version" 0 "Lua library: " "$BIN" version
 expect "version --json" 0 '"lua":"Lua 5\.4' "$BIN" version --json

@@ -16,8 +16,8 @@ expect "probe names the model" 0 "model fake-model" "$BIN" probe --backend="$url
 expect "probe bad key" 1 "invalid_api_key" env OPENAI_API_KEY=sk-wrong-0123456789abc "$BIN" probe --backend="$url"
 expect "probe unknown backend" 1 "unknown backend 'nope'" "$BIN" probe --backend=nope
 cat > "$tmp/fill.lua" <<LUA
-local openai = require "introspect.openai"
-local store = require "introspect.store"
+local openai = require "introspect.client.openai"
+local store = require "introspect.client.store"
 local st = assert(store.open("$tmp/r.sqlite", { run = "cli" }))
 local c = openai.new({ base_url = "$url", store = st })
 c:chat_many({ { model = "gpt-4o-mini-2024-07-18", messages = { { role = "user", content = "a" } } },

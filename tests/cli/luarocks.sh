@@ -42,10 +42,11 @@ done
 out=$(run '
   local ix = require "introspect"
   for _, name in ipairs(ix.modules) do
-    local mod = require("introspect." .. name)
+    local path = ix.paths[name]
+    local mod = require(path)
     assert(type(mod) == "table", name)
-    assert(package.searchpath("introspect." .. name, package.path) == nil
-      or package.searchpath("introspect." .. name, package.path):find(os.getenv("PWD") .. "/tree/", 1, true), name)
+    assert(package.searchpath(path, package.path) == nil
+      or package.searchpath(path, package.path):find(os.getenv("PWD") .. "/tree/", 1, true), name)
   end
   print("ok")')
 check "require of every module from the tree" '[ "$out" = ok ] || { echo "$out"; false; }'

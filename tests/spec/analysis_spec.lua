@@ -1,9 +1,9 @@
--- introspect.analysis and introspect.replies: the accuracy bars on the published
+-- introspect.analysis and introspect.design.replies: the accuracy bars on the published
 -- gpt-4o-mini-2024-07-18 files (method.md section 5), bad input, reply parsing.
 local analysis = require "introspect.analysis"
-local replies = require "introspect.replies"
-local csv = require "introspect.csv"
-local util = require "introspect.util"
+local replies = require "introspect.design.replies"
+local csv = require "introspect.core.csv"
+local util = require "introspect.core.util"
 
 local root = os.getenv("INTROSPECT_SOURCE") or "."
 local data = root .. "/../shared/paper-data"

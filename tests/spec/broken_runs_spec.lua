@@ -5,7 +5,7 @@
 -- with the results of an undisturbed run.
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local sqlite = require "introspect.sqlite"
 local support = require "paper_support"
 

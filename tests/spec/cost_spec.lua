@@ -1,8 +1,8 @@
--- introspect.cost: prices, fine-tuned names, batch discount, meter totals and the budget.
-local cost = require("introspect.cost")
-local apierror = require("introspect.apierror")
+-- introspect.client.cost: prices, fine-tuned names, batch discount, meter totals and the budget.
+local cost = require("introspect.client.cost")
+local apierror = require("introspect.client.apierror")
 
-describe("introspect.cost", function()
+describe("introspect.client.cost", function()
   it("prices usage per million tokens, with cached input and the batch discount", function()
     local u = { prompt_tokens = 1000000, completion_tokens = 500000 }
     assert.are.near(0.15 + 0.30, cost.of_usage("gpt-4o-mini-2024-07-18", u), 1e-12)

@@ -1,6 +1,6 @@
--- introspect.csv and introspect.util.
-local csv = require "introspect.csv"
-local util = require "introspect.util"
+-- introspect.core.csv and introspect.core.util.
+local csv = require "introspect.core.csv"
+local util = require "introspect.core.util"
 
 local function tmpfile(content)
   local path = os.tmpname()

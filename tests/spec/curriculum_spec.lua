@@ -1,9 +1,9 @@
--- introspect.curriculum: the study's three curricula reproduce the study's introspection-training
+-- introspect.design.curriculum: the study's three curricula reproduce the study's introspection-training
 -- files exactly; bad curricula are refused with the file and field named.
-local curriculum = require "introspect.curriculum"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
-local trainfiles = require "introspect.trainfiles"
+local curriculum = require "introspect.design.curriculum"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
+local trainfiles = require "introspect.design.trainfiles"
 
 local function study_contexts()
   local list = assert(scenarios.load("experiments/scenarios/library.lua", { attributes = 5 }))

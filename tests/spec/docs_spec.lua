@@ -3,7 +3,7 @@
 -- handle metatables "introspect.NAME.*") whose name does not start with "_" must appear in a
 -- code span of that module's section of docs/scripting.md (a heading that names the module in
 -- backticks) or of a docs/*.md file that the section links to.
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local ROOT = os.getenv("INTROSPECT_SOURCE") or "."
 

@@ -2,8 +2,8 @@
 -- run as a researcher runs them, on the simulated subject at a small size; each one's outputs
 -- are checked for what the example claims to show.
 local cjson = require "cjson"
-local csv = require "introspect.csv"
-local util = require "introspect.util"
+local csv = require "introspect.core.csv"
+local util = require "introspect.core.util"
 
 local SOURCE = os.getenv("INTROSPECT_SOURCE") or "."
 local BIN = os.getenv("INTROSPECT_BIN") or (SOURCE .. "/build/introspect")

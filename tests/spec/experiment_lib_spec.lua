@@ -1,18 +1,18 @@
 -- The library pieces an experiment of its own needs (experiments/new-domain.lua): contexts with
 -- any number of attributes (analysis, study:use_contexts), a custom prompt set for a study
 -- (study.new{prompts=}), a custom reply parser (replies.parse_ranking, replies.collect{parse=},
--- study:reports{parse=}), ranking replies of the simulated subject, and introspect.plot.
+-- study:reports{parse=}), ranking replies of the simulated subject, and introspect.run.plot.
 local analysis = require "introspect.analysis"
-local plot = require "introspect.plot"
-local prompts = require "introspect.prompts"
-local replies = require "introspect.replies"
-local scenarios = require "introspect.scenarios"
+local plot = require "introspect.run.plot"
+local prompts = require "introspect.design.prompts"
+local replies = require "introspect.design.replies"
+local scenarios = require "introspect.design.scenarios"
 local sim = require "introspect.sim"
 local sim_chat = require "introspect.sim.chat"
 local cjson = require "cjson"
 local rng = require "introspect.rng"
 local study = require "introspect.study"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local SOURCE = os.getenv("INTROSPECT_SOURCE") or "."
 
@@ -169,7 +169,7 @@ describe("a study on contexts of its own", function()
       assert.same({ 1, 2, 3 }, sorted)
     end
     -- the published CSV layout with three attribute columns per option
-    local csv = require "introspect.csv"
+    local csv = require "introspect.core.csv"
     local t = assert(csv.read(dir .. "/selections.csv"))
     assert.equal(60, #t.rows)
     assert.same({ "model", "scenario", "selection", "A_attribute_1", "A_attribute_2", "A_attribute_3",
@@ -197,7 +197,7 @@ describe("a study on contexts of its own", function()
   end)
 end)
 
-describe("introspect.plot", function()
+describe("introspect.run.plot", function()
   it("draws one polyline per series, a reference line and rejects x <= 0 on a log axis", function()
     local svg = plot.lines({ { label = "a", points = { { 10, 1 }, { 100, 0.5 } } },
       { label = "b <c>", points = { { 10, 2 }, { 100, nil }, { 1000, 0.2 } } } },

@@ -2,7 +2,7 @@
 -- saved finding (tests/fuzz/regressions/NAME-*) goes through the Lua fuzz target
 -- tests/fuzz/targets/NAME.lua, which raises on a contract violation. (The C parsers' harnesses,
 -- http_*, are covered by tests/c/test_http.c.) Findings that are not fixed yet are pending tests.
-local csv = require "introspect.csv"
+local csv = require "introspect.core.csv"
 
 local root = os.getenv("INTROSPECT_SOURCE") or "."
 package.path = root .. "/tests/fuzz/?.lua;" .. package.path
@@ -59,10 +59,10 @@ describe("fuzz targets", function()
     local S = require("fuzz_support")
     assert.has_error(function() S.finding("x %d", 1) end)
     assert.is_true(pcall(fn, '{"a": 1}'))
-    local real = require("introspect.replies").parse
-    package.loaded["introspect.replies"].parse = function() return { 1 } end
+    local real = require("introspect.design.replies").parse
+    package.loaded["introspect.design.replies"].parse = function() return { 1 } end
     local ok, err = pcall(fn, 'a,b\0{"a": 1, "b": 2}')
-    package.loaded["introspect.replies"].parse = real
+    package.loaded["introspect.design.replies"].parse = real
     assert.is_false(ok)
     assert.matches("FINDING: 1 values for 2 names", err)
   end)

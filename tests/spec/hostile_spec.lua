@@ -4,7 +4,7 @@
 -- the server sends, and that the libcurl client (introspect.http) gets the right body back.
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local http = require "introspect.http"
 local sim = require "introspect.sim"
 local support = require "paper_support"

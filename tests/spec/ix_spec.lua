@@ -1,12 +1,12 @@
--- The REPL helpers on `ix` (introspect.repl_helpers, introspect.runview, introspect.tabular), on
+-- The REPL helpers on `ix` (introspect.repl.helpers, introspect.run.runview, introspect.core.tabular), on
 -- the simulated subject in process; ix.open reads a small run made by experiments/paper.lua.
 local ix = require "introspect"
 local cjson = require "cjson"
-local scenarios = require "introspect.scenarios"
+local scenarios = require "introspect.design.scenarios"
 local stats = require "introspect.stats"
-local stimuli = require "introspect.stimuli"
-local tabular = require "introspect.tabular"
-local util = require "introspect.util"
+local stimuli = require "introspect.design.stimuli"
+local tabular = require "introspect.core.tabular"
+local util = require "introspect.core.util"
 local support = require "paper_support"
 
 local ROOT = os.getenv("INTROSPECT_SOURCE") or "."
@@ -34,7 +34,7 @@ local function assert_aligned(text)
   return lines, rule_at
 end
 
-describe("introspect.tabular", function()
+describe("introspect.core.tabular", function()
   it("aligns columns: numbers right, text left, floats with fixed decimals, nil empty", function()
     local t = tabular.new({ "name", "w" }, { { "price", -100 }, { "size", 42.5 }, { "colour", nil } },
       { title = "T", notes = { "note" } })
@@ -105,7 +105,7 @@ describe("ix helpers on the simulated subject", function()
     assert.equal(5, #r.trial.a)
     -- the same prompt sent directly to a fresh simulated API gives the same answer (T = 0)
     local api = require("introspect.sim").api()
-    local prompts = require("introspect.prompts").default
+    local prompts = require("introspect.design.prompts").default
     local res = api:handle({ method = "POST", path = "/v1/chat/completions",
       headers = { ["content-type"] = "application/json" },
       body = cjson.encode({ model = "sim-large", temperature = 0, messages = {

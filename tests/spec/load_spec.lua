@@ -18,7 +18,7 @@ describe("module loading", function()
     local ix = require "introspect"
     assert.is_table(ix)
     assert.is_function(ix.help)
-    assert.equal(require "introspect.pretty", ix.pretty)
+    assert.equal(require "introspect.repl.pretty", ix.pretty)
   end)
 
   it("loads cjson", function()

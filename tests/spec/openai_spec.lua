@@ -1,8 +1,8 @@
--- introspect.openai against tests/servers/fake_openai.py (started and stopped here).
-local openai = require("introspect.openai")
-local store = require("introspect.store")
-local cost = require("introspect.cost")
-local apierror = require("introspect.apierror")
+-- introspect.client.openai against tests/servers/fake_openai.py (started and stopped here).
+local openai = require("introspect.client.openai")
+local store = require("introspect.client.store")
+local cost = require("introspect.client.cost")
+local apierror = require("introspect.client.apierror")
 local fake = require("servers.fake")
 
 local server
@@ -35,7 +35,7 @@ local function file_text(p)
   return table.concat(t)
 end
 
-describe("introspect.openai", function()
+describe("introspect.client.openai", function()
   setup(function() server = fake.start("--slow 0.1") end)
   teardown(function() if server then server:stop() end end)
 
@@ -308,7 +308,7 @@ describe("introspect.openai", function()
     assert.truthy(c:models())
     assert.has_error(function() openai.new({ profile = "nope" }) end,
       "openai.new: unknown backend 'nope' (known: local, openai, sim, or a base URL)")
-    local backend = require("introspect.backend")
+    local backend = require("introspect.client.backend")
     backend.define("fake-test", { base_urls = { server.base_url }, api_key = fake.KEY, pool = { concurrency = 2 } })
     assert.are.equal("fake-model", assert(openai.new({ profile = "fake-test" }):models())[1].id)
     backend.profiles["fake-test"] = nil
@@ -347,8 +347,8 @@ describe("introspect.openai", function()
     local bodies = {}
     for i = 1, 24 do bodies[i] = chat_body("killed run " .. i .. " fault=slow") end
     local code = string.format([[
-      local openai = require("introspect.openai")
-      local store = require("introspect.store")
+      local openai = require("introspect.client.openai")
+      local store = require("introspect.client.store")
       local st = assert(store.open(%q))
       local c = openai.new({ api_key = %q, base_url = %q, store = st, pool = { concurrency = 2 } })
       local bodies = {}

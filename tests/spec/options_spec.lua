@@ -1,5 +1,5 @@
--- introspect.options: typed defaults, --name=value, --flag/--no-flag, unknown options by name.
-local options = require "introspect.options"
+-- introspect.core.options: typed defaults, --name=value, --flag/--no-flag, unknown options by name.
+local options = require "introspect.core.options"
 
 local spec = {
   { "out", "string", "runs/x", "run directory" },

@@ -2,7 +2,7 @@
 -- simulated subject; --batch samples through the Batch API only; the API key reaches no file.
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local support = require "paper_support"
 
 local SMALL, run, tmpdir, all_files = support.SMALL, support.run, support.tmpdir, support.files

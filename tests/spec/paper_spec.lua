@@ -2,9 +2,9 @@
 -- files in the published layout, summary.json's schema, the report, the dry run, and resuming
 -- after SIGKILL at several points with byte-identical results and no stored request sent again.
 local cjson = require "cjson"
-local csv = require "introspect.csv"
+local csv = require "introspect.core.csv"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local support = require "paper_support"
 
 local BIN, SMALL = support.BIN, support.SMALL
@@ -116,7 +116,7 @@ describe("experiments/paper.lua", function()
   end)
 
   it("refuses a second run in the same directory at the same time", function()
-    local rd = require("introspect.rundir")
+    local rd = require("introspect.run.rundir")
     local held = assert(rd.open(dir))
     local o, c = run(SMALL .. " --out=" .. dir)
     held:close()
@@ -165,7 +165,7 @@ end)
 
 describe("paper.lua --max-cost", function()
   -- Prices for the simulated models, set before the script runs (LUA_INIT), make the budget bite.
-  local PRICES = [[LUA_INIT='local p = require("introspect.cost").prices; ]] ..
+  local PRICES = [[LUA_INIT='local p = require("introspect.client.cost").prices; ]] ..
     [[p["sim-large"] = {input = 1000, output = 1000, training = 0.001, ft_input = 1000, ft_output = 1000}']]
 
   local function priced_run(args)

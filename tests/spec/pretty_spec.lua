@@ -1,5 +1,5 @@
--- introspect.pretty: what the REPL prints.
-local pretty = require "introspect.pretty"
+-- introspect.repl.pretty: what the REPL prints.
+local pretty = require "introspect.repl.pretty"
 
 describe("pretty.format", function()
   it("prints scalars like Lua literals", function()

@@ -1,5 +1,5 @@
--- introspect.replies: reading a chat completion's text and P(A) from its logprobs.
-local replies = require "introspect.replies"
+-- introspect.design.replies: reading a chat completion's text and P(A) from its logprobs.
+local replies = require "introspect.design.replies"
 
 local function response(content, top)
   return { choices = { { message = { content = content },

@@ -1,5 +1,5 @@
--- introspect.report: report.html and summary.md from a run's summary and points.
-local report = require "introspect.report"
+-- introspect.run.report: report.html and summary.md from a run's summary and points.
+local report = require "introspect.run.report"
 
 local function R(slope, r, n)
   return { slope = slope, lo = slope - 0.1, hi = slope + 0.1, r = r, n = n, contexts = n // 5 }

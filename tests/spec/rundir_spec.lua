@@ -1,6 +1,6 @@
--- introspect.rundir: run directories with a lock, a secret-free manifest, resumable state.
-local rundir = require "introspect.rundir"
-local util = require "introspect.util"
+-- introspect.run.rundir: run directories with a lock, a secret-free manifest, resumable state.
+local rundir = require "introspect.run.rundir"
+local util = require "introspect.core.util"
 local cjson = require "cjson"
 
 local function tmpdir()

@@ -2,7 +2,7 @@
 -- Checks counts, uniqueness, attribute shape and ranges, that the narrow ranges which exercise
 -- the study's rounding rule are present, that no short_name is taken from the published
 -- candidate_scenarios.json (when ../shared/paper-data is present), and that
--- introspect.scenarios (when it exists) loads the library.
+-- introspect.design.scenarios (when it exists) loads the library.
 local root = os.getenv("INTROSPECT_SOURCE") or "."
 local library_path = root .. "/experiments/scenarios/library.lua"
 local roles_path = root .. "/experiments/scenarios/roles.lua"
@@ -109,11 +109,11 @@ describe("scenario library", function()
     end
   end)
 
-  it("loads and validates through introspect.scenarios when that module exists", function()
-    local ok, scenarios = pcall(require, "introspect.scenarios")
+  it("loads and validates through introspect.design.scenarios when that module exists", function()
+    local ok, scenarios = pcall(require, "introspect.design.scenarios")
     if not ok or type(scenarios) ~= "table" or type(scenarios.load) ~= "function" then
-      print("SKIP: introspect.scenarios.load not available: " .. tostring(scenarios):match("^[^\n]*"))
-      pending("introspect.scenarios.load not available")
+      print("SKIP: introspect.design.scenarios.load not available: " .. tostring(scenarios):match("^[^\n]*"))
+      pending("introspect.design.scenarios.load not available")
       return
     end
     local loaded, err = scenarios.load(library_path, { attributes = ATTRIBUTES })

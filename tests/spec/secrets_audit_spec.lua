@@ -4,7 +4,7 @@
 -- run. Afterwards every file of every run directory, the server's log, output and state, and
 -- everything the runs printed are searched for the keys and for any 10-character piece of them.
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local support = require "paper_support"
 
 local SMALL, run, tmpdir = support.SMALL, support.run, support.tmpdir

@@ -1,7 +1,7 @@
--- The study's steps through the OpenAI client (introspect.openai) on the in-process `sim`
+-- The study's steps through the OpenAI client (introspect.client.openai) on the in-process `sim`
 -- backend and on `introspect serve`: identical fine-tuned models and identical answers.
 local S = require("sim_support")
-local openai = require("introspect.openai")
+local openai = require("introspect.client.openai")
 
 local bin = os.getenv("INTROSPECT_BIN")
 
@@ -43,7 +43,7 @@ local function mini_study(client, contexts, targets)
   return out
 end
 
-describe("the sim backend through introspect.openai", function()
+describe("the sim backend through introspect.client.openai", function()
   local contexts = S.contexts(15)
   local targets = S.weights(contexts, 1)
 

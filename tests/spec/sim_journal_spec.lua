@@ -3,15 +3,15 @@
 -- leaves none of that request's changes behind, so the next server hands out the same ids as an
 -- uninterrupted one would.
 local support = require "paper_support"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local SCRIPT = [[
 local sim = require "introspect.sim"
-local openai = require "introspect.openai"
+local openai = require "introspect.client.openai"
 local sys = require "introspect.sys"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
-local trainfiles = require "introspect.trainfiles"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
+local trainfiles = require "introspect.design.trainfiles"
 local dir, kill = arg[1], arg[2] == "kill"
 local list = assert(scenarios.load("experiments/scenarios/library.lua", { attributes = 5 }))
 local roles = assert(scenarios.load_roles("experiments/scenarios/roles.lua"))

@@ -5,7 +5,7 @@
 local cjson = require("cjson")
 local S = require("sim_support")
 local sim = require("introspect.sim")
-local replies = require("introspect.replies")
+local replies = require("introspect.design.replies")
 local subject = require("introspect.sim.subject")
 
 describe("the study's design on sim-large", function()

@@ -1,13 +1,13 @@
 -- Stimuli: scenarios, prompts, study stimuli, training files; the replication of the nine
 -- published stimulus files; bad input through experiments/paper.lua.
 local cjson = require "cjson"
-local csv = require "introspect.csv"
-local prompts = require "introspect.prompts"
-local pyjson = require "introspect.pyjson"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
-local trainfiles = require "introspect.trainfiles"
-local util = require "introspect.util"
+local csv = require "introspect.core.csv"
+local prompts = require "introspect.design.prompts"
+local pyjson = require "introspect.core.pyjson"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
+local trainfiles = require "introspect.design.trainfiles"
+local util = require "introspect.core.util"
 
 local ROOT = os.getenv("INTROSPECT_SOURCE") or "."
 local DATA = ROOT .. "/../shared/paper-data"

@@ -1,5 +1,5 @@
--- introspect.store: keys, cache semantics, secrets, JSONL export, and survival of kill -9.
-local store = require("introspect.store")
+-- introspect.client.store: keys, cache semantics, secrets, JSONL export, and survival of kill -9.
+local store = require("introspect.client.store")
 local sqlite = require("introspect.sqlite")
 local cjson = require("cjson")
 local fake = require("servers.fake")
@@ -16,7 +16,7 @@ local function rec(st, sample, fields)
   return assert(st:record(r))
 end
 
-describe("introspect.store", function()
+describe("introspect.client.store", function()
   it("keys differ by base URL, model, body and sample index, and match SHA-256", function()
     local k = store.key("http://a/v1", "m", BODY, 0)
     assert.are.equal(64, #k)
@@ -86,7 +86,7 @@ describe("introspect.store", function()
   it("survives kill -9 while writing", function()
     local p = tmpdb()
     local pid, pipe, script = fake.spawn(string.format([[
-      local store = require("introspect.store")
+      local store = require("introspect.client.store")
       local st = assert(store.open(%q))
       local body = string.rep("x", 2000)
       for i = 0, 1e9 do

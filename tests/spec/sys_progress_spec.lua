@@ -1,6 +1,6 @@
--- introspect.sys (clocks, locks, isatty) and introspect.progress (live and plain lines).
+-- introspect.sys (clocks, locks, isatty) and introspect.core.progress (live and plain lines).
 local sys = require "introspect.sys"
-local progress = require "introspect.progress"
+local progress = require "introspect.core.progress"
 
 describe("sys", function()
   it("has a monotonic clock that advances across a sleep", function()

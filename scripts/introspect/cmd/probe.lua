@@ -2,12 +2,12 @@
 local M = { summary = "probe a server for logprobs, seed and determinism support" }
 
 function M.main(args)
-  local options = require "introspect.options"
+  local options = require "introspect.core.options"
   local opts = options.parse(args, {
     { "backend", "string", "openai", "backend profile name or base URL(s), comma-separated" },
     { "model", "string", nil, "model to probe (default: the first one the server lists)" },
   }, { usage = "introspect probe [--backend=URL|PROFILE] [--model=NAME]", program = "introspect probe" })
-  local openai = require "introspect.openai"
+  local openai = require "introspect.client.openai"
   local ok, client = pcall(openai.new, { profile = opts.backend })
   if not ok then
     io.stderr:write("introspect probe: " .. tostring(client) .. "\n")

@@ -5,7 +5,7 @@ local USAGE = "introspect serve [--port=N] [--host=127.0.0.1] [--profile=sim-sma
   .. "[--faults=SPEC] [--key=KEY] [--state-dir=DIR] [--job-duration=S] [--batch-duration=S]"
 
 function M.main(args)
-  local options = require("introspect.options")
+  local options = require("introspect.core.options")
   local opts = options.parse(args, {
     { "port", "integer", 8080, "TCP port (0 picks a free one)" },
     { "host", "string", "127.0.0.1", "address to bind (default: loopback only)" },

@@ -2,7 +2,7 @@
 local M = { summary = "summarise a response store (SQLite); --export=FILE writes JSONL" }
 
 function M.main(args)
-  local options = require "introspect.options"
+  local options = require "introspect.core.options"
   local opts = options.parse(args, {
     { "export", "string", nil, "write every record as one JSON object per line to this file" },
     { "run", "string", nil, "only records of this run label (with --export and the summary)" },
@@ -12,12 +12,12 @@ function M.main(args)
     io.stderr:write("usage: introspect store PATH [--export=FILE] [--run=LABEL]\n")
     return 2
   end
-  local util = require "introspect.util"
+  local util = require "introspect.core.util"
   if not util.file_exists(path) then
     io.stderr:write("introspect store: " .. path .. ": no such file\n")
     return 1
   end
-  local store = require "introspect.store"
+  local store = require "introspect.client.store"
   local st, err = store.open(path)
   if not st then
     io.stderr:write("introspect store: " .. err .. "\n")

@@ -2,7 +2,7 @@
 local M = { summary = "print versions and where the Lua library is loaded from" }
 
 function M.main(args)
-  local options = require "introspect.options"
+  local options = require "introspect.core.options"
   local opts = options.parse(args, {
     { "json", "boolean", false, "print the versions as a JSON object" },
   }, { usage = "introspect version [--json]", program = "introspect version" })

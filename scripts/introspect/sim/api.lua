@@ -2,7 +2,7 @@
 --   api:handle{method=, path=, headers=, body=} -> {status=, headers=, body=, delay=, fault=}
 -- The in-process transport (introspect.sim) and `introspect serve` both call this handler, so
 -- the two backends answer identically. See docs/serve.md for the endpoints and options.
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 local json = require("introspect.sim.json")
 local hash = require("introspect.sim.hash")
 local subject = require("introspect.sim.subject")

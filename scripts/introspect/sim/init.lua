@@ -3,7 +3,7 @@
 --   sim.transport(api)   -> in-process Transport (docs/architecture.md): no sockets
 --   sim.profiles         -> the built-in profiles (sim-small, sim-large)
 -- The subject is a documented statistical model (docs/simulated-subject.md), never an LLM.
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 local api_mod = require("introspect.sim.api")
 
 local M = {}

@@ -1,7 +1,7 @@
 -- The serving loop behind `introspect serve`: takes requests from an introspect.httpd server,
 -- answers them with a simulated API (api:handle), and holds back responses that carry a fault
 -- latency until they are due, without blocking other requests.
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 
 local M = {}
 

@@ -2,7 +2,7 @@
 -- (journal.jsonl, one JSON record per change, fsynced) plus one file per uploaded file's
 -- content. A run killed with SIGKILL and resumed finds its files, jobs, fine-tuned models and
 -- batches again; a torn last journal line is ignored.
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 local json = require("introspect.sim.json")
 local subject = require("introspect.sim.subject")
 

@@ -1,8 +1,8 @@
--- Fuzz target: joining Batch API output and error files (introspect.openai batch_join). Input:
+-- Fuzz target: joining Batch API output and error files (introspect.client.openai batch_join). Input:
 -- "output file\0error file". Contract: a map custom_id -> {status, response | error}; a line that
 -- is not a batch result raises "openai.batch_join: <file> file line N: ..." (the documented
 -- raise); nothing else may raise. Every entry has a response (2xx with a body) or an error.
-local openai = require("introspect.openai")
+local openai = require("introspect.client.openai")
 local S = require("fuzz_support")
 
 return function(data)

@@ -1,8 +1,8 @@
--- Fuzz target: the CSV reader (introspect.csv). Contract: parse(text, name) returns rows and
+-- Fuzz target: the CSV reader (introspect.core.csv). Contract: parse(text, name) returns rows and
 -- their line numbers, or nil and an error naming the file and line; writing the rows back with
 -- format_row and parsing again gives the same rows. read(path) returns a table or nil, err naming
 -- the file.
-local csv = require("introspect.csv")
+local csv = require("introspect.core.csv")
 local S = require("fuzz_support")
 
 local function same(a, b)

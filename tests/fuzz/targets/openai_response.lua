@@ -1,11 +1,11 @@
--- Fuzz target: the OpenAI client's handling of whatever a server answers (introspect.openai):
+-- Fuzz target: the OpenAI client's handling of whatever a server answers (introspect.client.openai):
 -- error_from, request (models, a fine-tuning job), chat, and probe (three chats), all given the
 -- same response through a transport that returns it. Input: "STATUS\nname: value\n...\n\nbody";
 -- "$KEY" in the input stands for the client's API key, so a server echoing the key is covered.
 -- Contract: none of them raises for anything a server sends; each returns its value or nil and a
 -- structured error; no error text contains the key.
-local openai = require("introspect.openai")
-local apierror = require("introspect.apierror")
+local openai = require("introspect.client.openai")
+local apierror = require("introspect.client.apierror")
 local S = require("fuzz_support")
 
 local KEY = "sk-fuzz-KEY-0a1b2c3d4e5f6a7b8c9d"

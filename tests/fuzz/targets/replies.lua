@@ -1,8 +1,8 @@
--- Fuzz target: report-reply parsing (introspect.replies). Input: "name1,name2,...\0reply" (or a
+-- Fuzz target: report-reply parsing (introspect.design.replies). Input: "name1,name2,...\0reply" (or a
 -- reply alone, checked against the study's five names). Contract: parse(text, names) never
 -- raises for a string; it returns one finite number per name, or nil, a known reason, a detail
 -- string. collect() counts every reply exactly once.
-local replies = require("introspect.replies")
+local replies = require("introspect.design.replies")
 local S = require("fuzz_support")
 
 local REASON = {}

@@ -1,7 +1,7 @@
--- Fuzz target: the roles loader (introspect.scenarios.load_roles) on .csv and .txt files, with
+-- Fuzz target: the roles loader (introspect.design.scenarios.load_roles) on .csv and .txt files, with
 -- and without the header rule. Contract: a non-empty list of non-blank strings, or nil and an
 -- error naming the file; never a raise for a file's content.
-local scenarios = require("introspect.scenarios")
+local scenarios = require("introspect.design.scenarios")
 local S = require("fuzz_support")
 
 return function(data)

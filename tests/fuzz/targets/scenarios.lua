@@ -1,8 +1,8 @@
--- Fuzz target: the scenario loader (introspect.scenarios.load) on a JSON file in the published
+-- Fuzz target: the scenario loader (introspect.design.scenarios.load) on a JSON file in the published
 -- format, then contexts() on what it accepts. Contract: load returns a list of valid scenarios or
 -- nil, an error naming the file; it never raises for a file's content. (.lua scenario files are
 -- code, run as such, and not fuzzed.)
-local scenarios = require("introspect.scenarios")
+local scenarios = require("introspect.design.scenarios")
 local S = require("fuzz_support")
 
 return function(data)

@@ -3,7 +3,7 @@
 -- line torn by a kill is dropped; anything else unreadable makes sim.api raise "sim.api: ..."
 -- naming the journal file and line; no other error, and a loaded api answers GET /v1/models.
 local sim = require("introspect.sim")
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 local S = require("fuzz_support")
 
 local dir = os.tmpname()

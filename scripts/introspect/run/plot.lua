@@ -2,10 +2,10 @@
 -- experiments: one line per series, an optional logarithmic x axis and an optional horizontal
 -- reference line (a target).
 --
---   local plot = require "introspect.plot"
+--   local plot = require "introspect.run.plot"
 --   local svg = plot.lines({ { label = "3 reports", points = { {10, 0.9}, {50, 0.4} } } },
 --     { xlabel = "choices per context", ylabel = "interval width", logx = true, hline = 0.5 })
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 
@@ -107,13 +107,13 @@ function M.lines(series, opts)
   return table.concat(out, "\n")
 end
 
--- The look of introspect.report's plot classes, for an SVG shown on its own.
+-- The look of introspect.run.report's plot classes, for an SVG shown on its own.
 M.REPORT_STYLE = ".frame{fill:none;stroke:#999}.axis{stroke:#ccc;stroke-dasharray:3 3}"
   .. ".pt{fill:#2b6cb0;fill-opacity:.55}.fit{stroke:#c53030;stroke-width:1.5}.ci{stroke:#2b6cb0;stroke-width:2}"
   .. "text{font-family:sans-serif}.title{font-size:12px;font-weight:600}.label,.value{font-size:11px;fill:#444}"
 
 -- standalone(svg) -> svg with a <style> element after the opening tag, so that a plot of
--- introspect.report (report.scatter, report.intervals: styled by report.html's stylesheet)
+-- introspect.run.report (report.scatter, report.intervals: styled by report.html's stylesheet)
 -- looks the same opened as a file. Raises if svg does not start with an <svg> element.
 function M.standalone(svg)
   local open_tag, rest = svg:match("^(<svg[^>]*>)(.*)$")

@@ -18,9 +18,9 @@
 --     seed = 6,                            -- reseeded before every context's examples
 --     files = { train = "x_{half}.jsonl" },  -- optional file names; {n} and {half} expand
 --   }
-local stimuli = require "introspect.stimuli"
-local trainfiles = require "introspect.trainfiles"
-local util = require "introspect.util"
+local stimuli = require "introspect.design.stimuli"
+local trainfiles = require "introspect.design.trainfiles"
+local util = require "introspect.core.util"
 
 local M = {}
 

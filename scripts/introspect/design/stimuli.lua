@@ -2,7 +2,7 @@
 -- introspection examples. rng = "python" draws exactly as the published study did (CPython's
 -- Mersenne Twister, reseeded per phase); rng = "default" uses xoshiro256** with the same seeds.
 local rng = require "introspect.rng"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

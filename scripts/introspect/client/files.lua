@@ -1,6 +1,6 @@
 -- Files and fine-tuning jobs for the OpenAI client (installed into openai.Client).
-local util = require("introspect.util")
-local apierror = require("introspect.apierror")
+local util = require("introspect.core.util")
+local apierror = require("introspect.client.apierror")
 
 -- Percent-encodes a path segment or query value.
 local function escape(s)

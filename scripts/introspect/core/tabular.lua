@@ -1,7 +1,7 @@
--- Aligned text tables for the REPL: a value with a __tostring, so the REPL (introspect.pretty)
--- prints it as columns. Used by the ix.* helpers (introspect.repl_helpers, introspect.runview).
+-- Aligned text tables for the REPL: a value with a __tostring, so the REPL (introspect.repl.pretty)
+-- prints it as columns. Used by the ix.* helpers (introspect.repl.helpers, introspect.run.runview).
 --
---   local tabular = require "introspect.tabular"
+--   local tabular = require "introspect.core.tabular"
 --   local t = tabular.new({"attribute", "weight"}, {{"price", -100}, {"size", 42.5}})
 --   print(t)   -->  attribute  weight
 --                   ---------  ------
@@ -11,7 +11,7 @@ local M = {}
 
 local Table = {}
 Table.__index = Table
-Table.__name = "introspect.tabular"
+Table.__name = "introspect.core.tabular"
 M.Table = Table
 
 -- cell(v, decimals) -> text of one cell: integers as they are, floats with `decimals` places,
@@ -36,7 +36,7 @@ end
 function M.new(header, rows, opts)
   if type(header) ~= "table" then error("tabular.new: argument 1 (header) must be a list", 2) end
   if type(rows) ~= "table" then error("tabular.new: argument 2 (rows) must be a list", 2) end
-  opts = require("introspect.util").check_options("tabular.new", opts,
+  opts = require("introspect.core.util").check_options("tabular.new", opts,
     { title = "string", notes = "table", decimals = "integer", max_rows = "integer" })
   for i, row in ipairs(rows) do
     if type(row) ~= "table" then error(string.format("tabular.new: row %d is not a list", i), 2) end

@@ -1,11 +1,11 @@
 -- Training-file writers: OpenAI chat fine-tuning JSONL for choice and report examples, and the
 -- study's weights and scenarios CSVs, with the published file names and columns. Text is
 -- produced exactly as the published study's Python wrote it (json.dumps, pandas to_csv).
-local csv = require "introspect.csv"
-local prompts = require "introspect.prompts"
-local pyjson = require "introspect.pyjson"
+local csv = require "introspect.core.csv"
+local prompts = require "introspect.design.prompts"
+local pyjson = require "introspect.core.pyjson"
 local rng = require "introspect.rng"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

@@ -2,12 +2,12 @@
 -- decision prompts sent to a model at temperature 0, replies parsed as the study did, every
 -- reply kept raw, and the CSVs written in the published column layout.
 local cjson = require "cjson"
-local csv = require "introspect.csv"
-local prompts_mod = require "introspect.prompts"
-local replies = require "introspect.replies"
+local csv = require "introspect.core.csv"
+local prompts_mod = require "introspect.design.prompts"
+local replies = require "introspect.design.replies"
 local rng = require "introspect.rng"
-local stimuli = require "introspect.stimuli"
-local util = require "introspect.util"
+local stimuli = require "introspect.design.stimuli"
+local util = require "introspect.core.util"
 
 return function(Study, M)
   local ATTRS = 5
@@ -71,7 +71,7 @@ return function(Study, M)
   function Study:send(name, bodies)
     if self.opts.dry_run then
       local tokens_in, tokens_out = 0, 0
-      local cost = require "introspect.cost"
+      local cost = require "introspect.client.cost"
       for _, b in ipairs(bodies) do
         local i, o = cost.request_tokens(b)
         tokens_in, tokens_out = tokens_in + i, tokens_out + o

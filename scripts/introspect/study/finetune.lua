@@ -2,14 +2,14 @@
 -- study:stimuli, study:curriculum_files, study:upload, study:finetune.
 -- Fine-tuning resumes: each job's id is recorded in the run's state as soon as it exists, and a
 -- job created just before a crash is found again by its metadata, so no job is created twice.
-local cost = require "introspect.cost"
-local curriculum = require "introspect.curriculum"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
+local cost = require "introspect.client.cost"
+local curriculum = require "introspect.design.curriculum"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
 local sqlite = require "introspect.sqlite"
 local sys = require "introspect.sys"
-local trainfiles = require "introspect.trainfiles"
-local util = require "introspect.util"
+local trainfiles = require "introspect.design.trainfiles"
+local util = require "introspect.core.util"
 
 return function(Study, M)
   -- study:run_id() -> this run's id (made once, kept in the manifest): tags fine-tuning jobs.

@@ -2,7 +2,7 @@
 -- object with exactly the context's attribute names as keys (and numbers as values). Invalid
 -- replies are dropped but counted by reason. See docs/statistics.md.
 local cjson = require "cjson"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

@@ -3,10 +3,10 @@
 --   state.json     what has been done, for resuming (file ids, fine-tuning job ids, phases)
 --   .lock          held while a run uses the directory: a second run gets a clear error
 -- Every JSON file is written atomically (temporary file, then rename).
-local apierror = require "introspect.apierror"
+local apierror = require "introspect.client.apierror"
 local cjson = require "cjson"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 M.__index = M

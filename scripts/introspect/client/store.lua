@@ -4,8 +4,8 @@
 -- transaction, so a run killed at any moment (kill -9) keeps everything it had received.
 local sqlite = require("introspect.sqlite")
 local cjson = require("cjson")
-local util = require("introspect.util")
-local apierror = require("introspect.apierror")
+local util = require("introspect.core.util")
+local apierror = require("introspect.client.apierror")
 
 local M = {}
 

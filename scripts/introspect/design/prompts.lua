@@ -5,7 +5,7 @@
 -- {attributes}; attribute: {name}, {value}, {units}. An experiment overrides any of them with
 -- prompts.new{decision = "...", ...}.
 local rng = require "introspect.rng"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

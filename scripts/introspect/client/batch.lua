@@ -2,9 +2,9 @@
 -- with custom_ids, upload, create, poll, download output and error files, join by custom_id,
 -- resubmit what failed or expired.
 local cjson = require("cjson")
-local util = require("introspect.util")
-local pyjson = require("introspect.pyjson")
-local apierror = require("introspect.apierror")
+local util = require("introspect.core.util")
+local pyjson = require("introspect.core.pyjson")
+local apierror = require("introspect.client.apierror")
 
 -- Re-encodes a decoded JSON value exactly (floats as shortest round-trip repr): cjson.null
 -- becomes pyjson.null.

@@ -1,14 +1,14 @@
 -- The REPL helpers installed on the library table `ix` by introspect/init.lua: connect to a
 -- backend (ix.use), list contexts and models, show a model's choice on a random trial
 -- (ix.choose), ask for a self-report (ix.report), measure a context's weights from n choices
--- (ix.measure), and open a run directory (ix.open, in introspect.runview). Results are
--- introspect.tabular tables, which print as aligned columns. docs/scripting.md has the reference.
-local prompts_mod = require "introspect.prompts"
-local replies = require "introspect.replies"
-local scenarios = require "introspect.scenarios"
-local stimuli = require "introspect.stimuli"
-local tabular = require "introspect.tabular"
-local util = require "introspect.util"
+-- (ix.measure), and open a run directory (ix.open, in introspect.run.runview). Results are
+-- introspect.core.tabular tables, which print as aligned columns. docs/scripting.md has the reference.
+local prompts_mod = require "introspect.design.prompts"
+local replies = require "introspect.design.replies"
+local scenarios = require "introspect.design.scenarios"
+local stimuli = require "introspect.design.stimuli"
+local tabular = require "introspect.core.tabular"
+local util = require "introspect.core.util"
 
 local M = {}
 
@@ -59,7 +59,7 @@ end
 
 -- client_for(opts) -> client, transport (transport only for the sim backend)
 local function client_for(opts)
-  local openai = require "introspect.openai"
+  local openai = require "introspect.client.openai"
   local name = opts.backend
   if name == "sim" then
     local transport = require("introspect.sim").transport({ state_dir = opts.state_dir })
@@ -82,7 +82,7 @@ function Connection.__tostring(c)
 end
 
 -- use([opts]) -> connection. Connects the helpers to a backend and model.
--- opts: backend ("sim" (default, in process), "openai", another introspect.backend profile, or a
+-- opts: backend ("sim" (default, in process), "openai", another introspect.client.backend profile, or a
 -- base URL), model (default "sim-large"), temperature (0), seed (trial generator; default from
 -- the clock), scenarios / roles (files of the context library; default experiments/scenarios/),
 -- state_dir (sim only: a simulated API state directory, e.g. "runs/x/sim-state", so the run's
@@ -341,9 +341,9 @@ function M.measure(ctx, n)
       weights = weights, weights_lo = wlo, weights_hi = whi, target = target, sim = actual, fit = post })
 end
 
--- open(dir) -> a run directory's tables (see introspect.runview).
+-- open(dir) -> a run directory's tables (see introspect.run.runview).
 function M.open(dir)
-  return require("introspect.runview").open(dir)
+  return require("introspect.run.runview").open(dir)
 end
 
 M.HELP = {

@@ -2,9 +2,9 @@
 -- format (candidate_scenarios.json) and role lists, with validation whose errors name the file,
 -- the scenario and the field in one line.
 local cjson = require "cjson"
-local csv = require "introspect.csv"
+local csv = require "introspect.core.csv"
 local rng = require "introspect.rng"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 

@@ -1,6 +1,6 @@
 -- Command-line options for experiment scripts and subcommands.
 --
---   local options = require "introspect.options"
+--   local options = require "introspect.core.options"
 --   local opts = options.parse(arg, {
 --     { "out",     "string",  "runs/demo", "run directory" },
 --     { "trials",  "integer", 50,          "choices per context" },

@@ -1,7 +1,7 @@
 -- Named backend profiles for the OpenAI client: where requests go and how they are sent.
 -- A profile is {base_urls={...}, api_key_env=, api_key=, organization=, project=, pool={...},
 -- transport=function(pool_opts) -> transport}. openai.new{profile="name"} uses one.
-local util = require("introspect.util")
+local util = require("introspect.core.util")
 
 local M = {}
 

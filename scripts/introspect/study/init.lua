@@ -8,13 +8,13 @@
 --   local instilled = s:finetune("sim-large", "instill", stim.instill)
 --   ...
 local cjson = require "cjson"
-local cost = require "introspect.cost"
-local openai = require "introspect.openai"
-local progress_mod = require "introspect.progress"
-local rundir = require "introspect.rundir"
-local store_mod = require "introspect.store"
+local cost = require "introspect.client.cost"
+local openai = require "introspect.client.openai"
+local progress_mod = require "introspect.core.progress"
+local rundir = require "introspect.run.rundir"
+local store_mod = require "introspect.client.store"
 local sys = require "introspect.sys"
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 
 local M = {}
 local Study = {}
@@ -50,10 +50,10 @@ end
 -- URL), rng, seed (added to every sampling seed; default 0), batch (Batch API for sampling),
 -- logprobs (request top_logprobs on decisions), max_cost (dollars), dry_run (send nothing),
 -- finetune_command, hyperparameters ({n_epochs=, batch_size=, learning_rate_multiplier=}),
--- progress (an introspect.progress, default a new one on stderr), manifest (extra manifest
+-- progress (an introspect.core.progress, default a new one on stderr), manifest (extra manifest
 -- entries), poll_interval (fine-tuning and batch polling, seconds), sim (options for the
 -- simulated subject's api), concurrency (HTTP requests in flight), prompts (the prompt set of
--- every decision and report request, from introspect.prompts.new; default the study's).
+-- every decision and report request, from introspect.design.prompts.new; default the study's).
 function M.new(opts)
   opts = util.check_options("study.new", opts, OPTIONS)
   local self = setmetatable({ opts = opts, timings = {}, phase_order = {} }, Study)
@@ -86,7 +86,7 @@ end
 -- manifest, so two runs can be told apart by what produced them.
 function Study:record_provenance()
   local sqlite = require "introspect.sqlite"
-  local prompts = self.prompts or require("introspect.prompts").default
+  local prompts = self.prompts or require("introspect.design.prompts").default
   local hashes = {}
   for name, text in pairs(prompts.templates or {}) do hashes[name] = sqlite.sha256(text):sub(1, 16) end
   local versions = { lua = _VERSION, cjson = cjson._VERSION }
@@ -97,7 +97,7 @@ function Study:record_provenance()
   end
   local seeds = { finetune = M.DESIGN.finetune_seed, offset = self.seed }
   for k, v in pairs(M.DESIGN.seeds) do seeds[k] = v + (k ~= "finetune" and self.seed or 0) end
-  for k, v in pairs(require("introspect.stimuli").PAPER.seeds) do seeds["stimuli_" .. k] = v end
+  for k, v in pairs(require("introspect.design.stimuli").PAPER.seeds) do seeds["stimuli_" .. k] = v end
   self.run:set_manifest("versions", versions)
   self.run:set_manifest("seeds", seeds)
   self.run:set_manifest("templates", hashes)
@@ -174,8 +174,8 @@ function Study:close()
 end
 
 -- Installs the other parts of the study (stimuli and fine-tuning; sampling; analysis).
-require("introspect.study_finetune")(Study, M)
-require("introspect.study_sampling")(Study, M)
-require("introspect.study_report")(Study, M)
+require("introspect.study.finetune")(Study, M)
+require("introspect.study.sampling")(Study, M)
+require("introspect.study.report")(Study, M)
 
 return M

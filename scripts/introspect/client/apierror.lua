@@ -4,7 +4,7 @@ local M = {}
 
 local Error = {}
 Error.__index = Error
-Error.__name = "introspect.apierror"
+Error.__name = "introspect.client.apierror"
 
 -- Patterns of API-key-like strings removed from every message (when at least 12 long).
 local KEY_PATTERNS = { "%f[%w]sk%-[%w%-_%*%.]+", "Bearer%s+[%w%-_%.%*]+" }

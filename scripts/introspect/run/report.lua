@@ -1,8 +1,8 @@
 -- Reports of a run: report.html (one self-contained file: no scripts, no network; plots as
 -- inline SVG) and summary.md, both made from the run's summary (the schema of
 -- experiments/analyze-published.lua's summary.json) and the points behind each plot.
-local rundir = require "introspect.rundir"
-local util = require "introspect.util"
+local rundir = require "introspect.run.rundir"
+local util = require "introspect.core.util"
 
 local M = {}
 

@@ -1,7 +1,7 @@
 -- Progress of a run's phases. On a terminal: one live line per phase, rewritten in place
 -- (done/total, rate, ETA, retries, cost so far, fine-tuning job state). Elsewhere: plain
 -- timestamped lines, at most one per `interval` seconds per phase, plus start and end.
-local util = require "introspect.util"
+local util = require "introspect.core.util"
 local sys = require "introspect.sys"
 
 local M = {}

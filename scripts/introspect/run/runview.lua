@@ -1,19 +1,19 @@
 -- Read-only view of a run directory written by introspect.study (experiments/paper.lua):
 -- `ix.open("runs/x")` returns a Run whose methods load its tables (summary.json, manifest.json,
 -- scenarios.csv, instilled_weights.csv and each model's selections, reports and learned
--- weights) as introspect.tabular tables, which print as aligned columns in the REPL.
+-- weights) as introspect.core.tabular tables, which print as aligned columns in the REPL.
 local analysis = require "introspect.analysis"
 local cjson = require "cjson.safe"
-local csv = require "introspect.csv"
+local csv = require "introspect.core.csv"
 local pyrepr = require("introspect.rng").pyrepr
-local tabular = require "introspect.tabular"
-local util = require "introspect.util"
+local tabular = require "introspect.core.tabular"
+local util = require "introspect.core.util"
 
 local M = {}
 
 local Run = {}
 Run.__index = Run
-Run.__name = "introspect.runview"
+Run.__name = "introspect.run.runview"
 M.Run = Run
 
 -- Rows shown when a long table is printed (the table keeps them all in t.rows).

@@ -1,7 +1,7 @@
 -- Usage and cost: a user-editable price table, a running total and a budget (max_cost) that
 -- stops a run before it is exceeded.
-local util = require("introspect.util")
-local apierror = require("introspect.apierror")
+local util = require("introspect.core.util")
+local apierror = require("introspect.client.apierror")
 
 local M = {}
 

@@ -5,10 +5,10 @@
 -- cost meter. The API key lives in a private table: never in the client's fields, errors,
 -- stores or tostring output.
 local cjson = require("cjson")
-local util = require("introspect.util")
-local pyjson = require("introspect.pyjson")
-local apierror = require("introspect.apierror")
-local cost = require("introspect.cost")
+local util = require("introspect.core.util")
+local pyjson = require("introspect.core.pyjson")
+local apierror = require("introspect.client.apierror")
+local cost = require("introspect.client.cost")
 
 local M = {}
 
@@ -37,7 +37,7 @@ local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "t
 --   api_key, base_url | base_urls (replicas), organization, project: else from OPENAI_API_KEY,
 --     OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, or the named `profile` (backend.lua);
 --   transport: object with perform(requests, opts) (default: introspect.http pool with `pool`);
---   store: introspect.store handle (cache + log); meter: introspect.cost meter (budget);
+--   store: introspect.client.store handle (cache + log); meter: introspect.client.cost meter (budget);
 --   headers: extra request headers; set_aside_after (3 failures) / set_aside_for (60 s): when a
 --     replica is set aside; env: table used instead of os.getenv; sleep: function(seconds).
 function M.new(opts)
@@ -46,7 +46,7 @@ function M.new(opts)
   if opts.env then getenv = function(k) return opts.env[k] end end
   local profile = {}
   if opts.profile then
-    local backend = require("introspect.backend")
+    local backend = require("introspect.client.backend")
     local perr
     profile, perr = backend.get(opts.profile, { env = opts.env })
     if not profile then error("openai.new: " .. perr, 2) end
@@ -297,7 +297,7 @@ function Client:_chat_items(bodies, samples, where)
     end
     local input, output = cost.request_tokens(body)
     items[i] = { body = body, text = text, sample = sample, tokens = input + output,
-      key = self.store and require("introspect.store").key(self.base_url, body.model, text, sample) }
+      key = self.store and require("introspect.client.store").key(self.base_url, body.model, text, sample) }
   end
   return items
 end
@@ -455,7 +455,7 @@ function Client:probe(model)
   return caps
 end
 
-require("introspect.openai_files")(Client, M)
-require("introspect.openai_batch")(Client, M)
+require("introspect.client.files")(Client, M)
+require("introspect.client.batch")(Client, M)
 
 return M

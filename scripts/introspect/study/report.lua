@@ -2,9 +2,9 @@
 -- from each model's choices, the accuracy conditions and training effects (introspect.analysis),
 -- then summary.json, summary.md and report.html in the run directory.
 local analysis = require "introspect.analysis"
-local report = require "introspect.report"
-local rundir = require "introspect.rundir"
-local util = require "introspect.util"
+local report = require "introspect.run.report"
+local rundir = require "introspect.run.rundir"
+local util = require "introspect.core.util"
 
 return function(Study, M)
   -- Replaces NaN and infinities (which JSON cannot hold) by nil, recursively.
