@@ -3,6 +3,9 @@
 -- Works on in-memory tables; the read_* functions load the published CSV layout. Bad rows are
 -- left out with a message naming file, line and column (or the context), never silently.
 -- See docs/statistics.md.
+--
+-- Layer (docs/architecture.md): statistics on plain tables, above design.
+-- May use: core, design, bindings
 local csv = require "introspect.core.csv"
 local stats = require "introspect.stats"
 local util = require "introspect.core.util"
