@@ -47,6 +47,11 @@ build = {
     ["introspect.default_roles"] = "experiments/scenarios/roles.lua",
     -- the Lua library (scripts/introspect/)
     ["introspect.analysis"] = "scripts/introspect/analysis.lua",
+    ["introspect.analysis.agreement"] = "scripts/introspect/analysis/agreement.lua",
+    ["introspect.analysis.bayes"] = "scripts/introspect/analysis/bayes.lua",
+    ["introspect.analysis.bootstrap"] = "scripts/introspect/analysis/bootstrap.lua",
+    ["introspect.analysis.contrasts"] = "scripts/introspect/analysis/contrasts.lua",
+    ["introspect.analysis.replicates"] = "scripts/introspect/analysis/replicates.lua",
     ["introspect.client.apierror"] = "scripts/introspect/client/apierror.lua",
     ["introspect.client.backend"] = "scripts/introspect/client/backend.lua",
     ["introspect.cmd.help"] = "scripts/introspect/cmd/help.lua",

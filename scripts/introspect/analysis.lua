@@ -17,6 +17,9 @@ M.CONDITIONS = { "base", "instilled", "itrained", "native_instilled", "native_it
 -- Which learned weights each condition is compared with.
 M.LEARNED_OF = { base = "learned", instilled = "learned", itrained = "learned",
   native_instilled = "native_learned", native_itrained = "native_learned" }
+-- The training effects: summary key, untrained condition, trained condition.
+M.TRAINING_EFFECTS = { { "training_effect", "instilled", "itrained" },
+  { "native_training_effect", "native_instilled", "native_itrained" } }
 
 local function cols(prefix)
   local t = {}
@@ -417,13 +420,9 @@ function M.accuracy(reports, learned, opts)
     left_out = info.left_out, rows = rows }
 end
 
--- training_effect(pairs, opts) -> D | nil, err
--- pairs: array (one per base model) of {untrained = rows, trained = rows} (rows as from
--- accuracy). Fits z_b ~ z_report * itrained * base_model (one intercept and slope per model x
--- training cell, pooled residual variance) and returns the report-slope difference (trained -
--- untrained) averaged over base models: D = {diff, lo, hi, se, df}. opts.level (0.95).
-function M.training_effect(pairs, opts)
-  opts = util.check_options("analysis.training_effect", opts, { level = "number" })
+-- training_design(pairs) -> X, y, c: training_effect's design (no intercept column) and the
+-- contrast c of its averaged slope difference (also used for the Bayesian summaries).
+function M.training_design(pairs)
   local cells = {}
   for _, p in ipairs(pairs) do cells[#cells + 1] = p.untrained; cells[#cells + 1] = p.trained end
   local X, y, ncol = {}, {}, 2 * #cells
@@ -436,8 +435,6 @@ function M.training_effect(pairs, opts)
       y[#y + 1] = r.y
     end
   end
-  local fit, err = stats.ols(X, y, { intercept = false, level = opts.level })
-  if not fit then return nil, err end
   local m = #pairs
   local c = {}
   for k = 1, ncol do c[k] = 0 end
@@ -445,6 +442,20 @@ function M.training_effect(pairs, opts)
     c[4 * i - 2] = -1 / m -- untrained slope of model i
     c[4 * i] = 1 / m      -- trained slope of model i
   end
+  return X, y, c
+end
+
+-- training_effect(pairs, opts) -> D | nil, err
+-- pairs: array (one per base model) of {untrained = rows, trained = rows} (rows as from
+-- accuracy). Fits z_b ~ z_report * itrained * base_model (one intercept and slope per model x
+-- training cell, pooled residual variance) and returns the report-slope difference (trained -
+-- untrained) averaged over base models: D = {diff, lo, hi, se, df}. opts.level (0.95).
+function M.training_effect(pairs, opts)
+  opts = util.check_options("analysis.training_effect", opts, { level = "number" })
+  local X, y, c = M.training_design(pairs)
+  local ncol = #c
+  local fit, err = stats.ols(X, y, { intercept = false, level = opts.level })
+  if not fit then return nil, err end
   local diff, var = 0, 0
   for a = 1, ncol do
     diff = diff + c[a] * fit.coef[a]
@@ -482,13 +493,14 @@ end
 -- learned_vs_target {r, n}; reports[condition] = {slope, lo, hi, r, n, contexts};
 -- training_effect / native_training_effect {diff, lo, hi}; invalid_reports[condition];
 -- left_out. With several models, summary.training_effect and summary.native_training_effect
--- average the slope differences over base models.
+-- average the slope differences over base models. The second result holds the rows behind
+-- each accuracy slope: {rows = {[model] = {[condition] = rows}}}.
 function M.summarize(input, opts)
   opts = util.check_options("analysis.summarize", opts, { level = "number", null = "any" })
   local null = opts.null
   local summary = { models = {} }
   local pooled = { training_effect = {}, native_training_effect = {} }
-  local names = {}
+  local names, all_rows = {}, {}
   for name in pairs(input.models) do names[#names + 1] = name end
   table.sort(names)
   for _, name in ipairs(names) do
@@ -502,6 +514,7 @@ function M.summarize(input, opts)
       note("learned_vs_target: learned or target weights missing")
     end
     local rows = {}
+    all_rows[name] = rows
     for _, cond in ipairs(M.CONDITIONS) do
       local reports, learned = m.reports and m.reports[cond], m[M.LEARNED_OF[cond]]
       local inv = m.invalid and m.invalid[cond] or {}
@@ -530,8 +543,7 @@ function M.summarize(input, opts)
       end
       out.invalid_reports[cond] = entry
     end
-    for _, job in ipairs({ { "training_effect", "instilled", "itrained" },
-      { "native_training_effect", "native_instilled", "native_itrained" } }) do
+    for _, job in ipairs(M.TRAINING_EFFECTS) do
       local key, pair = job[1], { job[2], job[3] }
       if rows[pair[1]] and rows[pair[2]] then
         local p = { untrained = rows[pair[1]], trained = rows[pair[2]] }
@@ -554,7 +566,13 @@ function M.summarize(input, opts)
       if D then summary[key] = { diff = D.diff, lo = D.lo, hi = D.hi, models = #list } end
     end
   end
-  return summary
+  return summary, { rows = all_rows }
+end
+
+-- agreement(weights, selections, ranges [, opts]) -> A | nil, err: per-trial agreement of
+-- sign(w . (a - b)) with the choices (introspect.analysis.agreement, loaded on first use).
+function M.agreement(...)
+  return require("introspect.analysis.agreement").agreement(...)
 end
 
 -- load_published(data, model, opts) -> input, fitted

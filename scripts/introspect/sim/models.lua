@@ -1,5 +1,5 @@
 -- /v1/models of the simulated API.
-local json = require("introspect.core.pyjson").compact
+local json = require("introspect.sim.json")
 
 local M = {}
 
