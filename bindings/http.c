@@ -20,12 +20,11 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "handle.h"
+#include "binding.h"
 #include "http.h"
 
 #define POOL_MT "introspect.http.Pool"
 #define RUN_MT "introspect.http.Run"
-#define INTERRUPT_KEY "introspect.interrupted"
 #define MAX_WAIT_MS 100
 
 /* ---------------------------------------------------------------------------------------- */
@@ -153,13 +152,6 @@ static void buf_free(Buf *b) {
   memset(b, 0, sizeof *b);
 }
 
-/* Monotonic time in seconds. */
-static double now_mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* The pool.                                                                                 */
 
@@ -228,30 +220,6 @@ static void opt_number(lua_State *L, int idx, const char *where, const char *key
   lua_pop(L, 1);
 }
 
-/* Raises if the options table at idx has a key not in `known` (NULL-terminated). */
-static void check_known(lua_State *L, int idx, const char *where, const char *const *known) {
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, -1);
-      for (int i = 0; known[i]; i++) if (strcmp(k, known[i]) == 0) ok = 1;
-    }
-    if (!ok) {
-      const char *key = luaL_tolstring(L, -1, NULL);
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (int i = 0; known[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-      }
-      luaL_pushresult(&b);
-      luaL_error(L, "%s: unknown option '%s' (known: %s)", where, key, lua_tostring(L, -1));
-    }
-  }
-}
-
 static const char *const POOL_OPTIONS[] = {
   "concurrency", "rpm", "tpm", "max_retries", "backoff_base", "backoff_max", "retry_after_max",
   "connect_timeout", "timeout", "http2", "user_agent", "ca_file", "learn_limits", NULL};
@@ -275,7 +243,7 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
   const char *ua = "introspect/0.1 (+libcurl)";
   const char *ca = NULL;
   if (has_opts) {
-    check_known(L, idx, where, POOL_OPTIONS);
+    binding_check_options(L, idx, where, POOL_OPTIONS);
     opt_number(L, idx, where, "concurrency", &conc, 1);
     opt_number(L, idx, where, "rpm", &p->rpm, 0);
     opt_number(L, idx, where, "tpm", &p->tpm, 0);
@@ -329,7 +297,7 @@ static Pool *pool_create(lua_State *L, int idx, const char *where) {
   p->rpm_set = p->rpm;
   p->tpm_set = p->tpm;
   p->bucket = p->tpm;
-  p->bucket_at = now_mono();
+  p->bucket_at = binding_now();
   p->rng = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)p;
   if (p->rng == 0) p->rng = 1;
   return p;
@@ -786,7 +754,7 @@ static void finish(lua_State *L, Run *r, int i, const Slots *s, CURLcode code, l
 static void complete(lua_State *L, Run *r, int i, CURLcode code, const Slots *s) {
   Pool *p = r->pool;
   Transfer *t = &r->t[i];
-  double now = now_mono();
+  double now = binding_now();
   long status = 0;
   curl_multi_remove_handle(p->multi, t->easy);
   r->active--;
@@ -832,18 +800,10 @@ static void report_progress(lua_State *L, Run *r, const Slots *s, double started
   lua_pushinteger(L, r->nwaiting); lua_setfield(L, -2, "waiting");
   lua_pushinteger(L, r->n - r->next_fresh); lua_setfield(L, -2, "queued");
   lua_pushinteger(L, r->retries); lua_setfield(L, -2, "retries");
-  lua_pushnumber(L, now_mono() - started); lua_setfield(L, -2, "elapsed");
+  lua_pushnumber(L, binding_now() - started); lua_setfield(L, -2, "elapsed");
   lua_call(L, 1, 1);
   if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1)) r->stop = 1;
   lua_pop(L, 1);
-}
-
-/* Returns the host's Ctrl-C flag from the registry, or NULL under stock Lua. */
-static volatile sig_atomic_t *interrupt_flag(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, INTERRUPT_KEY);
-  volatile sig_atomic_t *f = lua_islightuserdata(L, -1) ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 1);
-  return f;
 }
 
 static const char *const PERFORM_OPTIONS[] = {"on_result", "progress", "progress_interval", NULL};
@@ -860,7 +820,7 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
   double interval = 1.0;
   if (!lua_isnoneornil(L, opts)) {
     luaL_checktype(L, opts, LUA_TTABLE);
-    check_known(L, opts, where, PERFORM_OPTIONS);
+    binding_check_options(L, opts, where, PERFORM_OPTIONS);
     if (lua_getfield(L, opts, "on_result") != LUA_TNIL) {
       if (!lua_isfunction(L, -1)) luaL_error(L, "%s: option 'on_result' must be a function", where);
       s.on_result = lua_gettop(L);
@@ -871,7 +831,7 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
     } else lua_pop(L, 1);
     opt_number(L, opts, where, "progress_interval", &interval, 0);
   }
-  volatile sig_atomic_t *interrupted = interrupt_flag(L);
+  volatile sig_atomic_t *interrupted = binding_interrupt_flag(L);
   lua_createtable(L, (int)n, 0);
   s.results = lua_gettop(L);
   lua_createtable(L, p->concurrency * 2, 0);
@@ -894,13 +854,13 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
   lua_toclose(L, -1);
   int run_slot = lua_gettop(L);
 
-  double started = now_mono(), last_progress = started;
+  double started = binding_now(), last_progress = started;
   while (r->done < r->n) {
     if (interrupted && *interrupted) {
       run_release(r);
       return luaL_error(L, "interrupted!");
     }
-    double now = now_mono();
+    double now = binding_now();
     double wait = MAX_WAIT_MS / 1000.0;
     /* start what the caps and rate limits allow: due retries first, then fresh requests */
     while (r->active < p->concurrency) {
@@ -953,8 +913,8 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
       CURLcode code = m->data.result;
       complete(L, r, (int)(t - r->t), code, &s);
     }
-    if (s.progress && now_mono() - last_progress >= interval) {
-      last_progress = now_mono();
+    if (s.progress && binding_now() - last_progress >= interval) {
+      last_progress = binding_now();
       report_progress(L, r, &s, started);
     }
     if (r->done >= r->n) break;
@@ -963,10 +923,7 @@ static int perform(lua_State *L, Pool *p, int reqs, int opts, const char *where)
       int ms = (int)ceil(wait * 1000);
       if (ms > MAX_WAIT_MS) ms = MAX_WAIT_MS;
       if (r->active > 0) curl_multi_poll(p->multi, NULL, 0, ms, NULL);
-      else if (ms > 0) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-      }
+      else if (ms > 0) binding_sleep(interrupted, ms / 1000.0);
     }
   }
   if (s.progress) report_progress(L, r, &s, started);
@@ -986,7 +943,7 @@ static int l_pool_perform(lua_State *L) {
  * are paused by x-ratelimit-remaining-* / reset-* headers. */
 static int l_pool_limits(lua_State *L) {
   Pool *p = checkpool(L, 1);
-  double now = now_mono();
+  double now = binding_now();
   lua_createtable(L, 0, 5);
   lua_pushnumber(L, p->rpm); lua_setfield(L, -2, "rpm");
   lua_pushnumber(L, p->tpm); lua_setfield(L, -2, "tpm");
@@ -1016,16 +973,7 @@ static int l_request(lua_State *L) {
 static int l_sleep(lua_State *L) {
   double secs = luaL_checknumber(L, 1);
   luaL_argcheck(L, secs >= 0 && secs < 1e7, 1, "seconds must be in [0, 1e7)");
-  volatile sig_atomic_t *interrupted = interrupt_flag(L);
-  double end = now_mono() + secs;
-  for (;;) {
-    if (interrupted && *interrupted) return luaL_error(L, "interrupted!");
-    double left = end - now_mono();
-    if (left <= 0) break;
-    if (left > 0.1) left = 0.1;
-    struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
-    nanosleep(&ts, NULL);
-  }
+  if (binding_sleep(binding_interrupt_flag(L), secs)) return luaL_error(L, "interrupted!");
   lua_pushboolean(L, 1);
   return 1;
 }

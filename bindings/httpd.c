@@ -18,6 +18,8 @@
 #include <lua.h>
 #include <lauxlib.h>
 
+#include "binding.h"
+
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
@@ -36,7 +38,6 @@
 #include <time.h>
 
 #define SERVER_MT "introspect.httpd.Server"
-#define INTERRUPT_KEY "introspect.interrupted"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
 #define POLL_SLICE_MS 100
 
@@ -295,24 +296,16 @@ static void truncated_free(void *cls) {
   free(t);
 }
 
-/* Monotonic clock in seconds. */
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Content reader for slow bodies: sends what the elapsed time allows, the whole body once
  * `seconds` have passed. When nothing is due it naps 1 ms and returns 0 (MHD calls again on its
  * next turn): the socket stays writable, so without the nap the server loop would spin. */
 static ssize_t slow_reader(void *cls, uint64_t pos, char *buf, size_t max) {
   Slow *w = cls;
   if (pos >= w->len) return MHD_CONTENT_READER_END_OF_STREAM;
-  double f = w->seconds > 0 ? (mono_now() - w->start) / w->seconds : 1.0;
+  double f = w->seconds > 0 ? (binding_now() - w->start) / w->seconds : 1.0;
   size_t allowed = f >= 1.0 ? w->len : (size_t)((double)w->len * f);
   if (allowed <= pos) {
-    struct timespec nap = {0, 1000000};
-    nanosleep(&nap, NULL);
+    binding_sleep(NULL, 0.001);
     return 0;
   }
   size_t n = allowed - (size_t)pos;
@@ -333,14 +326,6 @@ static Server *checkserver(lua_State *L, int i) {
   Server *s = luaL_checkudata(L, i, SERVER_MT);
   if (s->closed) luaL_error(L, "attempt to use a closed httpd server");
   return s;
-}
-
-/* Returns the host's Ctrl-C flag from the registry, or NULL under stock Lua. */
-static volatile sig_atomic_t *interrupt_flag(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, INTERRUPT_KEY);
-  volatile sig_atomic_t *f = lua_islightuserdata(L, -1) ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 1);
-  return f;
 }
 
 /* Reads an optional integer field of the options table at idx; raises on a wrong type. */
@@ -397,17 +382,7 @@ static int l_new(lua_State *L) {
   else { lua_settop(L, 0); lua_newtable(L); }
   static const char *const known[] = {"host", "port", "max_body", "connection_limit", "timeout",
                                       "backlog", NULL};
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    lua_pop(L, 1);
-    int found = 0;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (int i = 0; known[i]; i++) if (strcmp(known[i], lua_tostring(L, -1)) == 0) found = 1;
-    if (!found) {
-      lua_pushvalue(L, -1);
-      return luaL_error(L, "httpd.new: unknown option '%s'", luaL_tolstring(L, -1, NULL));
-    }
-  }
+  binding_check_options(L, 1, "httpd.new", known);
   const char *host = "127.0.0.1";
   if (lua_getfield(L, 1, "host") != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "httpd.new: option 'host' must be a string");
@@ -510,11 +485,10 @@ static int l_wait(lua_State *L) {
   Server *s = checkserver(L, 1);
   double timeout = luaL_optnumber(L, 2, 1.0);
   luaL_argcheck(L, timeout >= 0, 2, "httpd wait: timeout must be >= 0");
-  volatile sig_atomic_t *flag = interrupt_flag(L);
+  volatile sig_atomic_t *flag = binding_interrupt_flag(L);
   lua_newtable(L);
   int out = lua_gettop(L);
-  struct timespec t0, now;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t0 = binding_now();
   for (;;) {
     pump(L, s, out);
     if (s->oom) {
@@ -523,9 +497,7 @@ static int l_wait(lua_State *L) {
     }
     if (lua_rawlen(L, out) > 0) break;
     if (flag && *flag) return luaL_error(L, "interrupted!");
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-    double left = timeout - elapsed;
+    double left = timeout - (binding_now() - t0);
     if (left <= 0) break;
     int ms = (int)(left * 1000.0) + 1;
     if (ms > POLL_SLICE_MS) ms = POLL_SLICE_MS;
@@ -594,7 +566,7 @@ static int l_respond(lua_State *L) {
     char *copy = malloc(len ? len : 1);
     if (!w || !copy) { free(w); free(copy); return luaL_error(L, "httpd respond: out of memory"); }
     memcpy(copy, body, len);
-    *w = (Slow){.data = copy, .len = len, .start = mono_now(), .seconds = seconds};
+    *w = (Slow){.data = copy, .len = len, .start = binding_now(), .seconds = seconds};
     resp = MHD_create_response_from_callback(len, 4096, slow_reader, w, slow_free);
     if (!resp) { slow_free(w); return luaL_error(L, "httpd respond: cannot create response"); }
   } else if (fault == 0) {
@@ -663,7 +635,7 @@ static int l_tostring(lua_State *L) {
 
 /* httpd.now() -> seconds on a monotonic clock (for scheduling delayed responses). Stack: +1. */
 static int l_now(lua_State *L) {
-  lua_pushnumber(L, (lua_Number)mono_now());
+  lua_pushnumber(L, (lua_Number)binding_now());
   return 1;
 }
 

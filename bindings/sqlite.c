@@ -3,7 +3,6 @@
  *
  * sqlite.open(path [, opts]) -> db; db:exec(sql); db:prepare(sql) -> stmt; stmt:bind(...),
  * stmt:step(), stmt:row(); db:run(sql, ...), db:rows(sql, ...); db:transaction(fn); db:close().
- * Also sqlite.sha256(s) -> hex digest (registered as the SQL function sha256() too).
  * Misuse raises; database failures return nil, err.
  */
 #include <stdint.h>
@@ -13,7 +12,7 @@
 #include <lua.h>
 #include <sqlite3.h>
 
-#include "handle.h"
+#include "binding.h"
 
 #define DB_MT "introspect.sqlite.Db"
 #define STMT_MT "introspect.sqlite.Stmt"
@@ -27,98 +26,6 @@ typedef struct Stmt {
   sqlite3_stmt *stmt;
   int closed;
 } Stmt;
-
-/* ---------------------------------------------------------------------------------------- */
-/* SHA-256 (FIPS 180-4), used for cache keys.                                                 */
-
-typedef struct Sha256 {
-  uint32_t h[8];
-  uint64_t len;
-  unsigned char buf[64];
-  size_t nbuf;
-} Sha256;
-
-static const uint32_t K256[64] = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-/* Processes one 64-byte block. */
-static void sha256_block(Sha256 *s, const unsigned char *p) {
-  uint32_t w[64], a, b, c, d, e, f, g, h;
-  for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-           (uint32_t)p[4 * i + 3];
-  for (int i = 16; i < 64; i++) {
-    uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3];
-  e = s->h[4]; f = s->h[5]; g = s->h[6]; h = s->h[7];
-  for (int i = 0; i < 64; i++) {
-    uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
-    uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-  }
-  s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
-  s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
-}
-
-/* Writes the lower-case hex SHA-256 of data[0, len) into out (65 bytes with the NUL). */
-static void sha256_hex(const unsigned char *data, size_t len, char out[65]) {
-  Sha256 s = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-               0x5be0cd19}, 0, {0}, 0};
-  size_t i = 0;
-  for (; i + 64 <= len; i += 64) sha256_block(&s, data + i);
-  s.len = (uint64_t)len * 8;
-  memcpy(s.buf, data + i, len - i);
-  s.nbuf = len - i;
-  s.buf[s.nbuf++] = 0x80;
-  if (s.nbuf > 56) {
-    memset(s.buf + s.nbuf, 0, 64 - s.nbuf);
-    sha256_block(&s, s.buf);
-    s.nbuf = 0;
-  }
-  memset(s.buf + s.nbuf, 0, 56 - s.nbuf);
-  for (int k = 0; k < 8; k++) s.buf[56 + k] = (unsigned char)(s.len >> (56 - 8 * k));
-  sha256_block(&s, s.buf);
-  static const char hex[] = "0123456789abcdef";
-  for (int k = 0; k < 32; k++) {
-    unsigned char byte = (unsigned char)(s.h[k / 4] >> (24 - 8 * (k % 4)));
-    out[2 * k] = hex[byte >> 4];
-    out[2 * k + 1] = hex[byte & 15];
-  }
-  out[64] = '\0';
-}
-
-/* sqlite.sha256(s) -> 64-character lower-case hex digest. */
-static int l_sha256(lua_State *L) {
-  size_t len;
-  const char *s = luaL_checklstring(L, 1, &len);
-  char out[65];
-  sha256_hex((const unsigned char *)s, len, out);
-  lua_pushlstring(L, out, 64);
-  return 1;
-}
-
-/* SQL function sha256(x): hex digest of x as text or blob; NULL for NULL. */
-static void sql_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) { sqlite3_result_null(ctx); return; }
-  const unsigned char *p = sqlite3_value_blob(argv[0]);
-  int n = sqlite3_value_bytes(argv[0]);
-  char out[65];
-  sha256_hex(p ? p : (const unsigned char *)"", (size_t)n, out);
-  sqlite3_result_text(ctx, out, 64, SQLITE_TRANSIENT);
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Handles.                                                                                   */
@@ -153,15 +60,7 @@ static int l_open(lua_State *L) {
   int busy = 5000, wal = 1, ro = 0;
   const char *sync = "NORMAL";
   if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-      lua_pop(L, 1);
-      int ok = 0;
-      for (int i = 0; OPEN_OPTIONS[i]; i++)
-        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), OPEN_OPTIONS[i]) == 0) ok = 1;
-      if (!ok) return luaL_error(L, "sqlite.open: unknown option '%s'", luaL_tolstring(L, -1, NULL));
-    }
+    binding_check_options(L, 2, "sqlite.open", OPEN_OPTIONS);
     if (lua_getfield(L, 2, "busy_timeout") != LUA_TNIL) busy = (int)luaL_checkinteger(L, -1);
     if (lua_getfield(L, 2, "wal") != LUA_TNIL) wal = lua_toboolean(L, -1);
     if (lua_getfield(L, 2, "readonly") != LUA_TNIL) ro = lua_toboolean(L, -1);
@@ -187,8 +86,6 @@ static int l_open(lua_State *L) {
   }
   d->closed = 0;
   sqlite3_busy_timeout(d->db, busy);
-  sqlite3_create_function(d->db, "sha256", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_sha256,
-                          NULL, NULL);
   char sql[128];
   snprintf(sql, sizeof sql, "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;%s", sync,
            wal && !ro ? " PRAGMA journal_mode=WAL;" : "");
@@ -502,7 +399,7 @@ static const luaL_Reg stmt_methods[] = {
   {"bind", l_bind}, {"step", l_step}, {"row", l_row}, {"columns", l_columns},
   {"reset", l_reset}, {"finalize", l_finalize}, {NULL, NULL}};
 
-static const luaL_Reg funcs[] = {{"open", l_open}, {"sha256", l_sha256}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
 
 /* Opens the module; pushes its table (with .version = SQLite's version). */
 int luaopen_introspect_sqlite(lua_State *L) {

@@ -19,7 +19,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 
-#include "handle.h"
+#include "binding.h"
 
 #define RNG_TYPE "introspect.stats.rng"
 #define MAX_COEF 64
@@ -87,31 +87,6 @@ static double *read_matrix(lua_State *L, int idx, const char *fname, const char 
   return m;
 }
 
-/* Raises "fname: unknown option 'k' (known: ...)" if the options table at idx has a key that
- * is not in the NULL-terminated list `known`. Stack: 0. */
-static void check_keys(lua_State *L, int idx, const char *fname, const char *const *known) {
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (int i = 0; known[i] && !ok; i++) ok = strcmp(known[i], lua_tostring(L, -1)) == 0;
-    if (!ok) {
-      const char *key = luaL_tolstring(L, -1, NULL);
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (int i = 0; known[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-      }
-      luaL_pushresult(&b);
-      luaL_error(L, "%s: unknown option '%s' (known: %s)", fname, key, lua_tostring(L, -1));
-    }
-  }
-}
-
 #define POSTERIOR_OPTS "draws", "seed", "rng", "slope_sd", "intercept_df", "intercept_location", \
   "intercept_scale", "proposal_df", "quantiles", "keep_draws", "weights", "intercept"
 static const char *const LOGISTIC_KEYS[] = {"weights", "prior_sd", "intercept_sd", "intercept",
@@ -168,9 +143,7 @@ static void set_number(lua_State *L, const char *key, double v) {
 
 /* Raises "interrupted!" if the host's Ctrl-C flag is set (absent under stock lua5.4). */
 static void check_interrupt(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, "introspect.interrupted");
-  volatile sig_atomic_t *flag = lua_touserdata(L, -1);
-  lua_pop(L, 1);
+  volatile sig_atomic_t *flag = binding_interrupt_flag(L);
   if (flag && *flag) luaL_error(L, "interrupted!");
 }
 
@@ -555,7 +528,7 @@ static void check_fit_args(lua_State *L, const char *fname, const char *const *k
   luaL_checktype(L, 2, LUA_TTABLE);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
-  check_keys(L, 3, fname, keys);
+  binding_check_options(L, 3, fname, keys);
 }
 
 /* stats.logistic(X, y [, opts]) -> fit | nil, err. X: rows of predictors (an intercept is
@@ -857,7 +830,7 @@ static int l_fit_many(lua_State *L) {
   lua_settop(L, 2);
   const char *method = "posterior";
   if (!lua_isnil(L, 2)) {
-    check_keys(L, 2, "stats.fit_many", FIT_MANY_KEYS);
+    binding_check_options(L, 2, "stats.fit_many", FIT_MANY_KEYS);
     lua_getfield(L, 2, "method");
     if (lua_isstring(L, -1)) method = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -1014,7 +987,7 @@ static void push_correlation(lua_State *L, double r, size_t n, double level) {
 static int correlation(lua_State *L, int ranked) {
   const char *fname = ranked ? "stats.spearman" : "stats.pearson";
   static const char *const keys[] = {"level", NULL};
-  check_keys(L, 3, fname, keys);
+  binding_check_options(L, 3, fname, keys);
   double level = opt_number(L, 3, "level", 0.95), *x, *y, sx, sy, m;
   if (!(level > 0 && level < 1)) luaL_argerror(L, 3, "option 'level' must be in (0, 1)");
   size_t n = read_pairs(L, fname, &x, &y);
@@ -1094,7 +1067,7 @@ static double ols_core(const double *X, const double *y, size_t n, size_t d, dou
 static int l_ols(lua_State *L) {
   static const char *const keys[] = {"intercept", "level", NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
-  check_keys(L, 3, "stats.ols", keys);
+  binding_check_options(L, 3, "stats.ols", keys);
   lua_settop(L, 3);
   int icpt = opt_bool(L, 3, "intercept", 1);
   double level = opt_number(L, 3, "level", 0.95);
@@ -1145,7 +1118,7 @@ static int l_ols(lua_State *L) {
 static int l_slope_difference(lua_State *L) {
   static const char *const keys[] = {"level", NULL};
   const char *fname = "stats.slope_difference";
-  check_keys(L, 5, fname, keys);
+  binding_check_options(L, 5, fname, keys);
   double level = opt_number(L, 5, "level", 0.95);
   size_t n1, n2, m1, m2;
   double *x1 = read_vector(L, 1, fname, "x1", &n1), *y1 = read_vector(L, 2, fname, "y1", &m1);
@@ -1208,7 +1181,7 @@ static double statistic(const double *x, const double *y, const size_t *idx, siz
 static int l_cluster_bootstrap(lua_State *L) {
   static const char *const keys[] = {"reps", "level", "statistic", "seed", "rng", NULL};
   const char *fname = "stats.cluster_bootstrap";
-  check_keys(L, 4, fname, keys);
+  binding_check_options(L, 4, fname, keys);
   lua_settop(L, 4);
   double level = opt_number(L, 4, "level", 0.95);
   long reps = (long)opt_number(L, 4, "reps", 1000);

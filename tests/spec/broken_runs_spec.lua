@@ -136,7 +136,7 @@ describe("broken runs", function()
     local function snapshot(dir)
       local t = {}
       for _, f in ipairs(support.files(dir)) do
-        if not f:match("/%.lock$") then t[f] = sqlite.sha256(util.read_file(f)) end
+        if not f:match("/%.lock$") then t[f] = sys.sha256(util.read_file(f)) end
       end
       return t
     end

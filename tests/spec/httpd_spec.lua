@@ -107,7 +107,8 @@ describe("introspect.httpd", function()
   end)
 
   it("rejects bad options and arguments", function()
-    assert.has_error(function() httpd.new({ prot = 1 }) end, "httpd.new: unknown option 'prot'")
+    assert.has_error(function() httpd.new({ prot = 1 }) end,
+      "httpd.new: unknown option 'prot' (known: host, port, max_body, connection_limit, timeout, backlog)")
     assert.has_error(function() httpd.new({ port = 70000 }) end)
     local server = assert(httpd.new({ port = 0 }))
     assert.has_error(function() server:respond(1, 99, {}, "") end)

@@ -71,13 +71,6 @@ describe("introspect.sqlite", function()
     assert.are.equal(1, db:rows("SELECT count(*) AS n FROM t")[1].n)
   end)
 
-  it("computes SHA-256 in Lua and in SQL", function()
-    assert.are.equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sqlite.sha256(""))
-    local long = string.rep("a", 1000)   -- several blocks, padding across a block boundary
-    assert.are.equal("41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3", sqlite.sha256(long))
-    assert.are.equal(sqlite.sha256("abc"), db:rows("SELECT sha256('abc') AS h")[1].h)
-  end)
-
   it("closes idempotently and refuses a closed handle", function()
     db:close()
     db:close()

@@ -43,6 +43,15 @@ describe("sys", function()
     assert.has_error(function() sys.kill(0, "TERM") end)
   end)
 
+  it("computes SHA-256 (FIPS 180-4 vectors, padding across a block boundary)", function()
+    assert.are.equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sys.sha256(""))
+    assert.are.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", sys.sha256("abc"))
+    assert.are.equal("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+      sys.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
+    assert.are.equal("41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3",
+      sys.sha256(string.rep("a", 1000)))
+  end)
+
   it("says a pipe is not a terminal", function()
     local p = io.popen("true")
     assert.is_false(sys.isatty(p))

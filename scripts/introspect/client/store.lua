@@ -3,6 +3,7 @@
 -- cache; errors are recorded but never served from the cache. Each record is its own committed
 -- transaction, so a run killed at any moment (kill -9) keeps everything it had received.
 local sqlite = require("introspect.sqlite")
+local sys = require("introspect.sys")
 local cjson = require("cjson")
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
@@ -51,7 +52,7 @@ function M.key(base_url, model, body, sample)
   local parts = { "introspect-store-v1", base_url, model or "", tostring(sample or 0), body }
   local buf = {}
   for i, p in ipairs(parts) do buf[i] = #p .. ":" .. p end
-  return sqlite.sha256(table.concat(buf, "\n"))
+  return sys.sha256(table.concat(buf, "\n"))
 end
 
 -- open(path [, {run=, secrets=}]) -> store | nil, err

@@ -5,6 +5,7 @@
 -- Every JSON file is written atomically (temporary file, then rename).
 local apierror = require "introspect.client.apierror"
 local cjson = require "cjson"
+local pyjson = require "introspect.core.pyjson"
 local sys = require "introspect.sys"
 local util = require "introspect.core.util"
 
@@ -35,35 +36,8 @@ function M.scrub(value)
   return out
 end
 
-local function encode_sorted(value, indent)
-  indent = indent or ""
-  local t = type(value)
-  if t ~= "table" then
-    if value == nil then return "null" end
-    return cjson.encode(value)
-  end
-  if (cjson.array_mt and getmetatable(value) == cjson.array_mt) or (#value > 0 and next(value, #value) == nil) then
-    local parts = {}
-    for i = 1, #value do parts[i] = encode_sorted(value[i], indent .. "  ") end
-    if #parts == 0 then return "[]" end
-    return "[" .. table.concat(parts, ", ") .. "]"
-  end
-  local keys = {}
-  for k in pairs(value) do keys[#keys + 1] = tostring(k) end
-  if #keys == 0 then return "{}" end
-  table.sort(keys)
-  local inner = indent .. "  "
-  local parts = {}
-  for _, k in ipairs(keys) do
-    local v = value[k]
-    if v == nil then v = value[tonumber(k)] end
-    parts[#parts + 1] = inner .. cjson.encode(k) .. ": " .. encode_sorted(v, inner)
-  end
-  return "{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}"
-end
-
 -- json(value) -> pretty JSON text with sorted keys (stable, diffable), ending in a newline.
-function M.json(value) return encode_sorted(value) .. "\n" end
+function M.json(value) return pyjson.file.encode(value) .. "\n" end
 
 -- read_json(path) -> value | nil, err (err names the file)
 function M.read_json(path)

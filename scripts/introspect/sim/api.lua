@@ -3,7 +3,7 @@
 -- The in-process transport (introspect.sim) and `introspect serve` both call this handler, so
 -- the two backends answer identically. See docs/serve.md for the endpoints and options.
 local util = require("introspect.core.util")
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 local hash = require("introspect.sim.hash")
 local subject = require("introspect.sim.subject")
 local profiles = require("introspect.sim.profiles")

@@ -1,7 +1,7 @@
 -- /v1/batches of the simulated API. A batch runs every request at creation (through the same
 -- chat handler, without fault injection) and reveals progress by the clock: validating (first
 -- 10% of batch_duration), in_progress (to 90%), finalizing (to 100%), completed.
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 local chat = require("introspect.sim.chat")
 local files = require("introspect.sim.files")
 local hash = require("introspect.sim.hash")

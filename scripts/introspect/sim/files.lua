@@ -1,5 +1,5 @@
 -- /v1/files of the simulated API: multipart upload, list, retrieve, content, delete.
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 
 local M = {}
 

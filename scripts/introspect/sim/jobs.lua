@@ -1,7 +1,7 @@
 -- /v1/fine_tuning/jobs of the simulated API. A job trains at creation (deterministically, from
 -- the uploaded files only) and reveals its progress by the clock: validating_files (first 10%
 -- of job_duration), queued (to 20%), running (to 100%), then succeeded or failed.
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 local hash = require("introspect.sim.hash")
 local finetune = require("introspect.sim.finetune")
 local files = require("introspect.sim.files")

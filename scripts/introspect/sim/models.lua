@@ -1,5 +1,5 @@
 -- /v1/models of the simulated API.
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 
 local M = {}
 

@@ -3,7 +3,7 @@
 -- content. A run killed with SIGKILL and resumed finds its files, jobs, fine-tuned models and
 -- batches again; a torn last journal line is ignored.
 local util = require("introspect.core.util")
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 local subject = require("introspect.sim.subject")
 
 local M = {}

@@ -6,7 +6,6 @@ local cost = require "introspect.client.cost"
 local curriculum = require "introspect.design.curriculum"
 local scenarios = require "introspect.design.scenarios"
 local stimuli = require "introspect.design.stimuli"
-local sqlite = require "introspect.sqlite"
 local sys = require "introspect.sys"
 local trainfiles = require "introspect.design.trainfiles"
 local util = require "introspect.core.util"
@@ -16,7 +15,7 @@ return function(Study, M)
   function Study:run_id()
     local id = self.run.manifest.run_id
     if not id then
-      id = sqlite.sha256(string.format("%s %.6f %d", self.out, sys.time(), sys.getpid())):sub(1, 16)
+      id = sys.sha256(string.format("%s %.6f %d", self.out, sys.time(), sys.getpid())):sub(1, 16)
       self.run:set_manifest("run_id", id)
     end
     return id
@@ -127,7 +126,7 @@ return function(Study, M)
   function Study:upload(path)
     local content = assert(util.read_file(path))
     local base = path:match("[^/]+$")
-    local hash = sqlite.sha256(content):sub(1, 16)
+    local hash = sys.sha256(content):sub(1, 16)
     local filename = base:gsub("%.jsonl$", "") .. "." .. hash .. ".jsonl"
     return (self.run:once("upload:" .. base .. ":" .. hash, function()
       local files = self.client:files_list({ purpose = "fine-tune" })

@@ -85,10 +85,9 @@ end
 -- study:record_provenance(): versions, seeds and the hash of every prompt template go into the
 -- manifest, so two runs can be told apart by what produced them.
 function Study:record_provenance()
-  local sqlite = require "introspect.sqlite"
   local prompts = self.prompts or require("introspect.design.prompts").default
   local hashes = {}
-  for name, text in pairs(prompts.templates or {}) do hashes[name] = sqlite.sha256(text):sub(1, 16) end
+  for name, text in pairs(prompts.templates or {}) do hashes[name] = sys.sha256(text):sub(1, 16) end
   local versions = { lua = _VERSION, cjson = cjson._VERSION }
   local ok, host = pcall(require, "introspect.host")
   if ok then
