@@ -88,7 +88,6 @@ build = {
     ["introspect.sim.hash"] = "scripts/introspect/sim/hash.lua",
     ["introspect.sim"] = "scripts/introspect/sim/init.lua",
     ["introspect.sim.jobs"] = "scripts/introspect/sim/jobs.lua",
-    ["introspect.sim.json"] = "scripts/introspect/sim/json.lua",
     ["introspect.sim.models"] = "scripts/introspect/sim/models.lua",
     ["introspect.sim.profiles"] = "scripts/introspect/sim/profiles.lua",
     ["introspect.sim.prompt"] = "scripts/introspect/sim/prompt.lua",
