@@ -7,6 +7,7 @@ local bayes = require "introspect.analysis.bayes"
 local bootstrap = require "introspect.analysis.bootstrap"
 local contrasts = require "introspect.analysis.contrasts"
 local replicates = require "introspect.analysis.replicates"
+local samples = require "introspect.analysis.samples"
 local stats = require "introspect.stats"
 local util = require "introspect.core.util"
 
@@ -277,6 +278,37 @@ describe("agreement and paired differences", function()
     -- t(0.975, 4) = 2.776445
     near(P.hi - P.mean, 2.776445 * sd / math.sqrt(5), 1e-5, "t interval")
     assert.is_true(P.boot.lo >= 0 and P.boot.hi <= 0.4)
+  end)
+end)
+
+describe("samples.proportions", function()
+  it("pools the n samples of each trial into P(A), and soft fits recover the weights", function()
+    local g <close> = stats.rng(21)
+    local w = { 100, -60, 30, -10, 70 }
+    local ranges = { order = { "ctx" },
+      ctx = { names = { "p", "q", "r", "s", "t" }, min = { 0, 0, 0, 0, 0 }, max = { 1, 1, 1, 1, 1 } } }
+    local sel = {}
+    for _ = 1, 300 do
+      local a, b = {}, {}
+      for j = 1, 5 do a[j], b[j] = g:uniform(), g:uniform() end
+      local u = 0
+      for j = 1, 5 do u = u + w[j] / 25 * (a[j] - b[j]) end
+      local trial = {}
+      for _ = 1, 8 do
+        sel[#sel + 1] = { scenario = "ctx", a = a, b = b, trial = trial,
+          selection = g:uniform() < 1 / (1 + math.exp(-u)) and "A" or "B" }
+      end
+      sel[#sel + 1] = { scenario = "ctx", a = a, b = b, trial = trial, selection = "?" }
+    end
+    local pooled, info = samples.proportions(sel)
+    assert.are.same({ trials = 300, samples = 2400, invalid = 300 }, info)
+    assert.are.equal(8, pooled[1].n)
+    local learned = analysis.fit_weights(pooled, ranges, { soft = true, draws = 400 })
+    local r = assert(stats.pearson(learned.ctx, w)).r
+    assert.is_true(r > 0.95, tostring(r))
+    -- by values when the samples carry no trial table
+    for _, s in ipairs(sel) do s.trial = nil end
+    assert.are.equal(300, select(2, samples.proportions(sel)).trials)
   end)
 end)
 
