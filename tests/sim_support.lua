@@ -82,17 +82,7 @@ function M.client(api)
   end
 end
 
--- pearson(x, y) -> correlation
-function M.pearson(x, y)
-  local n, mx, my = #x, 0, 0
-  for i = 1, n do mx, my = mx + x[i], my + y[i] end
-  mx, my = mx / n, my / n
-  local sxy, sxx, syy = 0, 0, 0
-  for i = 1, n do
-    sxy = sxy + (x[i] - mx) * (y[i] - my)
-    sxx, syy = sxx + (x[i] - mx) ^ 2, syy + (y[i] - my) ^ 2
-  end
-  return sxy / math.sqrt(sxx * syy)
-end
+-- pearson(x, y) -> correlation (shared with the recovery specs' helpers)
+M.pearson = require("sim_recovery").pearson
 
 return M

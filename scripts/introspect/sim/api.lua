@@ -92,6 +92,13 @@ function API:add_model(model, owner)
   model.fingerprint = model.fingerprint or hash.hex(hash.string(model.id), 8)
 end
 
+-- api:truth(model_id, messages) -> the served model's ground truth for the context and condition
+-- the messages identify (actual weights, access, expected report...) | nil, err. See
+-- introspect.sim.truth and docs/scripting.md.
+function API:truth(model_id, messages)
+  return require("introspect.sim.truth").truth(self, model_id, messages)
+end
+
 -- api:now() -> wall-clock seconds.
 function API:now() return self.clock() end
 

@@ -184,17 +184,23 @@ function M.completion(api, model, req, opts)
   end
   local temperature = opts.temperature
   local sampling = temperature > 0
+  local seed = opts.seed
+  if sampling and seed == nil then
+    -- no seed: an independent draw, as a real API samples (from the server's own stream)
+    api.seedless_count = (api.seedless_count or 0) + 1
+    seed = hash.combine(hash.combine(api.seed, 0x5eed1e55), api.seedless_count)
+  end
   for i = 1, opts.n do
     local content, lp_text
     local index = sampling and i or 0
     if parsed and parsed.kind == "decision" then
-      local answer, la, lb = model:decide(parsed, phash, temperature, opts.seed, index)
+      local answer, la, lb = model:decide(parsed, phash, temperature, seed, index)
       content = answer
       completion_tokens = completion_tokens + 1
       if opts.logprobs then lp_text = decision_logprobs(answer, la, lb, opts.top) end
     else
       if parsed then
-        content = model:report(parsed, phash, temperature, opts.seed, index)
+        content = model:report(parsed, phash, temperature, seed, index)
       else
         content = prompt.REFUSAL
       end

@@ -267,25 +267,35 @@ local function learned_range(vals)
   return r
 end
 
--- train(parent, ex, hp, seed, id) -> model, metrics
+-- content_key(content, hp, seed) -> hex text identifying a fine-tune by what may shape it: the
+-- training file's content, the resolved hyperparameters and the job seed (never the job's id or
+-- order). With the parent's own key it seeds the fine-tuned model's draws.
+function M.content_key(content, hp, seed)
+  local h = hash.string(content)
+  h = combine(h, hash.string(string.format("%s|%s|%.17g", tostring(hp.n_epochs), tostring(hp.batch_size),
+    hp.learning_rate_multiplier)))
+  return hash.hex(combine(h, seed), 16)
+end
+
+-- train(parent, ex, hp, seed, id, key) -> model, metrics (key: content_key of the job)
 -- metrics = {train_loss_before=, train_loss=, choice_contexts=, report_contexts=,
 --            skill_gain=, trained_tokens=}
-function M.train(parent, ex, hp, seed, id)
+function M.train(parent, ex, hp, seed, id, key)
   local p = parent.profile
   local e = hp.n_epochs * hp.learning_rate_multiplier / 1.8   -- exposure per example
   local weight = p.learning_rate * e
   local overrides, before, after, rows_total = {}, 0, 0, 0
   local n_choice_ctx, n_report_ctx, n_reports = 0, 0, 0
-  for _, key in ipairs(ex.order) do
-    local vals = ex.values[key]
+  for _, ckey in ipairs(ex.order) do
+    local vals = ex.values[ckey]
     local ctx = vals.ctx
     local st = parent:state(ctx)
-    local parent_o = parent:override(key)
+    local parent_o = parent:override(ckey)
     local o = { theta = st.theta, range = st.range, exposure = parent_o and parent_o.exposure or 0,
                 memory = parent_o and parent_o.memory }
     local range = st.range or learned_range(vals)
     o.range = range
-    local c = ex.choices[key]
+    local c = ex.choices[ckey]
     if c then
       n_choice_ctx = n_choice_ctx + 1
       local X, y = design(c.rows, range, ctx.k)
@@ -297,7 +307,7 @@ function M.train(parent, ex, hp, seed, id)
       rows_total = rows_total + #X
       o.theta = theta
     end
-    local rep = ex.reports[key]
+    local rep = ex.reports[ckey]
     if rep then
       n_report_ctx = n_report_ctx + 1
       n_reports = n_reports + #rep.targets
@@ -315,10 +325,10 @@ function M.train(parent, ex, hp, seed, id)
       o.memory = mean
       o.exposure = old + add
     end
-    overrides[key] = o
+    overrides[ckey] = o
   end
   local skill = parent.skill + e * n_reports / 100
-  local model = subject.derived(parent, id, skill, overrides)
+  local model = subject.derived(parent, id, skill, overrides, key)
   local metrics = {
     train_loss_before = rows_total > 0 and before / rows_total or 0,
     train_loss = rows_total > 0 and after / rows_total or 0,
@@ -345,7 +355,7 @@ end
 -- serialize(model) -> plain table for JSON (the overrides and skill; the parent by id).
 function M.serialize(model)
   return { id = model.id, parent = model.parent and model.parent.id, skill = model.skill,
-           contexts = model.contexts }
+           contexts = model.contexts, key = model.key }
 end
 
 return M

@@ -121,7 +121,8 @@ local function train_job(api, job, parent, hp_in)
   end
   local hp = finetune.resolve_hyperparameters(ex.n, hp_in)
   job.hyperparameters = hp
-  local model, metrics = finetune.train(parent, ex, hp, job.seed, job.fine_tuned_model)
+  local key = finetune.content_key(tf.content, hp, job.seed)
+  local model, metrics = finetune.train(parent, ex, hp, job.seed, job.fine_tuned_model, key)
   model.fingerprint = hash.hex(hash.string(job.fine_tuned_model), 8)
   metrics.valid_loss = vex and finetune.validation_loss(model, vex) or nil
   metrics.examples, metrics.other_examples = ex.n, ex.other

@@ -24,7 +24,7 @@ local function record(kind, obj)
     for k, v in pairs(obj) do if k ~= "result" then r[k] = v end end
     if obj.result then
       r.result = { skill = obj.result.skill, contexts = obj.result.contexts,
-                   fingerprint = obj.result.fingerprint }
+                   fingerprint = obj.result.fingerprint, key = obj.result.key }
     end
     return r
   elseif kind == "batch" then
@@ -167,7 +167,8 @@ function M.load(api)
       if type(r) ~= "table" or type(rec.fine_tuned_model) ~= "string" or type(r.contexts or {}) ~= "table" then
         error("job " .. id .. ": malformed result", 0)
       end
-      local model = subject.derived(parent, rec.fine_tuned_model, r.skill, r.contexts or {})
+      if r.key ~= nil and type(r.key) ~= "string" then error("job " .. id .. ": malformed result key", 0) end
+      local model = subject.derived(parent, rec.fine_tuned_model, r.skill, r.contexts or {}, r.key)
       model.fingerprint = r.fingerprint
       results[rec.fine_tuned_model] = model
       rec.result = model

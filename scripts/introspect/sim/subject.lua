@@ -27,12 +27,15 @@ function M.base(profile, id)
     contexts = {}, noise_seed = p.seed, cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
--- derived(parent, id, skill, contexts) -> a fine-tuned model on top of parent. Its report
--- noise and malformed-reply draws use a seed of its own (parent's seed and its id): a fine-tune
--- changes the wording of replies idiosyncratically; choice noise stays the profile's.
-function M.derived(parent, id, skill, contexts)
+-- derived(parent, id, skill, contexts, key) -> a fine-tuned model on top of parent. Its report
+-- noise and malformed-reply draws use a seed of its own, the parent's combined with `key` (the
+-- job's content key, finetune.content_key: training file, hyperparameters, job seed), so a
+-- fine-tune's behaviour never depends on its id or on what the server did before. A key that
+-- is nil (a journal written before keys existed) falls back to the id.
+function M.derived(parent, id, skill, contexts, key)
   return setmetatable({ id = id, profile = parent.profile, parent = parent, skill = skill,
-    contexts = contexts, noise_seed = combine(parent.noise_seed, hash.string(id)),
+    contexts = contexts, key = key,
+    noise_seed = combine(parent.noise_seed, key and hash.string(key) or hash.string(id)),
     cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
