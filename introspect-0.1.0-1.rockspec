@@ -95,6 +95,7 @@ build = {
     ["introspect.sim.server"] = "scripts/introspect/sim/server.lua",
     ["introspect.sim.state"] = "scripts/introspect/sim/state.lua",
     ["introspect.sim.subject"] = "scripts/introspect/sim/subject.lua",
+    ["introspect.sim.truth"] = "scripts/introspect/sim/truth.lua",
     ["introspect.design.stimuli"] = "scripts/introspect/design/stimuli.lua",
     ["introspect.client.store"] = "scripts/introspect/client/store.lua",
     ["introspect.study"] = "scripts/introspect/study/init.lua",
