@@ -18,6 +18,7 @@
 local analysis = require "introspect.analysis"
 local contrasts = require "introspect.analysis.contrasts"
 local options = require "introspect.core.options"
+local paper = require "introspect.design.paper"
 local pyjson = require "introspect.core.pyjson"
 local util = require "introspect.core.util"
 
@@ -82,7 +83,7 @@ local analysed = false
 for _, model in ipairs(models) do
   local m, pm = summary.models[model], posterior.models[model] or { reports = {} }
   if #models > 1 then print(model) end
-  for _, cond in ipairs(analysis.CONDITIONS) do
+  for _, cond in ipairs(paper.condition_keys) do
     local R = m.reports[cond]
     if R then
       analysed = true

@@ -7,46 +7,74 @@
 -- Layer (docs/architecture.md): statistics on plain tables, above design.
 -- May use: core, design, bindings
 local csv = require "introspect.core.csv"
+local paper = require "introspect.design.paper"
 local stats = require "introspect.stats"
 local util = require "introspect.core.util"
 
 local M = {}
 
-M.ATTRIBUTES = 5
-M.CONDITIONS = { "base", "instilled", "itrained", "native_instilled", "native_itrained" }
--- Which learned weights each condition is compared with.
-M.LEARNED_OF = { base = "learned", instilled = "learned", itrained = "learned",
-  native_instilled = "native_learned", native_itrained = "native_learned" }
+-- The accuracy conditions in the study's order, and which learned weights each is compared
+-- with (from introspect.design.paper). Every function below works for any number of attributes:
+-- the CSV readers take k from the header (prefix1..prefixk), the rest from the data.
+M.CONDITIONS = paper.condition_keys
+M.LEARNED_OF = paper.learned_of
 -- The training effects: summary key, untrained condition, trained condition.
-M.TRAINING_EFFECTS = { { "training_effect", "instilled", "itrained" },
-  { "native_training_effect", "native_instilled", "native_itrained" } }
+M.TRAINING_EFFECTS = {}
+for i, e in ipairs(paper.training_effects) do M.TRAINING_EFFECTS[i] = { e.key, e.untrained, e.trained } end
 
-local function cols(prefix)
-  local t = {}
-  for i = 1, M.ATTRIBUTES do t[i] = prefix .. i end
-  return t
+local cols = paper.columns
+
+-- attribute_count(header, prefixes) -> k: the largest N of any column prefixN in the header, over
+-- the given prefixes (so a renamed or missing middle or last column is caught, not read as a
+-- smaller k).
+local function attribute_count(header, prefixes)
+  local k = 0
+  for _, h in ipairs(header) do
+    for _, prefix in ipairs(prefixes) do
+      local n = h:sub(1, #prefix) == prefix and h:sub(#prefix + 1):match("^%d+$")
+      if n then k = math.max(k, tonumber(n)) end
+    end
+  end
+  return k
 end
-local A_COLS, B_COLS = cols("A_attribute_"), cols("B_attribute_")
 
--- files(dir, model) -> the published file names of one base model, by role.
+-- The attribute columns a file of the published layout may carry beside its own.
+local TRIAL_PREFIXES = { "A_attribute_", "B_attribute_" }
+
+-- read_with(path, prefixes, fixed) -> csv table, k | nil, err: reads a CSV whose attribute
+-- columns are prefix1..prefixk for each prefix (k from the header: at least 1, and every
+-- column up to it present).
+local function read_with(path, prefixes, fixed)
+  local t, err = csv.read(path)
+  if not t then return nil, err end
+  local all = { table.unpack(prefixes) }
+  for _, p in ipairs(TRIAL_PREFIXES) do all[#all + 1] = p end
+  local k = attribute_count(t.header, all)
+  local required = { table.unpack(fixed) }
+  for _, prefix in ipairs(prefixes) do
+    for _, c in ipairs(cols(prefix, math.max(k, 1))) do required[#required + 1] = c end
+  end
+  local has = {}
+  for _, h in ipairs(t.header) do has[h] = true end
+  for _, c in ipairs(required) do
+    if not has[c] then return nil, string.format("%s:1: missing column '%s'", path, c) end
+  end
+  return t, k
+end
+
+-- files(dir, model) -> the published file paths of one base model, by role.
 function M.files(dir, model)
   local p = dir .. "/" .. model
-  return {
-    scenarios = dir .. "/scenarios.csv",
-    targets = dir .. "/instilled_weights.csv",
-    selections = p .. "_instilled_selections.csv",
-    native_selections = p .. "_instilled_latent_selections.csv",
-    learned = p .. "_regression_results.csv",
-    native_learned = p .. "_latent_regression_results.csv",
-    reports = {
-      base = { p .. "_weight_reports.csv" },
-      instilled = { p .. "_instilled_weight_reports.csv" },
-      itrained = { p .. "_itrained_first_50_of_100_50ex_weight_reports.csv",
-                   p .. "_itrained_last_50_of_100_50ex_weight_reports.csv" },
-      native_instilled = { p .. "_instilled_latent_weight_reports.csv" },
-      native_itrained = { p .. "_itrained_all_100_50ex_latent_weight_reports.csv" },
-    },
-  }
+  local f = paper.files
+  local out = { scenarios = dir .. "/" .. f.scenarios, targets = dir .. "/" .. f.targets, reports = {} }
+  for _, role in ipairs({ "selections", "native_selections", "learned", "native_learned" }) do
+    out[role] = p .. f[role]
+  end
+  for cond, list in pairs(f.reports) do
+    out.reports[cond] = {}
+    for i, suffix in ipairs(list) do out.reports[cond][i] = p .. suffix end
+  end
+  return out
 end
 
 -- numbers(t, i, columns, problems) -> array | nil: the row's cells as numbers; a bad cell adds
@@ -92,25 +120,29 @@ function M.read_ranges(path)
         end
         r.names[j], r.min[j], r.max[j] = a.name, range[1], range[2]
       end
-      if type(s) ~= "table" or type(s.short_name) ~= "string" or #r.names ~= M.ATTRIBUTES then
-        return nil, string.format("%s: scenario %d: needs short_name and %d attributes", path, i,
-          M.ATTRIBUTES)
+      if type(s) ~= "table" or type(s.short_name) ~= "string" or #r.names == 0 then
+        return nil, string.format("%s: scenario %d: needs short_name and attributes", path, i)
       end
       ranges[s.short_name] = r
       ranges.order[#ranges.order + 1] = s.short_name
     end
     return ranges
   end
-  local names, mins, maxs = cols("attr"), {}, {}
-  for i = 1, M.ATTRIBUTES do mins[i], maxs[i] = names[i] .. "_min", names[i] .. "_max" end
-  local t, err = csv.read(path, { required = concat({ "scenario" }, names, mins, maxs) })
-  if not t then return nil, err end
+  local t, k = read_with(path, { "attr" }, { "scenario" })
+  if not t then return nil, k end
+  local names, mins, maxs = cols("attr", k), {}, {}
+  for i = 1, k do mins[i], maxs[i] = names[i] .. "_min", names[i] .. "_max" end
+  local has = {}
+  for _, h in ipairs(t.header) do has[h] = true end
+  for _, c in ipairs(concat(mins, maxs)) do
+    if not has[c] then return nil, string.format("%s:1: missing column '%s'", path, c) end
+  end
   for i, row in ipairs(t.rows) do
     local problems = {}
     local lo, hi = numbers(t, i, mins, problems), numbers(t, i, maxs, problems)
     if not lo or not hi then return nil, problems[1] end
     local r = { names = {}, min = lo, max = hi }
-    for j = 1, M.ATTRIBUTES do r.names[j] = row[names[j]] end
+    for j = 1, k do r.names[j] = row[names[j]] end
     ranges[row.scenario] = r
     ranges.order[#ranges.order + 1] = row.scenario
   end
@@ -134,8 +166,9 @@ end
 -- selections: array of {model=, scenario=, selection="A"|"B", a={...}, b={...}}. A missing
 -- column is an error (nil, err); a bad row is left out and described in problems.
 function M.read_selections(path)
-  local t, err = csv.read(path, { required = concat({ "scenario", "selection" }, A_COLS, B_COLS) })
-  if not t then return nil, err end
+  local t, k = read_with(path, { "A_attribute_", "B_attribute_" }, { "scenario", "selection" })
+  if not t then return nil, k end
+  local A_COLS, B_COLS = cols("A_attribute_", k), cols("B_attribute_", k)
   local out, problems = {}, {}
   for i, row in ipairs(t.rows) do
     local a = numbers(t, i, A_COLS, problems)
@@ -156,9 +189,9 @@ end
 -- read_reports(path) -> reports, problems | nil, err
 -- reports: array of {model= (explaining_model), version=, scenario=, report={...}}.
 function M.read_reports(path)
-  local rcols = cols("report_attr")
-  local t, err = csv.read(path, { required = concat({ "explaining_model", "scenario" }, rcols) })
-  if not t then return nil, err end
+  local t, k = read_with(path, { "report_attr" }, { "explaining_model", "scenario" })
+  if not t then return nil, k end
+  local rcols = cols("report_attr", k)
   local out, problems = {}, {}
   for i, row in ipairs(t.rows) do
     local r = numbers(t, i, rcols, problems)
@@ -177,15 +210,16 @@ function M.read_weights(path)
   local t, err = csv.read(path)
   if not t then return nil, err end
   local prefix = "b_attr"
+  if attribute_count(t.header, { "b_attr" }) == 0 and attribute_count(t.header, { "attr" }) > 0 then prefix = "attr" end
+  local k = attribute_count(t.header, { prefix })
   local has = {}
   for _, h in ipairs(t.header) do has[h] = true end
-  if not has.b_attr1 and has.attr1 then prefix = "attr" end
-  for _, c in ipairs(concat({ "scenario" }, cols(prefix))) do
+  for _, c in ipairs(concat({ "scenario" }, cols(prefix, math.max(k, 1)))) do
     if not has[c] then return nil, string.format("%s:1: missing column '%s'", path, c) end
   end
   local weights, problems = { order = {} }, {}
   for i, row in ipairs(t.rows) do
-    local w = numbers(t, i, cols(prefix), problems)
+    local w = numbers(t, i, cols(prefix, k), problems)
     if w then
       weights[row.scenario] = w
       weights.order[#weights.order + 1] = row.scenario
@@ -194,18 +228,25 @@ function M.read_weights(path)
   return weights, problems
 end
 
--- write_weights(path, weights) -> true | nil, err: the published layout, scenarios sorted.
+-- write_weights(path, weights) -> true | nil, err: the published layout (scenario,b_attr1..k),
+-- scenarios sorted. Every context needs the same number of weights k; otherwise nil, err naming
+-- two contexts.
 function M.write_weights(path, weights)
   local names = {}
   for _, s in ipairs(weights.order or {}) do names[#names + 1] = s end
   table.sort(names)
-  local rows = {}
+  local rows, k = {}, nil
   for _, s in ipairs(names) do
+    if k and #weights[s] ~= k then
+      return nil, string.format("%s: contexts %s and %s have %d and %d weights; one file needs one count",
+        path, names[1], s, k, #weights[s])
+    end
+    k = #weights[s]
     local row = { s }
-    for j = 1, M.ATTRIBUTES do row[j + 1] = weights[s][j] end
+    for j = 1, k do row[j + 1] = weights[s][j] end
     rows[#rows + 1] = row
   end
-  return util.write_file_atomic(path, csv.format(concat({ "scenario" }, cols("b_attr")), rows))
+  return util.write_file_atomic(path, csv.format(paper.headers.learned(k or paper.attributes), rows))
 end
 
 -- design(selections, ranges[, soft]) -> groups, problems
@@ -472,7 +513,10 @@ function M.learned_vs_target(learned, targets)
   local x, y = {}, {}
   for _, s in ipairs(learned.order) do
     if targets[s] then
-      for j = 1, M.ATTRIBUTES do x[#x + 1] = learned[s][j]; y[#y + 1] = targets[s][j] end
+      if #learned[s] ~= #targets[s] then
+        return nil, string.format("context %s: %d learned weights but %d targets", s, #learned[s], #targets[s])
+      end
+      for j = 1, #learned[s] do x[#x + 1] = learned[s][j]; y[#y + 1] = targets[s][j] end
     end
   end
   if #x < 4 then return nil, "fewer than 4 learned weights have targets" end

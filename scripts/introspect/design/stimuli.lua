@@ -1,19 +1,20 @@
 -- The study's stimuli (method.md section 1): instilled weights, simulated choice trials and
 -- introspection examples. rng = "python" draws exactly as the published study did (CPython's
 -- Mersenne Twister, reseeded per phase); rng = "default" uses xoshiro256** with the same seeds.
+local paper = require "introspect.design.paper"
 local rng = require "introspect.rng"
 local util = require "introspect.core.util"
 
 local M = {}
 
--- The published study's numbers.
+-- The published study's stimulus numbers (from introspect.design.paper).
 M.PAPER = {
-  contexts = 1100,          -- contexts (scenario + role) written to scenarios.csv
-  instilled = 100,          -- contexts whose preferences are instilled
-  train_per_context = 50,   -- simulated choices per context in the training file
-  val_per_context = 10,     -- ... and in the validation file
-  attributes = 5,
-  seeds = { roles = 0, weights = 1, selections = 2, validation = 5, introspection = 6 },
+  contexts = paper.scenario_contexts,   -- contexts (scenario + role) written to scenarios.csv
+  instilled = paper.contexts,           -- contexts whose preferences are instilled
+  train_per_context = paper.train_per_context,
+  val_per_context = paper.val_per_context,
+  attributes = paper.attributes,
+  seeds = paper.seeds.stimuli,
 }
 
 -- generator(mode, seed) -> Generator: mt19937 for "python", xoshiro256** for "default".

@@ -1,33 +1,16 @@
 -- Reports of a run: report.html (one self-contained file: no scripts, no network; plots as
 -- inline SVG) and summary.md, both made from the run's summary (the schema of
 -- experiments/analyze-published.lua's summary.json) and the points behind each plot.
+local paper = require "introspect.design.paper"
 local rundir = require "introspect.run.rundir"
 local util = require "introspect.core.util"
 
 local M = {}
 
--- The study's reference numbers (method.md section 5: recomputed from the published CSVs for
--- gpt-4o-mini-2024-07-18; OLS slope and Pearson r), shown beside a run's own.
-M.PUBLISHED = {
-  model = "gpt-4o-mini-2024-07-18 (published)",
-  learned_vs_target = { r = 0.871, n = 500 },
-  reports = {
-    base = { slope = -0.008, r = -0.008, n = 480 },
-    instilled = { slope = 0.5045, r = 0.506, n = 395, contexts = 79 },
-    itrained = { slope = 0.753, r = 0.752, n = 500 },
-    native_instilled = { slope = 0.394, r = 0.398, n = 380, contexts = 76 },
-    native_itrained = { slope = 0.699, r = 0.699, n = 500 },
-  },
-}
-
--- Conditions in the order the study reports them, with their labels.
-M.CONDITIONS = {
-  { key = "base", label = "Control: base model's reports vs instilled weights", short = "Control (base model)" },
-  { key = "instilled", label = "Instilled model (instilled contexts)", short = "Instilled" },
-  { key = "itrained", label = "Introspection-trained, held-out contexts", short = "Trained, held-out" },
-  { key = "native_instilled", label = "Native preferences, before training", short = "Native, before" },
-  { key = "native_itrained", label = "Native preferences, after training", short = "Native, after" },
-}
+-- The study's reference numbers and its conditions in order, with their labels
+-- ({key=, label=, short=}): introspect.design.paper.
+M.PUBLISHED = paper.published
+M.CONDITIONS = paper.conditions
 
 local function esc(s)
   return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",

@@ -5,6 +5,7 @@
 local analysis = require "introspect.analysis"
 local cjson = require "cjson.safe"
 local csv = require "introspect.core.csv"
+local paper = require "introspect.design.paper"
 local pyrepr = require("introspect.rng").pyrepr
 local tabular = require "introspect.core.tabular"
 local util = require "introspect.core.util"
@@ -19,7 +20,7 @@ M.Run = Run
 -- Rows shown when a long table is printed (the table keeps them all in t.rows).
 M.MAX_ROWS = 20
 
-local CONDITIONS = analysis.CONDITIONS
+local CONDITIONS = paper.condition_keys
 
 local function read_json(path)
   local text, err = util.read_file(path)
@@ -140,7 +141,7 @@ function Run:contexts()
   local rows = {}
   for i, r in ipairs(t.rows) do
     local names = {}
-    for j = 1, analysis.ATTRIBUTES do names[j] = r["attr" .. j] end
+    while r["attr" .. (#names + 1)] do names[#names + 1] = r["attr" .. (#names + 1)] end
     rows[i] = { i, r.scenario, r.question, table.concat(names, ", ") }
   end
   return tabular.new({ "#", "scenario", "question", "attributes" }, rows, { max_rows = M.MAX_ROWS })
@@ -149,13 +150,14 @@ end
 local function weights_table(path, title)
   local w, problems = analysis.read_weights(path)
   need(w, problems, "ix.open")
-  local rows = {}
+  local rows, k = {}, 0
   for i, s in ipairs(w.order) do
     rows[i] = { s }
-    for j = 1, analysis.ATTRIBUTES do rows[i][j + 1] = w[s][j] end
+    for j = 1, #w[s] do rows[i][j + 1] = w[s][j] end
+    k = math.max(k, #w[s])
   end
   local header = { "scenario" }
-  for j = 1, analysis.ATTRIBUTES do header[j + 1] = "w" .. j end
+  for j = 1, k do header[j + 1] = "w" .. j end
   local t = tabular.new(header, rows, { title = title, max_rows = M.MAX_ROWS, decimals = 0,
     notes = #problems > 0 and problems or nil })
   t.weights = w
@@ -182,7 +184,7 @@ end
 -- (instilled contexts; "native": the native contexts); field `weights` as in targets().
 function Run:learned(model, which)
   local l = check_model(self, model, "run:learned")
-  local file = which == "native" and "_latent_regression_results.csv" or "_regression_results.csv"
+  local file = which == "native" and paper.files.native_learned or paper.files.learned
   return weights_table(self:path(l .. file), model .. (which == "native" and " native" or "")
     .. " learned weights")
 end
@@ -191,7 +193,7 @@ end
 -- A and B values); field `selections` as introspect.analysis.read_selections returns.
 function Run:selections(model, which)
   local l = check_model(self, model, "run:selections")
-  local path = self:path(l .. (which == "native" and "_instilled_latent_selections.csv" or "_instilled_selections.csv"))
+  local path = self:path(l .. (which == "native" and paper.files.native_selections or paper.files.selections))
   local list, problems = analysis.read_selections(path)
   need(list, problems, "run:selections")
   local rows = {}
@@ -210,9 +212,9 @@ end
 local function condition_of(name, l)
   local rest = name:sub(#l + 2)
   if name:sub(1, #l + 1) ~= l .. "_" or not rest:match("weight_reports%.csv$") then return nil end
-  if rest == "weight_reports.csv" then return "base" end
-  if rest == "instilled_weight_reports.csv" then return "instilled" end
-  if rest == "instilled_latent_weight_reports.csv" then return "native_instilled" end
+  for _, cond in ipairs({ "base", "instilled", "native_instilled" }) do
+    if "_" .. rest == paper.files.reports[cond][1] then return cond end
+  end
   if rest:match("^itrained_.*_latent_weight_reports%.csv$") then return "native_itrained" end
   if rest:match("^itrained_.*_weight_reports%.csv$") then return "itrained" end
   return nil
@@ -237,13 +239,14 @@ function Run:reports(model, condition)
       notes[#notes + 1] = "from " .. name
     end
   end
-  local rows = {}
+  local rows, k = {}, 0
   for i, r in ipairs(list) do
     rows[i] = { r.model, r.scenario }
-    for j = 1, analysis.ATTRIBUTES do rows[i][j + 2] = r.report[j] end
+    for j = 1, #r.report do rows[i][j + 2] = r.report[j] end
+    k = math.max(k, #r.report)
   end
   local header = { "explaining_model", "scenario" }
-  for j = 1, analysis.ATTRIBUTES do header[j + 2] = "r" .. j end
+  for j = 1, k do header[j + 2] = "r" .. j end
   local t = tabular.new(header, rows, { title = model .. " reports: " .. condition, max_rows = M.MAX_ROWS,
     notes = notes, decimals = 0 })
   t.reports = list
@@ -283,7 +286,7 @@ function Run:context(which, model)
   local names = {}
   for n in row[4]:gmatch("[^,%s]+") do names[#names + 1] = n end
   local rows = {}
-  for j = 1, analysis.ATTRIBUTES do
+  for j = 1, #names do
     rows[j] = { names[j], targets and targets[j], learned_w and learned_w[j] }
     for k, col in ipairs(cols) do rows[j][3 + k] = col[j] end
   end

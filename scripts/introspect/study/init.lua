@@ -10,6 +10,7 @@
 local cjson = require "cjson"
 local cost = require "introspect.client.cost"
 local openai = require "introspect.client.openai"
+local paper = require "introspect.design.paper"
 local progress_mod = require "introspect.core.progress"
 local rundir = require "introspect.run.rundir"
 local store_mod = require "introspect.client.store"
@@ -21,15 +22,12 @@ local Study = {}
 Study.__index = Study
 M.Study = Study
 
--- The study's design (method.md section 3), the defaults of every option below.
+-- The study's design (introspect.design.paper), the defaults of every option below.
 M.DESIGN = {
-  contexts = 100,          -- instilled contexts 1..n; native contexts n+1..2n
-  trials = 50,             -- choices per instilled context; native contexts get twice as many
-  reports = 10,            -- report prompts per context and model
-  finetune_seed = 4,
-  seeds = { choices = 5, native_choices = 2, reports = 7 },
-  choice_tokens = 5,       -- max_completion_tokens of a decision request
-  report_tokens = 200,     -- ... of a report request
+  contexts = paper.contexts, trials = paper.trials, reports = paper.reports,
+  finetune_seed = paper.seeds.finetune,
+  seeds = { choices = paper.seeds.choices, native_choices = paper.seeds.native_choices, reports = paper.seeds.reports },
+  choice_tokens = paper.tokens.choice, report_tokens = paper.tokens.report,
 }
 
 local OPTIONS = {

@@ -3,6 +3,7 @@
 -- reply kept raw, and the CSVs written in the published column layout.
 local cjson = require "cjson"
 local csv = require "introspect.core.csv"
+local paper = require "introspect.design.paper"
 local prompts_mod = require "introspect.design.prompts"
 local replies = require "introspect.design.replies"
 local rng = require "introspect.rng"
@@ -10,28 +11,10 @@ local stimuli = require "introspect.design.stimuli"
 local util = require "introspect.core.util"
 
 return function(Study, M)
-  local ATTRS = 5
-
-  local function columns(prefix, k)
-    local t = {}
-    for i = 1, k do t[i] = prefix .. i end
-    return t
-  end
-
   -- csv_headers(k) -> report header, selection header of the published CSV layout for contexts
-  -- with k attributes (the study's files have k = 5).
-  function M.csv_headers(k)
-    local report, selection = { "explaining_model", "version", "scenario" }, { "model", "scenario", "selection" }
-    for _, c in ipairs(columns("report_attr", k)) do report[#report + 1] = c end
-    for _, list in ipairs({ columns("A_attribute_", k), columns("B_attribute_", k) }) do
-      for _, c in ipairs(list) do
-        report[#report + 1] = c
-        selection[#selection + 1] = c
-      end
-    end
-    return report, selection
-  end
-  M.REPORT_HEADER, M.SELECTION_HEADER = M.csv_headers(ATTRS)
+  -- with k attributes (introspect.design.paper.headers).
+  function M.csv_headers(k) return paper.headers.reports(k), paper.headers.selections(k) end
+  M.REPORT_HEADER, M.SELECTION_HEADER = M.csv_headers(paper.attributes)
 
   -- attribute_count(self, ids, where) -> the number of attributes of the contexts `ids` (one
   -- CSV layout needs one count; mixed counts raise, naming two contexts).
@@ -46,7 +29,7 @@ return function(Study, M)
       end
       if n and not k then k, first = n, id end
     end
-    return k or ATTRS
+    return k or paper.attributes
   end
 
   local function trial_values(trials, i)
@@ -282,7 +265,7 @@ return function(Study, M)
     if spec.file then
       self:write(spec.file, csv.format(select(2, M.csv_headers(nattr)), rows))
       if #probs > 0 then
-        self:write((spec.file:gsub("%.csv$", "_probs.csv")), csv.format({ "scenario", "row", "p_a" }, probs))
+        self:write((spec.file:gsub("%.csv$", "_probs.csv")), csv.format(paper.headers.probs, probs))
       end
     end
     return selections, info
