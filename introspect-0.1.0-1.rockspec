@@ -72,6 +72,7 @@ build = {
     ["introspect.run.plot"] = "scripts/introspect/run/plot.lua",
     ["introspect.repl.pretty"] = "scripts/introspect/repl/pretty.lua",
     ["introspect.core.progress"] = "scripts/introspect/core/progress.lua",
+    ["introspect.design.paper"] = "scripts/introspect/design/paper.lua",
     ["introspect.design.prompts"] = "scripts/introspect/design/prompts.lua",
     ["introspect.core.pyjson"] = "scripts/introspect/core/pyjson.lua",
     ["introspect.repl.helpers"] = "scripts/introspect/repl/helpers.lua",

@@ -93,11 +93,7 @@ local function numbers(t, i, columns, problems)
   return out
 end
 
-local function concat(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do for _, v in ipairs(list) do out[#out + 1] = v end end
-  return out
-end
+local concat = util.concat_lists
 
 -- read_ranges(path) -> ranges | nil, err
 -- scenarios.csv (published layout) or candidate_scenarios.json. ranges[scenario] =

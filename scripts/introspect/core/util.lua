@@ -82,4 +82,13 @@ function M.file_exists(path)
   return false
 end
 
+---concat_lists(...) -> one new array with the items of each array argument, in order.
+---@param ... any[]
+---@return any[]
+function M.concat_lists(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do for _, v in ipairs(list) do out[#out + 1] = v end end
+  return out
+end
+
 return M

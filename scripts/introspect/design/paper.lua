@@ -81,11 +81,7 @@ function M.columns(prefix, k)
   return t
 end
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do for _, v in ipairs(list) do out[#out + 1] = v end end
-  return out
-end
+local join = require("introspect.core.util").concat_lists
 
 -- The published CSV layouts for k attributes.
 M.headers = {
