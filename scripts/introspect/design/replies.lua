@@ -24,9 +24,54 @@ function M.strip_fences(text)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
+-- strict_json(s) -> true | nil, reason, detail: what cjson accepts beyond JSON is refused.
+-- Every bare token outside strings must be a JSON number (no NaN, Infinity, hex, "+5", "05")
+-- or true/false/null, and no key may appear twice in one object (cjson keeps the last).
+local function strict_json(s)
+  local pos, n, stack = 1, #s, {}
+  while pos <= n do
+    local c = s:sub(pos, pos)
+    if c == '"' then
+      local i = pos + 1
+      while i <= n do
+        local d = s:sub(i, i)
+        if d == "\\" then i = i + 2 elseif d == '"' then break else i = i + 1 end
+      end
+      local str = s:sub(pos + 1, i - 1)
+      local after = s:match("^%s*(.)", i + 1)
+      local top = stack[#stack]
+      if after == ":" and type(top) == "table" then
+        if top[str] then return nil, "wrong_keys", "key '" .. str .. "' appears twice" end
+        top[str] = true
+      end
+      pos = i + 1
+    elseif c == "{" then stack[#stack + 1] = {}; pos = pos + 1
+    elseif c == "[" then stack[#stack + 1] = false; pos = pos + 1
+    elseif c == "}" or c == "]" then stack[#stack] = nil; pos = pos + 1
+    else
+      local tok = s:match("^[%w%.%+%-]+", pos)
+      if tok then
+        if tok ~= "true" and tok ~= "false" and tok ~= "null"
+          and not tok:match("^%-?0$") and not tok:match("^%-?[1-9]%d*$")
+          and not tok:match("^%-?%d+%.%d+$") and not tok:match("^%-?%d+%.?%d*[eE][%+%-]?%d+$") then
+          return nil, "not_number", "'" .. tok .. "' is not a JSON number"
+        end
+        if tok:match("^%-?0%d") then return nil, "not_number", "'" .. tok .. "' is not a JSON number" end
+        pos = pos + #tok
+      else
+        pos = pos + 1
+      end
+    end
+  end
+  return true
+end
+
 -- parse(text, names) -> values | nil, reason, detail
 -- values: array of numbers in the order of `names` (the attribute names). reason is one of
--- M.REASONS; detail says what was wrong (a key, a value).
+-- M.REASONS; detail says what was wrong (a key, a value). What counts is decided in
+-- docs/reliability.md ("Replies real models write"): code fences are stripped; anything else
+-- around the object, a value that is not a finite JSON number (NaN, Infinity, 1e309, "57",
+-- nested objects, null), an extra, missing or repeated key makes the reply invalid.
 function M.parse(text, names)
   if type(text) ~= "string" then return nil, "empty", "reply is " .. type(text) end
   local s = M.strip_fences(text)
@@ -36,6 +81,8 @@ function M.parse(text, names)
   if type(value) ~= "table" or s:sub(1, 1) ~= "{" then
     return nil, "not_object", "JSON " .. (type(value) == "table" and "array" or type(value))
   end
+  local strict, why, bad = strict_json(s)
+  if not strict then return nil, why, bad end
   local want = {}
   for _, n in ipairs(names) do want[n] = true end
   for k in pairs(value) do
@@ -46,7 +93,9 @@ function M.parse(text, names)
     local v = value[n]
     if v == nil then return nil, "wrong_keys", "missing key '" .. n .. "'" end
     if math.type(v) == nil or v ~= v or v == math.huge or v == -math.huge then
-      return nil, "not_number", string.format("'%s' is %s", n, tostring(v))
+      local what = type(v) == "string" and string.format("the string %q", v)
+        or type(v) == "table" and "an object or array" or v == cjson.null and "null" or tostring(v)
+      return nil, "not_number", string.format("'%s' is %s", n, what)
     end
     out[i] = v
   end
@@ -116,6 +165,42 @@ function M.collect(replies, names_of, opts)
     end
   end
   return reports, invalid
+end
+
+-- Reasons a choice reply is invalid (parse_choice).
+M.CHOICE_REASONS = {
+  "empty",          -- nothing but white space
+  "extra_text",     -- a choice followed or preceded by other words ("A because...", "I choose B")
+  "not_a_choice",   -- anything else: a refusal, another letter, both options
+}
+
+-- parse_choice(text) -> "A" | "B" | nil, reason, detail
+-- The one choice parser (the study's choices and the REPL's ix.choose / ix.measure). A reply
+-- counts when, after trimming white space, it is the letter A or B alone (either case),
+-- optionally wrapped in markdown emphasis, backticks, quotes or brackets, optionally after
+-- "Option", "Answer:" or "Choice:", optionally followed by "." or "!". Everything else is
+-- invalid: the prompt asks for the letter only, and reading a letter out of prose is ambiguous
+-- ("A" is also an article). See docs/reliability.md, "Replies real models write".
+function M.parse_choice(text)
+  if type(text) ~= "string" then return nil, "empty", "reply is " .. type(text) end
+  local s = text:match("^%s*(.-)%s*$")
+  if s == "" then return nil, "empty", "empty reply" end
+  local core = s
+  for _ = 1, 3 do   -- peel decorations: **A**, `A`, "A", (A), [A]
+    local inner = core:match("^%*%*(.-)%*%*$") or core:match("^__(.-)__$") or core:match("^%*(.-)%*$")
+      or core:match("^_(.-)_$") or core:match("^`(.-)`$") or core:match('^"(.-)"$') or core:match("^'(.-)'$")
+      or core:match("^%((.-)%)$") or core:match("^%[(.-)%]$")
+    if not inner then break end
+    core = inner:match("^%s*(.-)%s*$")
+  end
+  core = core:gsub("[%.!]$", "")
+  core = core:gsub("^[Oo]ption%s+", ""):gsub("^[Aa]nswer:%s*", ""):gsub("^[Cc]hoice:%s*", "")
+  core = core:match("^%*%*(.-)%*%*$") or core
+  local letter = core:match("^([AaBb])$")
+  if letter then return letter:upper() end
+  local lead = s:match("^[%*_`\"'%(%[]*[Oo]?p?t?i?o?n?%s*([AB])[%*_`\"'%)%]]*[%s%.,:;!%-]")
+  if lead or s:find("%f[%w][AB]%f[%W]") then return nil, "extra_text", string.format("%q", s:sub(1, 80)) end
+  return nil, "not_a_choice", string.format("%q", s:sub(1, 80))
 end
 
 -- content(response) -> the text of a chat completion's first choice, or nil.

@@ -234,7 +234,7 @@ function M.choose(ctx)
   local response, err = conn.client:chat(body(conn, "decision", c, trial), { no_cache = true })
   if not response then error("ix.choose: " .. tostring(err), 2) end
   local text = reply_text(response)
-  local choice = text and text:match("^%s*([AB])%s*%.?%s*$")
+  local choice = replies.parse_choice(text)
   local pa = prob_a(response)
   local rows = {}
   local pyrepr = require("introspect.rng").pyrepr
@@ -299,7 +299,7 @@ function M.measure(ctx, n)
   local X, y, letters, failed = {}, {}, {}, 0
   for i, e in ipairs(entries) do
     local text = e.response and reply_text(e.response)
-    local choice = text and text:match("^%s*([AB])%s*%.?%s*$")
+    local choice = replies.parse_choice(text)
     if e.error then failed = failed + 1 end
     letters[i] = choice or "?"
     if choice then

@@ -220,9 +220,9 @@ return function(Study, M)
 
   -- study:choices{model=, served=, contexts=ids, per_context=, seed=, file=} -> selections, info
   -- Asks `served` to choose on per_context fresh trials per context (trials drawn from `seed`
-  -- as the study drew its choice trials). Valid answers ("A" or "B" after trimming) become
+  -- as the study drew its choice trials). Valid answers (replies.parse_choice) become
   -- analysis selections and rows of FILE (the published layout); others are kept raw in
-  -- replies/ and counted. With --logprobs, P(A) per trial goes to FILE's *_probs.csv.
+  -- replies/ and counted (info.reasons = {reason = count}). With --logprobs, P(A) per trial goes to FILE's *_probs.csv.
   function Study:choices(spec)
     spec = util.check_options("study.choices", spec, { model = "string", served = "string",
       contexts = "table", per_context = "integer", seed = "integer", file = "string", label = "string" })
@@ -236,17 +236,18 @@ return function(Study, M)
     local entries = self:send(string.format("choices %s %s", spec.model, label), bodies)
     if not entries then return nil end
     local selections, rows, raw, probs = {}, {}, {}, {}
-    local info = { total = #entries, valid = 0, invalid = 0, failed = 0 }
+    local info = { total = #entries, valid = 0, invalid = 0, failed = 0, reasons = {} }
     for k, e in ipairs(entries) do
       local m = meta[k]
       local text = reply_text(e)
-      local letter = text and text:match("^%s*([AB])%s*$")
+      local letter, why = replies.parse_choice(text)
       local a, b, ta, tb = trial_values(m.trials, m.i)
       raw[#raw + 1] = jsonl_line(m.context.scenario.short_name, m.context.id, text, e.error)
       if e.error then
         info.failed = info.failed + 1
       elseif not letter then
         info.invalid = info.invalid + 1
+        info.reasons[why] = (info.reasons[why] or 0) + 1
       else
         info.valid = info.valid + 1
         local sel = { model = spec.served, scenario = m.context.scenario.short_name, selection = letter, a = a, b = b }
