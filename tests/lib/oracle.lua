@@ -1,0 +1,306 @@
+-- Ground truth for the end-to-end correctness specs (tests/spec/oracle_*_spec.lua).
+--
+-- A run on the simulated subject keeps the subject's state (sim-state/) and every request it
+-- sent (responses.sqlite). From them this module rebuilds the subject as it was at the end of
+-- the run and answers, independently of the study's code path:
+--   * what the subject answers to each exact prompt the study sent (the choice it made);
+--   * each served model's actual weights per context (Model:weights, the column the REPL shows
+--     as "sim actual") and its expected report (Model:report_mean);
+--   * reference logistic fits recomputed from the published-layout CSVs with plain IRLS
+--     (Newton's method in Lua, not the study's GSL code), their Fisher standard errors.
+-- Bounds in the specs are derived from these standard errors (the design's size) and the
+-- subject's documented parameters (docs/simulated-subject.md), never from a previous run.
+local cjson = require "cjson"
+local csv = require "introspect.core.csv"
+local util = require "introspect.core.util"
+
+local M = {}
+
+local abs, sqrt, exp, log = math.abs, math.sqrt, math.exp, math.log
+
+-- pearson(x, y) -> Pearson correlation of two equal-length number arrays
+M.pearson = require("sim_support").pearson
+
+-- mean(x), variance(x) (population)
+function M.mean(x)
+  local s = 0
+  for i = 1, #x do s = s + x[i] end
+  return s / #x
+end
+function M.variance(x)
+  local m, s = M.mean(x), 0
+  for i = 1, #x do s = s + (x[i] - m) ^ 2 end
+  return s / #x
+end
+
+-- scale100(v) -> v scaled so the largest |value| is 100 (as the study scales weights)
+function M.scale100(v)
+  local m = 0
+  for i = 1, #v do m = math.max(m, abs(v[i])) end
+  local out = {}
+  for i = 1, #v do out[i] = m > 0 and 100 * v[i] / m or 0 end
+  return out
+end
+
+-- invert(A) -> inverse of a small symmetric positive-definite matrix (Gauss-Jordan, pivoting)
+function M.invert(A)
+  local n = #A
+  local m = {}
+  for i = 1, n do
+    m[i] = {}
+    for j = 1, n do m[i][j] = A[i][j] end
+    for j = 1, n do m[i][n + j] = (i == j) and 1 or 0 end
+  end
+  for c = 1, n do
+    local p = c
+    for r = c + 1, n do if abs(m[r][c]) > abs(m[p][c]) then p = r end end
+    assert(abs(m[p][c]) > 1e-300, "invert: singular matrix")
+    m[c], m[p] = m[p], m[c]
+    local d = m[c][c]
+    for j = 1, 2 * n do m[c][j] = m[c][j] / d end
+    for r = 1, n do
+      if r ~= c then
+        local f = m[r][c]
+        if f ~= 0 then for j = 1, 2 * n do m[r][j] = m[r][j] - f * m[c][j] end end
+      end
+    end
+  end
+  local inv = {}
+  for i = 1, n do
+    inv[i] = {}
+    for j = 1, n do inv[i][j] = m[i][n + j] end
+  end
+  return inv
+end
+
+local function sigmoid(z)
+  if z >= 0 then return 1 / (1 + exp(-z)) end
+  local e = exp(z)
+  return e / (1 + e)
+end
+
+-- information(X, beta) -> Fisher information matrix of a logistic regression with an intercept
+-- (beta[1]) at beta, for design rows X[i] = {x1..xk}
+function M.information(X, beta)
+  local k = #beta
+  local I = {}
+  for a = 1, k do I[a] = {} for b = 1, k do I[a][b] = 0 end end
+  for _, x in ipairs(X) do
+    local z = beta[1]
+    for j = 2, k do z = z + beta[j] * x[j - 1] end
+    local p = sigmoid(z)
+    local w = p * (1 - p)
+    for a = 1, k do
+      local xa = a == 1 and 1 or x[a - 1]
+      for b = 1, k do
+        local xb = b == 1 and 1 or x[b - 1]
+        I[a][b] = I[a][b] + w * xa * xb
+      end
+    end
+  end
+  return I
+end
+
+-- irls(X, y, prior_sd) -> beta (intercept first), covariance
+-- Maximum a posteriori logistic regression by Newton's method (iteratively reweighted least
+-- squares) with an independent N(0, prior_sd^2) prior on every coefficient (prior_sd = nil: plain
+-- maximum likelihood). Written here, separately from introspect.stats, as a reference.
+function M.irls(X, y, prior_sd)
+  local k = #X[1] + 1
+  local beta = {}
+  for j = 1, k do beta[j] = 0 end
+  local ridge = prior_sd and 1 / prior_sd ^ 2 or 0
+  for _ = 1, 100 do
+    local I = M.information(X, beta)
+    local g = {}
+    for j = 1, k do g[j] = -ridge * beta[j]; I[j][j] = I[j][j] + ridge end
+    for i, x in ipairs(X) do
+      local z = beta[1]
+      for j = 2, k do z = z + beta[j] * x[j - 1] end
+      local r = y[i] - sigmoid(z)
+      g[1] = g[1] + r
+      for j = 2, k do g[j] = g[j] + r * x[j - 1] end
+    end
+    local inv = M.invert(I)
+    local step = 0
+    for a = 1, k do
+      local d = 0
+      for b = 1, k do d = d + inv[a][b] * g[b] end
+      beta[a] = beta[a] + d
+      step = math.max(step, abs(d))
+    end
+    if step < 1e-10 then break end
+  end
+  local I = M.information(X, beta)
+  for j = 1, k do I[j][j] = I[j][j] + ridge end
+  return beta, M.invert(I)
+end
+
+-- read_csv(path) -> csv table (fails the test when unreadable)
+function M.read_csv(path)
+  local t, err = csv.read(path)
+  assert(t, err)
+  return t
+end
+
+-- ranges(scenarios_csv) -> ranges[scenario] = {question=, min={}, max={}} from the published
+-- scenarios.csv layout
+function M.ranges(path)
+  local t = M.read_csv(path)
+  local out = {}
+  for _, row in ipairs(t.rows) do
+    local r = { question = row.question, min = {}, max = {}, names = {} }
+    local j = 1
+    while row["attr" .. j] do
+      r.names[j] = row["attr" .. j]
+      r.min[j], r.max[j] = tonumber(row["attr" .. j .. "_min"]), tonumber(row["attr" .. j .. "_max"])
+      j = j + 1
+    end
+    out[row.scenario] = r
+  end
+  return out
+end
+
+-- weights(path) -> w[scenario] = {numbers} from a *_regression_results.csv or
+-- instilled_weights.csv; w.order = scenarios in file order
+function M.weights(path)
+  local t = M.read_csv(path)
+  local out = { order = {} }
+  for _, row in ipairs(t.rows) do
+    local w, j = {}, 1
+    while row["b_attr" .. j] or row["attr" .. j] do
+      w[j] = assert(tonumber(row["b_attr" .. j] or row["attr" .. j]), path .. ": not a number")
+      j = j + 1
+    end
+    out[row.scenario] = w
+    out.order[#out.order + 1] = row.scenario
+  end
+  return out
+end
+
+-- selections(path, ranges) -> groups[scenario] = {model=, X={}, y={}, rows={}} from a published
+-- *_selections.csv: predictors (A_j - B_j) / (max_j - min_j), y = 1 for A
+function M.selections(path, ranges)
+  local t = M.read_csv(path)
+  local groups = { order = {} }
+  for _, row in ipairs(t.rows) do
+    local r = assert(ranges[row.scenario], "no ranges for " .. tostring(row.scenario))
+    local g = groups[row.scenario]
+    if not g then
+      g = { model = row.model, X = {}, y = {}, rows = {} }
+      groups[row.scenario] = g
+      groups.order[#groups.order + 1] = row.scenario
+    end
+    local x, a, b = {}, {}, {}
+    for j = 1, #r.min do
+      a[j], b[j] = tonumber(row["A_attribute_" .. j]), tonumber(row["B_attribute_" .. j])
+      x[j] = (a[j] - b[j]) / (r.max[j] - r.min[j])
+    end
+    assert(row.selection == "A" or row.selection == "B", path .. ": selection " .. tostring(row.selection))
+    g.X[#g.X + 1] = x
+    g.y[#g.y + 1] = row.selection == "A" and 1 or 0
+    g.rows[#g.rows + 1] = { selection = row.selection, a = a, b = b }
+  end
+  return groups
+end
+
+-- sql_rows(path, sql) -> rows of a read-only query on a response store
+local function sql_rows(path, sql)
+  local sqlite = require "introspect.sqlite"
+  local db = assert(sqlite.open(path, { readonly = true }))
+  local rows = db:rows(sql)
+  db:close()
+  return rows
+end
+
+-- copy_dir(from) -> a fresh copy of a directory (the subject's state is loaded from a copy,
+-- so rebuilding it never appends to the run's journal)
+local function copy_dir(from)
+  local to = os.tmpname()
+  os.remove(to)
+  assert(os.execute(string.format("cp -r '%s' '%s'", from, to)), "cannot copy " .. from)
+  return to
+end
+
+-- subject(dir[, profiles]) -> truth: the simulated subject of the run in `dir` rebuilt from its
+-- sim-state/ journal, with every decision and report prompt the run sent (from
+-- responses.sqlite) parsed by the subject's own prompt reader.
+-- truth.api, truth.prompts = list of {model=, kind=, parsed=, body=, reply=}
+function M.subject(dir, profiles)
+  local sim = require "introspect.sim"
+  local state = copy_dir(dir .. "/sim-state")
+  local api = sim.api({ state_dir = state, profiles = profiles })
+  local parser = require("introspect.sim.prompt").new()
+  local truth = { api = api, parser = parser, prompts = {}, by_question = {} }
+  for _, row in ipairs(sql_rows(dir .. "/responses.sqlite",
+    "SELECT model, request, response FROM responses WHERE ok = 1 AND path = '/chat/completions' ORDER BY id")) do
+    local body = cjson.decode(row.request)
+    local user = body.messages[#body.messages].content
+    local parsed = parser:parse(user)
+    if parsed then
+      local resp = cjson.decode(row.response)
+      truth.prompts[#truth.prompts + 1] = { model = row.model, kind = parsed.kind, parsed = parsed, body = body,
+        reply = resp.choices[1].message.content }
+      truth.by_question[parsed.ctx.question] = parsed.ctx
+    end
+  end
+  return truth
+end
+
+-- truth:model(id) -> the subject's model (fails the test when the run has no such model)
+function M.model(truth, id)
+  return assert(truth.api:model(id), "the rebuilt subject has no model " .. tostring(id))
+end
+
+-- actual(truth, model_id, question) -> the model's actual weights (max |w| = 100) in the
+-- context asked with `question` (as sent in the run's prompts)
+function M.actual(truth, model_id, question)
+  local ctx = assert(truth.by_question[question], "no prompt of the run asked: " .. question)
+  return M.model(truth, model_id):weights(ctx)
+end
+
+-- expected_report(truth, model_id, question) -> the model's expected report for the context
+-- (before per-prompt noise and rescaling), docs/simulated-subject.md "Reports"
+function M.expected_report(truth, model_id, question)
+  local ctx = assert(truth.by_question[question], "no prompt of the run asked: " .. question)
+  return M.model(truth, model_id):report_mean(ctx)
+end
+
+-- ask(truth, body) -> the reply text the rebuilt subject gives to a chat request body
+function M.ask(truth, body)
+  local res = truth.api:handle({ method = "POST", path = "/v1/chat/completions",
+    headers = { ["content-type"] = "application/json" }, body = cjson.encode(body) })
+  assert(res.status == 200, "the rebuilt subject answered " .. tostring(res.status) .. ": " .. tostring(res.body))
+  return cjson.decode(res.body).choices[1].message.content
+end
+
+-- decisions_key(question, a, b) -> a key identifying one choice trial by its context and values
+function M.trial_key(question, a, b)
+  local parts = { question }
+  for j = 1, #a do parts[#parts + 1] = string.format("%.10g", a[j]) end
+  for j = 1, #b do parts[#parts + 1] = string.format("%.10g", b[j]) end
+  return table.concat(parts, "|")
+end
+
+-- fit_error(X, w, fitted, prior_sd) -> per-attribute standard errors of a fit's scaled weights
+-- (max |w| = 100) at the truth: the Fisher information of the design X at the logit slopes
+-- implied by the actual weights w with the magnitude of the fitted slopes (one nuisance scale
+-- per context), by the delta method for the rescaling.
+function M.scaled_se(X, w, beta)
+  local big = 0
+  for j = 2, #beta do big = math.max(big, abs(beta[j])) end
+  local truth = { beta[1] }
+  for j = 1, #w do truth[j + 1] = big * w[j] / 100 end
+  local cov = M.invert(M.information(X, truth))
+  local se = {}
+  for j = 1, #w do se[j] = 100 * sqrt(cov[j + 1][j + 1]) / math.max(big, 1e-9) end
+  return se
+end
+
+-- read_file / exists helpers re-exported for specs
+M.read_file, M.file_exists = util.read_file, util.file_exists
+
+-- log is used by callers computing likelihoods
+M.log = log
+
+return M
