@@ -8,11 +8,11 @@ CMAKE_ARGS ?=
 # Debian packages for building and testing.
 DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
        libcurl4-openssl-dev libgsl-dev libmicrohttpd-dev libsqlite3-dev libedit-dev \
-       lua-busted lua-check luarocks python3 chromium
+       lua-busted lua-check luarocks python3 chromium curl nodejs npm nginx-light openssl
 # Peers measured by the benchmarks.
-BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp nginx-light
+BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp
 
-.PHONY: all build test paper bench soak fuzz deps bench-deps install clean
+.PHONY: all build test paper bench soak fuzz deps bench-deps install clean mutate mutate-run coverage
 
 all: build
 
@@ -28,14 +28,27 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The sanitizer build runs first, so the last lines printed are the full suite's summary.
+# The sanitizer build runs first, then the mutation tests (tests/mutate, within MUTATE_BUDGET
+# seconds), so the last lines printed are the full suite's: the skipped tests and why, then
+# "N passed, N failed, N skipped" (tests/run-ctest.sh). Under CI=true a missing prerequisite
+# fails its test instead of skipping it, unless the test declares it optional.
+MUTATE_BUDGET ?= 1200
 test: deps
 	cmake -S . -B $(ASAN_BUILD) -DINTROSPECT_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'c|host|cli'
+	sh tests/run-ctest.sh $(ASAN_BUILD) -j $(JOBS) -L 'c|host|cli'
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory mutate-run
+	sh tests/run-ctest.sh $(BUILD) -j $(JOBS)
+
+# Mutation testing: every mutation of tests/mutate/mutations.lua against the specs that should
+# catch it, with a caught/survived table; fails on a survivor, a stale mutation or the budget.
+mutate: deps build
+	$(MAKE) --no-print-directory mutate-run
+mutate-run:
+	INTROSPECT_BIN=$(CURDIR)/$(BUILD)/introspect INTROSPECT_SOURCE=$(CURDIR) \
+	  $(BUILD)/introspect tests/mutate/run.lua --budget=$(MUTATE_BUDGET) --jobs=$(JOBS) $(MUTATIONS)
 
 paper: deps build
 	$(BUILD)/introspect experiments/paper.lua $(ARGS)

@@ -5,12 +5,11 @@
 # The build happens in a copy of the sources, so no object files land in the working tree.
 SRC=${INTROSPECT_SOURCE:-$(pwd)}
 ROCKSPEC=introspect-0.1.0-1.rockspec
+. "$SRC/tests/lib/cli.sh"
 if ! command -v luarocks >/dev/null 2>&1; then
-  echo "SKIP: luarocks not installed (Debian package luarocks)"
-  exit 0
+  skip cli.luarocks "luarocks not installed (Debian package luarocks)"
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 
 # Every Lua file of the library is listed in the rockspec (a new module must be added there).
 missing=""

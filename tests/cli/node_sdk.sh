@@ -1,22 +1,22 @@
 #!/bin/sh
 # The official OpenAI SDK for Node (npm package `openai`) against `introspect serve`: upload a
 # file, create and wait for a fine-tuning job, chat with logprobs on the fine-tuned model, run a
-# batch (tests/node/sdk_test.mjs). Skips with a message where node/npm is missing.
+# batch (tests/node/sdk_test.mjs). Where node/npm is missing or npm install fails it skips, saying
+# so, and fails under CI=true (tests/lib/cli.sh skip).
 set -u
 ROOT=${INTROSPECT_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${INTROSPECT_BIN:-$ROOT/build/introspect}
+. "$ROOT/tests/lib/cli.sh"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "SKIP: node or npm not found"
-  exit 0
+  skip cli.node_sdk "node or npm not found (Debian package nodejs, which bundles npm)"
 fi
 if [ ! -x "$BIN" ]; then echo "FAIL: no introspect binary at $BIN"; exit 1; fi
 cd "$ROOT/tests/node" || exit 1
 if [ ! -f node_modules/openai/package.json ]; then
   if ! npm install --no-audit --no-fund --no-package-lock --loglevel=error >npm-install.log 2>&1; then
-    echo "SKIP: npm install of the openai package failed (no registry access?):"
     tail -5 npm-install.log
     rm -f npm-install.log
-    exit 0
+    skip cli.node_sdk "npm install of the openai package failed (no registry access?)"
   fi
   rm -f npm-install.log
 fi

@@ -53,8 +53,9 @@ def main():
     out = r.read_until(r"\n> ")
     check("ix global", '"table"\t"table"' in out, repr(out))
 
-    r.line("n = 0; while true do n = n + 1 end")
-    time.sleep(0.5)
+    # the chunk says when it runs (the echoed line shows 'loo' .. 'ping', not the word)
+    r.line("n = 0; io.write('loo' .. 'ping\\n'); io.flush(); while true do n = n + 1 end")
+    r.read_until(r"looping")
     r.send("\x03")
     out = r.read_until(r"\n> ")
     check("Ctrl-C interrupts a chunk", "interrupted!" in out, repr(out))
@@ -63,9 +64,8 @@ def main():
     check("state kept after interrupt", "true" in out, repr(out))
 
     r.send("half typed")
-    time.sleep(0.2)
+    r.read_until(r"half typed")   # echoed: the line editor has it
     r.send("\x03")
-    time.sleep(0.2)
     out = r.read_until(r"\n> ")
     check("Ctrl-C at the prompt gives a fresh prompt", "error" not in out, repr(out))
     r.line("'after'")

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Opens the report.html of a small paper run in Debian's headless Chromium (driven by
 # playwright-core from npm): no console errors, no network requests, every plot rendered with
-# the expected number of points. Skips, saying so, where node, npm or chromium is missing.
+# the expected number of points. Skips, saying so, where node, npm or chromium is missing (fails
+# under CI=true).
 BIN=${INTROSPECT_BIN:-build/introspect}
 here=$(cd "$(dirname "$0")/../browser" && pwd)
+. "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 for tool in node npm chromium; do
   if ! command -v $tool >/dev/null 2>&1; then
-    echo "SKIP: $tool not installed (report.html browser check not run)"
     echo "0 passed, 0 failed, 1 skipped"
-    exit 0
+    skip cli.report_browser "$tool not installed (report.html browser check not run)"
   fi
 done
 if [ ! -d "$here/node_modules/playwright-core" ]; then

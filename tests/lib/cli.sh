@@ -22,3 +22,16 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+# skip TEST WHY [OPTIONAL_WHY]: a missing prerequisite. Under CI=true it fails (exit 1) naming
+# what is missing, unless OPTIONAL_WHY says why it may be absent; otherwise prints "SKIP: WHY",
+# appends "TEST: WHY" to $INTROSPECT_SKIP_LOG (listed at the end of `make test`) and exits 0.
+skip() {
+  if [ -n "${3:-}" ]; then line="$2 (optional: $3)"; else line=$2; fi
+  if { [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; } && [ -z "${3:-}" ]; then
+    echo "FAIL: $1: prerequisite missing under CI=true: $2"
+    exit 1
+  fi
+  echo "SKIP: $line"
+  [ -n "${INTROSPECT_SKIP_LOG:-}" ] && echo "$1: $line" >>"$INTROSPECT_SKIP_LOG"
+  exit 0
+}

@@ -1,4 +1,5 @@
--- Starts and stops Debian's nginx on a free loopback port for tests and benchmarks.
+-- Starts and stops Debian's nginx on a free loopback port for tests and benchmarks (a port taken
+-- between choosing and binding it is retried with another).
 -- nginx.start{body=, tls=true} -> server {port=, url=, ca_file=, stop=} | nil, reason
 -- body: the fixed JSON every request gets; tls: serve HTTPS with HTTP/2 and a fresh self-signed
 -- certificate for 127.0.0.1 (ca_file is that certificate).
@@ -24,12 +25,11 @@ end
 local Server = {}
 Server.__index = Server
 
-function M.start(opts)
-  if not io.open(M.NGINX, "rb") then return nil, M.NGINX .. " absent (apt-get install nginx-light)" end
+-- start_on(opts, port) -> server | nil, reason, in_use (true when the port was taken meanwhile)
+local function start_on(opts, port)
   local dir = os.tmpname()
   os.remove(dir)
   assert(sh("mkdir -p " .. dir))
-  local port = free_port()
   local listen = string.format("listen 127.0.0.1:%d backlog=4096;", port)
   local tls = ""
   if opts.tls then
@@ -69,9 +69,12 @@ http {
   local f = assert(io.open(dir .. "/nginx.conf", "w"))
   f:write(conf)
   f:close()
-  if not sh(string.format("%s -p %s -c %s/nginx.conf -e %s/error.log", M.NGINX, dir, dir, dir)) then
+  if not sh(string.format("%s -p %s -c %s/nginx.conf -e %s/error.log 2>/dev/null", M.NGINX, dir, dir, dir)) then
+    local ef = io.open(dir .. "/error.log")
+    local log = ef and ef:read("a") or ""
+    if ef then ef:close() end
     sh("rm -rf " .. dir)
-    return nil, "nginx did not start"
+    return nil, "nginx did not start: " .. log:match("[^\n]*"), log:find("in use", 1, true) ~= nil
   end
   local s = setmetatable({ port = port, dir = dir }, Server)
   s.url = string.format("%s://127.0.0.1:%d", opts.tls and "https" or "http", port)
@@ -83,6 +86,19 @@ http {
   end
   s:stop()
   return nil, "nginx did not listen on port " .. port
+end
+
+-- nginx cannot listen on port 0 (it refuses "invalid port"), so a free port is chosen by
+-- binding port 0 and reading it back; when another process takes it before nginx binds it,
+-- nginx fails with "Address already in use" and another port is tried (up to 20 times).
+function M.start(opts)
+  if not io.open(M.NGINX, "rb") then return nil, M.NGINX .. " absent (apt-get install nginx-light)" end
+  local s, why, in_use
+  for _ = 1, 20 do
+    s, why, in_use = start_on(opts, free_port())
+    if s or not in_use then return s, why end
+  end
+  return nil, why
 end
 
 function Server:stop()

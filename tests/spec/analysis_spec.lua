@@ -1,5 +1,6 @@
 -- introspect.analysis and introspect.design.replies: the accuracy bars on the published
 -- gpt-4o-mini-2024-07-18 files (method.md section 5), bad input, reply parsing.
+local skip = require "lib.skip"
 local analysis = require "introspect.analysis"
 local replies = require "introspect.design.replies"
 local csv = require "introspect.core.csv"
@@ -38,8 +39,8 @@ end
 describe("analysis on the published gpt-4o-mini files", function()
   if not have_data then
     it("needs ../shared/paper-data", function()
-      print("SKIP: ../shared/paper-data absent (" .. data .. ")")
-      pending("../shared/paper-data absent")
+      skip.missing("analysis_spec", "../shared/paper-data absent (" .. data
+        .. "): the paper's section-5 numbers were not checked")
     end)
     return
   end
@@ -119,8 +120,7 @@ describe("analysis on the published gpt-4o-mini files", function()
   it("runs as a script and writes the published layout and summary.json", function()
     local bin = os.getenv("INTROSPECT_BIN")
     if not bin or not util.file_exists(bin) then
-      print("SKIP: no introspect host binary (INTROSPECT_BIN)")
-      pending("host binary absent")
+      skip.missing("analysis_spec", "no introspect host binary (INTROSPECT_BIN)")
       return
     end
     local out = os.tmpname()

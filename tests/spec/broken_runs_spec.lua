@@ -3,6 +3,7 @@
 -- version, two runs started in the same directory at once. Each gets a clear message and leaves
 -- no corrupted output, and running the command again (with space again, the lock gone) completes
 -- with the results of an undisturbed run.
+local skip = require "lib.skip"
 local cjson = require "cjson"
 local sys = require "introspect.sys"
 local util = require "introspect.core.util"
@@ -72,7 +73,8 @@ describe("broken runs", function()
     assert.is_true(store_kib > 1024, "the clean store is " .. store_kib .. " KiB")
     if not sh(string.format("mount -t tmpfs -o size=%dk introspect-test %s 2>/dev/null", store_kib // 2, mnt)) then
       os.remove(mnt)
-      print("\nSKIP: cannot mount a tmpfs (needs root): the full-disk test did not run")
+      skip.missing("broken_runs_spec", "cannot mount a tmpfs: the full-disk test did not run",
+        { optional = "needs root with mount privileges, which a container may lack" })
       return
     end
     finally(function() sh("umount " .. mnt) os.remove(mnt) end)

@@ -1,4 +1,5 @@
 -- introspect.http against tests/servers/fake_openai.py on 127.0.0.1 (started and stopped here).
+-- Only lower time bounds (a limit must make requests wait): speed is measured by `make bench`.
 local http = require("introspect.http")
 local fake = require("servers.fake")
 
@@ -78,7 +79,7 @@ describe("introspect.http", function()
       -- two retry-after waits of 0.2 s for "429" and 0.15 s for "429ms"
       assert.is_true(res[1].time >= 0.39, "429 waited " .. res[1].time)
       assert.is_true(res[2].time >= 0.29, "429ms waited " .. res[2].time)
-      assert.is_true(elapsed < 5, "elapsed " .. elapsed)
+      assert.is_true(elapsed >= 0.39, "elapsed " .. elapsed)
     end)
 
     it("retries connection resets and truncated bodies", function()
@@ -147,10 +148,14 @@ describe("introspect.http", function()
       local two = clock() - t0
       t0 = clock()
       for i = 1, 6 do reqs[i] = chat_request("cap6-" .. i .. " fault=slow") end
-      http.pool({ concurrency = 6 }):perform(reqs)
+      local res = http.pool({ concurrency = 6 }):perform(reqs)
       local six = clock() - t0
       assert.is_true(two >= 0.85, "3 waves of 0.3 s took " .. two)
-      assert.is_true(six < 0.85, "1 wave of 0.3 s took " .. six)
+      -- the six ran at once: their durations add up to more than twice the wall time (run one
+      -- after another they could not exceed it), however slow the machine
+      local busy = 0
+      for _, r in ipairs(res) do busy = busy + r.time end
+      assert.is_true(busy > 2 * six, string.format("6 requests took %.2f s in all within %.2f s", busy, six))
     end)
 
     it("holds a requests-per-minute cap", function()
@@ -160,7 +165,7 @@ describe("introspect.http", function()
       local t0 = clock()
       pool:perform(reqs)
       local elapsed = clock() - t0
-      assert.is_true(elapsed >= 0.95 and elapsed < 2.5, "21 requests at 20/s took " .. elapsed)
+      assert.is_true(elapsed >= 0.95, "21 requests at 20/s took " .. elapsed)
     end)
 
     it("holds a tokens-per-minute cap", function()
@@ -171,11 +176,11 @@ describe("introspect.http", function()
       local res = pool:perform({ chat_request("tpm1", { tokens = 6000 }), chat_request("tpm2", { tokens = 50 }) })
       local elapsed = clock() - t0
       assert.are.equal(200, res[2].status)
-      assert.is_true(elapsed >= 0.45 and elapsed < 2, "second request waited for tokens: " .. elapsed)
-      t0 = clock()
-      http.pool({ concurrency = 8 }):perform({ chat_request("tpm3", { tokens = 6000 }),
-        chat_request("tpm4", { tokens = 50 }) })
-      assert.is_true(clock() - t0 < 0.45, "without a tpm cap no wait")
+      assert.is_true(elapsed >= 0.45, "second request waited for tokens: " .. elapsed)
+      local free = http.pool({ concurrency = 8 })
+      res = free:perform({ chat_request("tpm3", { tokens = 6000 }), chat_request("tpm4", { tokens = 50 }) })
+      assert.are.equal(200, res[2].status)
+      assert.are.equal(0, free:limits().tpm, "without a tpm cap nothing waits for tokens")
     end)
 
     it("pauses new requests when x-ratelimit-remaining-requests reaches 0", function()
@@ -263,7 +268,7 @@ describe("introspect.http", function()
     it("verifies certificates, and speaks HTTP/2 when the server offers it", function()
       local tls, why = nginx.start({ body = '{"ok": true}', tls = true })
       if not tls then
-        print("SKIP: " .. why)
+        require("lib.skip").missing("http_spec", "TLS and HTTP/2 not checked: " .. tostring(why))
         return
       end
       local ok, err = pcall(function()

@@ -1,5 +1,6 @@
 -- introspect.httpd: the libmicrohttpd binding, driven by curl(1) in the background while the
 -- spec pumps server:wait() and answers from Lua.
+local skip = require "lib.skip"
 local ok_httpd, httpd = pcall(require, "introspect.httpd")
 local have_curl = os.execute("command -v curl >/dev/null 2>&1")
 
@@ -44,7 +45,9 @@ end
 
 describe("introspect.httpd", function()
   if not ok_httpd or not have_curl then
-    it("is skipped", function() print("SKIP: introspect.httpd or curl(1) not available") end)
+    it("needs introspect.httpd and curl(1)", function()
+      skip.missing("httpd_spec", "introspect.httpd or curl(1) (Debian package curl) not available")
+    end)
     return
   end
 

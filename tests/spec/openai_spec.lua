@@ -1,4 +1,5 @@
 -- introspect.client.openai against tests/servers/fake_openai.py (started and stopped here).
+local skip = require "lib.skip"
 local openai = require("introspect.client.openai")
 local store = require("introspect.client.store")
 local cost = require("introspect.client.cost")
@@ -319,7 +320,7 @@ describe("introspect.client.openai", function()
       local models = assert(sim_client:models())
       assert.truthy(sim_client:chat({ model = models[1].id, messages = { { role = "user", content = "hi" } } }))
     else
-      print("SKIP: introspect.sim absent, sim profile not exercised")
+      skip.missing("openai_spec", "introspect.sim absent, sim profile not exercised")
     end
   end)
 

@@ -1,5 +1,6 @@
 -- introspect.rng: generators, CPython compatibility (checked against /usr/bin/python3 in the
 -- same run), Python number formatting, bulk trials.
+local skip = require "lib.skip"
 local rng = require "introspect.rng"
 
 local PYTHON = "/usr/bin/python3"
@@ -95,7 +96,7 @@ describe("introspect.rng generators", function()
   end)
 
   it("xoshiro256** matches a reference implementation (splitmix64 seeding)", function()
-    if not have_python() then print("SKIP: " .. PYTHON .. " absent") return end
+    if not have_python() then skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") return end
     local out = python([[
 import sys
 M = (1 << 64) - 1
@@ -125,7 +126,7 @@ end)
 
 describe("introspect.rng mt19937 against CPython's random", function()
   if not have_python() then
-    it("SKIP: /usr/bin/python3 absent", function() print("SKIP: " .. PYTHON .. " absent") end)
+    it("needs " .. PYTHON, function() skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") end)
     return
   end
 
@@ -217,7 +218,7 @@ describe("Python number formatting", function()
   end)
 
   it("pyround and pyrepr equal CPython on random and awkward values", function()
-    if not have_python() then print("SKIP: " .. PYTHON .. " absent") return end
+    if not have_python() then skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") return end
     local lines = python([[
 import random, struct
 random.seed(11)
@@ -331,7 +332,7 @@ describe("bulk trials", function()
   end)
 
   it("python mode draws the values CPython's study code draws", function()
-    if not have_python() then print("SKIP: " .. PYTHON .. " absent") return end
+    if not have_python() then skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") return end
     local lines = python([[
 import math, random
 ranges = [(0, 70), (0.1, 10), (4.5, 5.5), (0.01, 0.05), (-1, 1.5)]
@@ -351,7 +352,7 @@ for _ in range(200):
   end)
 
   it("python mode renders CPython's text for wide, negative and fractional ranges", function()
-    if not have_python() then print("SKIP: " .. PYTHON .. " absent") return end
+    if not have_python() then skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") return end
     local ranges = { { 300, 1200 }, { -50, 50 }, { 1000, 99999 }, { -0.5, 0.5 }, { 0, 0.004 }, { 2, 6.5 },
       { -3e6, 4e7 }, { 0.00001, 0.00009 } }
     local wide = { short_name = "wide", question = "?", attributes = {} }

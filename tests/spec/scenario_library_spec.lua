@@ -3,6 +3,7 @@
 -- the study's rounding rule are present, that no short_name is taken from the published
 -- candidate_scenarios.json (when ../shared/paper-data is present), and that
 -- introspect.design.scenarios (when it exists) loads the library.
+local skip = require "lib.skip"
 local root = os.getenv("INTROSPECT_SOURCE") or "."
 local library_path = root .. "/experiments/scenarios/library.lua"
 local roles_path = root .. "/experiments/scenarios/roles.lua"
@@ -94,8 +95,7 @@ describe("scenario library", function()
   it("shares no short_name with the published candidate_scenarios.json", function()
     local published_path = paper_data .. "/candidate_scenarios.json"
     if not file_exists(published_path) then
-      print("SKIP: ../shared/paper-data absent (" .. published_path .. ")")
-      pending("../shared/paper-data absent")
+      skip.missing("scenario_library_spec", "../shared/paper-data absent (" .. published_path .. ")")
       return
     end
     local f = assert(io.open(published_path, "rb"))
@@ -112,8 +112,8 @@ describe("scenario library", function()
   it("loads and validates through introspect.design.scenarios when that module exists", function()
     local ok, scenarios = pcall(require, "introspect.design.scenarios")
     if not ok or type(scenarios) ~= "table" or type(scenarios.load) ~= "function" then
-      print("SKIP: introspect.design.scenarios.load not available: " .. tostring(scenarios):match("^[^\n]*"))
-      pending("introspect.design.scenarios.load not available")
+      skip.missing("scenario_library_spec", "introspect.design.scenarios.load not available: "
+        .. tostring(scenarios):match("^[^\n]*"))
       return
     end
     local loaded, err = scenarios.load(library_path, { attributes = ATTRIBUTES })

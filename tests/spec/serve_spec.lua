@@ -1,5 +1,6 @@
 -- `introspect serve`: the simulated subject over HTTP (libmicrohttpd), checked with curl(1)
 -- against the same API in process.
+local skip = require "lib.skip"
 local cjson = require("cjson")
 local S = require("sim_support")
 local sim = require("introspect.sim")
@@ -71,7 +72,7 @@ end
 describe("introspect serve", function()
   if not bin or not have_curl then
     it("is skipped", function()
-      print("SKIP: serve_spec needs INTROSPECT_BIN (the host) and curl(1)")
+      skip.missing("serve_spec", "needs INTROSPECT_BIN (the host) and curl(1) (Debian package curl)")
     end)
     return
   end

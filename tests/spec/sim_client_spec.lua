@@ -1,5 +1,6 @@
 -- The study's steps through the OpenAI client (introspect.client.openai) on the in-process `sim`
 -- backend and on `introspect serve`: identical fine-tuned models and identical answers.
+local skip = require "lib.skip"
 local S = require("sim_support")
 local openai = require("introspect.client.openai")
 
@@ -52,7 +53,7 @@ describe("the sim backend through introspect.client.openai", function()
     assert.matches("^ft:sim%-large:introspect:mini:", in_process.model)
     assert.matches("^ft:sim%-large:introspect:itrained:", in_process.itrained)
     if not bin then
-      print("SKIP: HTTP half needs INTROSPECT_BIN (the host binary)")
+      skip.missing("sim_client_spec", "HTTP half needs INTROSPECT_BIN (the host binary)")
       return
     end
     local proc = io.popen("sh -c 'echo $$; exec \"$0\" serve --port=0 2>&1' " .. shell_quote(bin), "r")

@@ -2,6 +2,7 @@
 -- with the project's scenario library: instill 100 contexts from choice examples, introspection
 -- training on halves and on all 100, reports at T=0, choices measured by logistic regression.
 -- The simulated subject must reproduce the study's qualitative pattern.
+local skip = require "lib.skip"
 local cjson = require("cjson")
 local S = require("sim_support")
 local sim = require("introspect.sim")
@@ -12,7 +13,7 @@ describe("the study's design on sim-large", function()
   it("reproduces the qualitative pattern", function()
     local ok_stats, stats = pcall(require, "introspect.stats")
     if not ok_stats then
-      print("SKIP: introspect.stats not available")
+      skip.missing("sim_study_spec", "introspect.stats not available")
       return
     end
     local contexts = S.contexts(200)

@@ -1,5 +1,6 @@
 -- The simulated subject: prompt parsing, determinism, choice noise and logprobs, fine-tuning
 -- from JSONL, introspective access, malformed replies, parameter recovery.
+local skip = require "lib.skip"
 local S = require("sim_support")
 local prompt = require("introspect.sim.prompt")
 local subject = require("introspect.sim.subject")
@@ -193,7 +194,7 @@ describe("sim subject", function()
   it("recovers its internal weights from 200 choices per context (r >= 0.95)", function()
     local ok, stats = pcall(require, "introspect.stats")
     if not ok then
-      print("SKIP: introspect.stats not available")
+      skip.missing("sim_subject_spec", "introspect.stats not available")
       return
     end
     local train_ctx = {}

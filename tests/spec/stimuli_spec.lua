@@ -1,5 +1,6 @@
 -- Stimuli: scenarios, prompts, study stimuli, training files; the replication of the nine
 -- published stimulus files; bad input through experiments/paper.lua.
+local skip = require "lib.skip"
 local cjson = require "cjson"
 local csv = require "introspect.core.csv"
 local prompts = require "introspect.design.prompts"
@@ -106,7 +107,10 @@ end
 
 describe("replication of the published stimuli", function()
   if not have_data() then
-    it("SKIP: ../shared/paper-data absent", function() print("SKIP: ../shared/paper-data absent") end)
+    it("needs ../shared/paper-data", function()
+      skip.missing("stimuli_spec", "../shared/paper-data absent (" .. DATA
+        .. "): the byte-for-byte stimulus replication did not run")
+    end)
     return
   end
 
@@ -225,7 +229,10 @@ end)
 describe("scenarios", function()
   it("loads the project's scenario library and roles and validates them", function()
     local lib = ROOT .. "/experiments/scenarios/library.lua"
-    if not util.file_exists(lib) then print("SKIP: experiments/scenarios/library.lua absent") return end
+    if not util.file_exists(lib) then
+      skip.missing("stimuli_spec", "experiments/scenarios/library.lua absent")
+      return
+    end
     local list = assert(scenarios.load(lib, { attributes = 5 }))
     assert.is_true(#list >= 240, "library has " .. #list .. " scenarios")
     local roles = assert(scenarios.load_roles(ROOT .. "/experiments/scenarios/roles.lua"))
@@ -366,7 +373,10 @@ end)
 describe("training files", function()
   it("JSON text equals Python's json.dumps", function()
     local python = "/usr/bin/python3"
-    if not util.file_exists(python) then print("SKIP: " .. python .. " absent") return end
+    if not util.file_exists(python) then
+      skip.missing("stimuli_spec", python .. " absent (Debian package python3)")
+      return
+    end
     local s = 'Ant\195\179n\195\173n Dvo\197\153\195\161k "q" \\ \t\n\1 \127 \240\159\141\181 /'
     local tmp = os.tmpname()
     write(tmp, s)
