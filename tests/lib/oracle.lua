@@ -4,8 +4,8 @@
 -- sent (responses.sqlite). From them this module rebuilds the subject as it was at the end of
 -- the run and answers, independently of the study's code path:
 --   * what the subject answers to each exact prompt the study sent (the choice it made);
---   * each served model's actual weights per context (Model:weights, the column the REPL shows
---     as "sim actual") and its expected report (Model:report_mean);
+--   * each served model's actual weights per context, expected report and report noise, from
+--     the subject's own ground truth (api:truth, the REPL's "sim actual" column);
 --   * reference logistic fits recomputed from the published-layout CSVs with plain IRLS
 --     (Newton's method in Lua, not the study's GSL code), their Fisher standard errors.
 -- Bounds in the specs are derived from these standard errors (the design's size) and the
@@ -241,29 +241,30 @@ function M.subject(dir, profiles)
       local resp = cjson.decode(row.response)
       truth.prompts[#truth.prompts + 1] = { model = row.model, kind = parsed.kind, parsed = parsed, body = body,
         reply = resp.choices[1].message.content }
-      truth.by_question[parsed.ctx.question] = parsed.ctx
+      truth.by_question[parsed.ctx.question] = body.messages
     end
   end
   return truth
 end
 
--- truth:model(id) -> the subject's model (fails the test when the run has no such model)
-function M.model(truth, id)
-  return assert(truth.api:model(id), "the rebuilt subject has no model " .. tostring(id))
+-- facts(truth, model_id, question) -> the subject's ground truth (api:truth, see
+-- introspect.sim.truth: weights, report_mean, report_noise, access, ...) for a served model in
+-- the context asked with `question` (as sent in the run's prompts)
+function M.facts(truth, model_id, question)
+  local messages = assert(truth.by_question[question], "no prompt of the run asked: " .. question)
+  local facts, err = truth.api:truth(model_id, messages)
+  return assert(facts, err)
 end
 
--- actual(truth, model_id, question) -> the model's actual weights (max |w| = 100) in the
--- context asked with `question` (as sent in the run's prompts)
+-- actual(truth, model_id, question) -> the model's actual weights (max |w| = 100)
 function M.actual(truth, model_id, question)
-  local ctx = assert(truth.by_question[question], "no prompt of the run asked: " .. question)
-  return M.model(truth, model_id):weights(ctx)
+  return M.facts(truth, model_id, question).weights
 end
 
 -- expected_report(truth, model_id, question) -> the model's expected report for the context
 -- (before per-prompt noise and rescaling), docs/simulated-subject.md "Reports"
 function M.expected_report(truth, model_id, question)
-  local ctx = assert(truth.by_question[question], "no prompt of the run asked: " .. question)
-  return M.model(truth, model_id):report_mean(ctx)
+  return M.facts(truth, model_id, question).report_mean
 end
 
 -- ask(truth, body) -> the reply text the rebuilt subject gives to a chat request body
@@ -295,6 +296,33 @@ function M.scaled_se(X, w, beta)
   local se = {}
   for j = 1, #w do se[j] = 100 * sqrt(cov[j + 1][j + 1]) / math.max(big, 1e-9) end
   return se
+end
+
+-- compare(groups, learned, actual_of) -> c: a run's learned weights against the truth, per
+-- context x attribute in group order. actual_of(group, scenario) -> true weights (max |w| =
+-- 100). c = {learned=, actual=, reference= (IRLS of the CSV, scaled), scenarios=, z2= (mean
+-- squared error standardized by the Fisher standard errors at the truth), r= (learned, actual),
+-- r_ref= (learned, reference), r_design= (the r those standard errors imply)}
+function M.compare(groups, learned, actual_of)
+  local c = { learned = {}, actual = {}, reference = {}, scenarios = {} }
+  local L, A, R, Z2, SE2 = c.learned, c.actual, c.reference, {}, {}
+  for _, s in ipairs(groups.order) do
+    local g = groups[s]
+    local w = actual_of(g, s)
+    local beta = M.irls(g.X, g.y, 10)
+    local ref = {}
+    for j = 2, #beta do ref[j - 1] = beta[j] end
+    ref = M.scale100(ref)
+    local se = M.scaled_se(g.X, w, beta)
+    for j = 1, #w do
+      local n = #L + 1
+      L[n], A[n], R[n], c.scenarios[n] = assert(learned[s], "no learned weights for " .. s)[j], w[j], ref[j], s
+      Z2[n], SE2[n] = ((L[n] - w[j]) / se[j]) ^ 2, se[j] ^ 2
+    end
+  end
+  c.z2, c.r, c.r_ref = M.mean(Z2), M.pearson(L, A), M.pearson(L, R)
+  c.r_design = math.sqrt(M.variance(A) / (M.variance(A) + M.mean(SE2)))
+  return c
 end
 
 -- read_file / exists helpers re-exported for specs

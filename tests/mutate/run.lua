@@ -1,5 +1,5 @@
 -- tests/mutate/run.lua: mutation testing (`make mutate`). Usage:
---   introspect tests/mutate/run.lua [--budget=SECONDS] [--jobs=N] [ID...]
+--   introspect tests/mutate/run.lua [--budget=SECONDS] [--jobs=N] [--check] [ID...]
 -- Each mutation of tests/mutate/mutations.lua is a small semantic change: the exact text
 -- `search` in `file` (it must occur exactly once) replaced by `replace`, applied to a fresh copy
 -- of the tree (scripts/, experiments/, tests/, docs/) and run against only the specs named in
@@ -17,11 +17,12 @@ local SOURCE = os.getenv("INTROSPECT_SOURCE") or "."
 local BIN = os.getenv("INTROSPECT_BIN") or (SOURCE .. "/build/introspect")
 local BUSTED = os.getenv("BUSTED") or "/usr/bin/busted"
 
-local budget, jobs, only = tonumber(os.getenv("MUTATE_BUDGET") or "") or 900, 2, {}
+local budget, jobs, only, check_only = tonumber(os.getenv("MUTATE_BUDGET") or "") or 900, 2, {}, false
 for _, a in ipairs(arg) do
   local k, v = a:match("^%-%-(%w+)=(.*)$")
   if k == "budget" then budget = assert(tonumber(v), "--budget: a number of seconds")
   elseif k == "jobs" then jobs = assert(math.tointeger(tonumber(v)), "--jobs: an integer")
+  elseif a == "--check" then check_only = true
   elseif k then error("mutate: unknown option --" .. k, 0)
   else only[a] = true end
 end
@@ -99,6 +100,12 @@ for i, m in ipairs(list) do
       todo[#todo + 1] = m
     end
   end
+end
+
+if check_only then   -- --check: only that every search text is found exactly once
+  for _, s in ipairs(stale) do io.write("STALE ", s, "\n") end
+  io.write(string.format("mutate: %d mutations, %d stale\n", #todo + #stale, #stale))
+  os.exit(#stale == 0 and 0 or 1)
 end
 
 -- Baseline: every spec used, once, on an unmutated copy.

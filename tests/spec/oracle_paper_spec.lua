@@ -81,29 +81,17 @@ describe("paper.lua against the simulated subject's ground truth", function()
   end)
 
   -- Learned weights of the instilled contexts against the fine-tuned model's actual weights.
-  local L, A, T, R, Z2, SE2 = {}, {}, {}, {}, {}, {}
-  for _, s in ipairs(chosen.order) do
-    local g = chosen[s]
-    local w = O.actual(truth, g.model, ranges[s].question)
-    local beta = O.irls(g.X, g.y, 10)
-    local ref = {}
-    for j = 2, #beta do ref[j - 1] = beta[j] end
-    ref = O.scale100(ref)
-    local se = O.scaled_se(g.X, w, beta)
-    for j = 1, #w do
-      local n = #L + 1
-      L[n], A[n], T[n], R[n] = assert(learned[s], s)[j], w[j], targets[s][j], ref[j]
-      Z2[n], SE2[n] = ((learned[s][j] - w[j]) / se[j]) ^ 2, se[j] ^ 2
-    end
-  end
-  -- r expected when learned = actual + independent errors of the design's standard errors
-  local r_design = math.sqrt(O.variance(A) / (O.variance(A) + O.mean(SE2)))
+  local c = O.compare(chosen, learned, function(g, s) return O.actual(truth, g.model, ranges[s].question) end)
+  local L, A, R = c.learned, c.actual, c.reference
+  local T = {}
+  for n, s in ipairs(c.scenarios) do T[n] = targets[s][(n - 1) % 5 + 1] end
+  local r_design = c.r_design
 
   it("learns the fine-tuned model's actual weights within the design's standard errors", function()
     assert.equal(CONTEXTS * 5, #L)
     -- chi-square per weight: 1 for an unbiased fit; the posterior's shrinkage makes it smaller,
     -- the subject's learned attribute ranges (R_i, within ~10% of max - min) a little larger
-    assert.is_true(O.mean(Z2) < 2.5, "mean squared standardized error " .. O.mean(Z2))
+    assert.is_true(c.z2 < 2.5, "mean squared standardized error " .. c.z2)
     local r = O.pearson(L, A)
     assert.is_true(r > r_design - 0.1, string.format("r(learned, actual) %.3f, design implies %.3f", r, r_design))
   end)
@@ -123,26 +111,27 @@ describe("paper.lua against the simulated subject's ground truth", function()
   end)
 
   -- Report accuracy: the expected slope follows from the reporter's expected reports and the
-  -- chooser's actual weights (noise-free r), attenuated by report noise (at most the profile's
-  -- report_noise over the reports per context) and the learned weights' standard errors.
+  -- chooser's actual weights (noise-free r), attenuated by the reporter's report noise (its sd
+  -- over the reports per context) and the learned weights' standard errors.
   local conditions = {
     base = { file = "_weight_reports.csv", groups = chosen },
     instilled = { file = "_instilled_weight_reports.csv", groups = chosen },
     native_instilled = { file = "_instilled_latent_weight_reports.csv", groups = native_chosen },
     native_itrained = { file = "_itrained_all_20_50ex_latent_weight_reports.csv", groups = native_chosen },
   }
-  for cond, c in pairs(conditions) do
+  for cond, spec in pairs(conditions) do
     it("measures " .. cond .. " report accuracy within the interval the subject's parameters imply", function()
-      local t = O.read_csv(dir .. "/" .. MODEL .. c.file)
+      local t = O.read_csv(dir .. "/" .. MODEL .. spec.file)
       local M, W, seen, count, noise = {}, {}, {}, {}, 0
       for _, row in ipairs(t.rows) do count[row.scenario] = (count[row.scenario] or 0) + 1 end
       for _, row in ipairs(t.rows) do
         if not seen[row.scenario] then
           seen[row.scenario] = true
           local q = ranges[row.scenario].question
-          local m = O.expected_report(truth, row.explaining_model, q)
-          local w = O.actual(truth, assert(c.groups[row.scenario], row.scenario).model, q)
-          local sd = O.model(truth, row.explaining_model).profile.report_noise
+          local facts = O.facts(truth, row.explaining_model, q)
+          local m = facts.report_mean
+          local w = O.actual(truth, assert(spec.groups[row.scenario], row.scenario).model, q)
+          local sd = facts.report_noise
           for j = 1, #m do M[#M + 1], W[#W + 1] = m[j], w[j] end
           noise = noise + sd ^ 2 / count[row.scenario]
         end

@@ -315,9 +315,7 @@ end)
 describe("two base models pooled (published gpt-4o-mini data under two names)", function()
   if not util.file_exists(data .. "/" .. MODEL .. "_regression_results.csv") then
     it("needs ../shared/paper-data", function()
-      print("SKIP: ../shared/paper-data absent (" .. data .. ")")
-      assert.is_not_true(os.getenv("CI") == "true", "CI needs ../shared/paper-data")
-      pending("../shared/paper-data absent")
+      require("lib.skip").missing("replication_stats_spec", "../shared/paper-data absent (" .. data .. ")")
     end)
     return
   end
@@ -356,8 +354,7 @@ describe("two base models pooled (published gpt-4o-mini data under two names)", 
   it("analyze-published --model=A,B writes per-model and pooled effects and posterior.json", function()
     local bin = os.getenv("INTROSPECT_BIN")
     if not bin or not util.file_exists(bin) then
-      print("SKIP: no introspect host binary (INTROSPECT_BIN)")
-      pending("host binary absent")
+      require("lib.skip").missing("replication_stats_spec", "no introspect host binary (INTROSPECT_BIN)")
       return
     end
     local dir, out = os.tmpname(), os.tmpname()
