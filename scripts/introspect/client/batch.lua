@@ -85,6 +85,30 @@ return function(Client, M)
       completion_window = opts.completion_window or "24h", metadata = opts.metadata })
   end
 
+  -- client:batches_create_once{...} -> batch | nil, err
+  -- As batches_create, but never duplicated by a retry: the request is sent without transport
+  -- retries, and after a dropped connection or a 5xx the batch is looked up by its input file
+  -- (one batch per uploaded input file) before sending again (3 attempts).
+  function Client:batches_create_once(opts)
+    local body = { input_file_id = opts.input_file_id, endpoint = opts.endpoint or "/v1/chat/completions",
+      completion_window = opts.completion_window or "24h", metadata = opts.metadata }
+    local err
+    for attempt = 1, 3 do
+      local b
+      b, err = self:request_once("POST", "/batches", body)
+      if b then return b end
+      if not (err.type == "connection_error" or (err.status or 0) >= 500 or err.status == 408) then
+        return nil, err
+      end
+      local list = self:batches_list({ limit = 100 })
+      for _, x in ipairs(type(list) == "table" and list or {}) do
+        if type(x) == "table" and x.input_file_id == opts.input_file_id then return x end
+      end
+      if attempt < 3 then self.sleep(math.min(30, 2 ^ attempt)) end
+    end
+    return nil, err
+  end
+
   -- client:batches_retrieve(id) / batches_cancel(id) -> batch | nil, err
   function Client:batches_retrieve(id)
     return self:request("GET", "/batches/" .. id)
@@ -129,7 +153,7 @@ return function(Client, M)
     local file, err = self:files_upload({ purpose = "batch", content = text, filename = "batch_input.jsonl" })
     if not file then return nil, err end
     local b
-    b, err = self:batches_create({ input_file_id = file.id, completion_window = opts.completion_window,
+    b, err = self:batches_create_once({ input_file_id = file.id, completion_window = opts.completion_window,
       metadata = opts.metadata })
     if not b then return nil, err end
     b, err = self:batch_wait(b.id, { poll_interval = opts.poll_interval, timeout = opts.timeout,
@@ -141,7 +165,7 @@ return function(Client, M)
       local line = math.tointeger(first.line)
       if line then why = why .. " (input line " .. line .. ")" end
       return nil, apierror.new({ type = "batch_failed", code = type(first.code) == "string" and first.code or nil,
-        message = "batch " .. b.id .. " failed" .. why })
+        message = "batch " .. b.id .. " failed" .. why }), b
     end
     local out_text, err_text = "", ""
     if type(b.output_file_id) == "string" then
@@ -159,12 +183,14 @@ return function(Client, M)
   -- Sends chat bodies through the Batch API: responses already in the store are reused, the
   -- rest go into a batch; lines that failed or expired are resubmitted (max_resubmits, 1).
   -- entries (same order as bodies) are {response=, error=, cached=, custom_id=, sample=};
-  -- info = {batches={ids}, resubmitted=n}. opts: custom_ids, poll_interval (60), timeout,
-  -- completion_window, metadata, on_status(batch), max_resubmits, samples.
+  -- info = {batches={ids}, resubmitted=n, chunks=n, split=n}. opts: custom_ids, poll_interval
+  -- (60), timeout, completion_window, metadata, on_status(batch), max_resubmits, samples,
+  -- enqueued_token_limit (default client.enqueued_token_limit: the phase goes in consecutive
+  -- batches of at most this many estimated tokens, each finished before the next is created).
   function Client:batch_run(bodies, opts)
     opts = util.check_options("openai.batch_run", opts, { custom_ids = "table", poll_interval = "number",
       timeout = "number", completion_window = "string", metadata = "table", on_status = "function",
-      max_resubmits = "integer", samples = "table" })
+      max_resubmits = "integer", samples = "table", enqueued_token_limit = "integer" })
     local items = self:_chat_items(bodies, opts.samples, "openai.batch_run")
     local entries, todo = {}, {}
     for i, item in ipairs(items) do
@@ -184,14 +210,48 @@ return function(Client, M)
       local ok, err = self.meter:check(self.meter:estimate_chat(list, { batch = true }))
       if not ok then error(err, 2) end
     end
+    local limit = opts.enqueued_token_limit or self.enqueued_token_limit
+    -- Runs the items `list` as one batch, or as consecutive batches of at most `limit` estimated
+    -- tokens each (an organisation's enqueued-token limit); a batch the API fails with
+    -- token_limit_exceeded is split in two and run again. Returns the joined map.
+    local function run_split(list, cap)
+      local chunks, cur, tokens = {}, {}, 0
+      for _, i in ipairs(list) do
+        if cap and #cur > 0 and tokens + items[i].tokens > cap then
+          chunks[#chunks + 1], cur, tokens = cur, {}, 0
+        end
+        cur[#cur + 1] = i
+        tokens = tokens + items[i].tokens
+      end
+      if #cur > 0 then chunks[#chunks + 1] = cur end
+      local joined = {}
+      for _, chunk in ipairs(chunks) do
+        local bodies_now, ids_now, total = {}, {}, 0
+        for k, i in ipairs(chunk) do
+          bodies_now[k], ids_now[k] = items[i].body, items[i].custom_id
+          total = total + items[i].tokens
+        end
+        local j, berr, failed = run_once(self, bodies_now, ids_now, opts)
+        if not j and type(berr) == "table" and berr.code == "token_limit_exceeded" and #chunk > 1 then
+          info.split = (info.split or 0) + 1
+          if failed then info.batches[#info.batches + 1] = failed.id end
+          j, berr = run_split(chunk, math.max(1, total // 2))
+          if not j then return nil, berr end
+        elseif not j then
+          return nil, berr
+        else
+          info.batches[#info.batches + 1] = berr.id
+        end
+        for k, v in pairs(j) do joined[k] = v end
+      end
+      info.chunks = (info.chunks or 0) + #chunks
+      return joined, { id = info.batches[#info.batches] }
+    end
     for round = 0, opts.max_resubmits or 1 do
       if #todo == 0 then break end
       if round > 0 then info.resubmitted = info.resubmitted + #todo end
-      local bodies_now, ids_now = {}, {}
-      for k, i in ipairs(todo) do bodies_now[k], ids_now[k] = items[i].body, items[i].custom_id end
-      local joined, b = run_once(self, bodies_now, ids_now, opts)
+      local joined, b = run_split(todo, limit)
       if not joined then return nil, b end
-      info.batches[#info.batches + 1] = b.id
       local again = {}
       for _, i in ipairs(todo) do
         local item = items[i]

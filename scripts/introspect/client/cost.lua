@@ -61,11 +61,14 @@ function M.of_usage(model, usage, opts)
   local p, err = M.price(model, opts.prices)
   if not p then return nil, err end
   usage = usage or {}
-  local input = usage.prompt_tokens or 0
-  local cached = usage.prompt_tokens_details and usage.prompt_tokens_details.cached_tokens or 0
+  -- JSON nulls (cjson.null) and absent fields count as 0: the API's types allow a null cached_tokens
+  local function count(v) return type(v) == "number" and v or 0 end
+  local input = count(usage.prompt_tokens)
+  local details = type(usage.prompt_tokens_details) == "table" and usage.prompt_tokens_details or {}
+  local cached = count(details.cached_tokens)
   if cached > input then cached = input end
   local dollars = ((input - cached) * p.input + cached * (p.cached_input or p.input)
-    + (usage.completion_tokens or 0) * p.output) / 1e6
+    + count(usage.completion_tokens) * p.output) / 1e6
   if opts.batch then dollars = dollars * M.batch_discount end
   return dollars
 end
@@ -126,8 +129,9 @@ function Meter:add_usage(model, usage, opts)
   opts = util.check_options("meter:add_usage", opts, { batch = "boolean" })
   usage = usage or {}
   self.requests = self.requests + 1
-  self.input_tokens = self.input_tokens + (usage.prompt_tokens or 0)
-  self.output_tokens = self.output_tokens + (usage.completion_tokens or 0)
+  self.input_tokens = self.input_tokens + (type(usage.prompt_tokens) == "number" and usage.prompt_tokens or 0)
+  self.output_tokens = self.output_tokens
+    + (type(usage.completion_tokens) == "number" and usage.completion_tokens or 0)
   return book(self, model, M.of_usage(model, usage, { batch = opts.batch, prices = self.prices }))
 end
 

@@ -141,7 +141,8 @@ return function(Client, M)
     return self:request("POST", "/fine_tuning/jobs/" .. escape(id) .. "/cancel")
   end
 
-  -- Fetches events not yet in `seen` (paging back until a seen one), oldest first.
+  -- client:fine_tune_new_events(id, seen) -> events not yet in the set `seen` (paging back until
+  -- a seen one), oldest first, now marked seen | nil, err
   local function new_events(self, id, seen)
     local fresh, after = {}, nil
     for _ = 1, 100 do
@@ -163,6 +164,8 @@ return function(Client, M)
     return out
   end
 
+  Client.fine_tune_new_events = new_events
+
   local TERMINAL = { succeeded = true, failed = true, cancelled = true }
 
   -- Extracts a loss record from a metrics event, or nil.
@@ -176,6 +179,7 @@ return function(Client, M)
     if step then return { step = tonumber(step), train_loss = tonumber(loss) } end
     return nil
   end
+  M.fine_tune_loss = loss_of
 
   -- client:fine_tune_wait(id [, {poll_interval=30, timeout=, on_event=, on_status=}]) ->
   -- job, info | nil, err

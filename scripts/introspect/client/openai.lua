@@ -31,7 +31,7 @@ M.now = now
 local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "table",
   organization = "string", project = "string", profile = "string", transport = "any",
   store = "any", meter = "any", pool = "table", headers = "table", set_aside_after = "integer",
-  set_aside_for = "number", env = "table", sleep = "function" }
+  set_aside_for = "number", env = "table", sleep = "function", enqueued_token_limit = "integer" }
 
 -- new([opts]) -> client. Options (all optional):
 --   api_key, base_url | base_urls (replicas), organization, project: else from OPENAI_API_KEY,
@@ -39,7 +39,9 @@ local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "t
 --   transport: object with perform(requests, opts) (default: introspect.http pool with `pool`);
 --   store: introspect.client.store handle (cache + log); meter: introspect.client.cost meter (budget);
 --   headers: extra request headers; set_aside_after (3 failures) / set_aside_for (60 s): when a
---     replica is set aside; env: table used instead of os.getenv; sleep: function(seconds).
+--     replica is set aside; env: table used instead of os.getenv; sleep: function(seconds);
+--   enqueued_token_limit: Batch API phases go in batches of at most this many estimated tokens
+--     (else INTROSPECT_ENQUEUED_TOKEN_LIMIT; default: no limit).
 function M.new(opts)
   opts = util.check_options("openai.new", opts, CLIENT_OPTIONS)
   local getenv = os.getenv
@@ -73,7 +75,8 @@ function M.new(opts)
   end
   local transport = opts.transport
   if not transport and profile.transport then transport = profile.transport(opts.pool) end
-  if not transport then transport = require("introspect.http").pool(opts.pool or profile.pool or {}) end
+  local pool_opts = opts.pool or profile.pool or {}
+  if not transport then transport = require("introspect.http").pool(pool_opts) end
   local self = setmetatable({
     base_url = endpoints[1].url,            -- the identity used in cache keys
     endpoints = endpoints,
@@ -83,7 +86,9 @@ function M.new(opts)
     extra_headers = opts.headers or {},
     set_aside_after = opts.set_aside_after or 3, set_aside_for = opts.set_aside_for or 60,
     sleep = opts.sleep or require("introspect.http").sleep,
-    next_endpoint = 1, profile = opts.profile,
+    next_endpoint = 1, profile = opts.profile, pool_opts = pool_opts,
+    enqueued_token_limit = opts.enqueued_token_limit
+      or math.tointeger(tonumber(env("INTROSPECT_ENQUEUED_TOKEN_LIMIT") or "")),
   }, Client)
   SECRET[self] = key
   if key and self.store and self.store.add_secret then self.store:add_secret(key) end
@@ -226,6 +231,63 @@ function Client:request(method, path, body, opts)
   return doc
 end
 
+-- client:_once_transport() -> a transport that sends each request exactly once (no retries), for
+-- requests a retry could duplicate (creating a paid job or batch) and for the first request of a
+-- phase (a 429 insufficient_quota must stop the run within one request). For the libcurl pool it
+-- is a second pool with max_retries = 0; for the in-process simulated API a transport on the same
+-- api object; a transport of another kind may offer transport:without_retries().
+function Client:_once_transport()
+  if self.once_transport then return self.once_transport end
+  local t = self.transport
+  local once
+  if type(t.without_retries) == "function" then
+    once = t:without_retries()
+  elseif type(t.api) == "table" and type(t.api.handle) == "function" then
+    once = require("introspect.sim").transport(t.api, { max_retries = 0 })
+  elseif type(t) == "userdata" and tostring(t):find("^http pool") then
+    local o = {}
+    for k, v in pairs(self.pool_opts or {}) do o[k] = v end
+    o.max_retries = 0
+    once = require("introspect.http").pool(o)
+  else
+    once = t
+  end
+  self.once_transport = once
+  return once
+end
+
+-- client:request_once(method, path [, body]) -> decoded JSON | nil, err
+-- As client:request, but the request is sent once, never retried by the transport: the caller
+-- decides what to do after a connection error or a 5xx (look the object up before sending again).
+function Client:request_once(method, path, body)
+  local saved = self.transport
+  self.transport = self:_once_transport()
+  local ok, doc, err = pcall(self.request, self, method, path, body)
+  self.transport = saved
+  if not ok then error(doc, 0) end
+  return doc, err
+end
+
+-- Codes of 429 responses that waiting does not cure: the run stops at once.
+M.FATAL_429 = { insufficient_quota = true, billing_hard_limit_reached = true, billing_not_active = true }
+
+-- fatal_error(err) -> true when err is an API error no retry can fix (quota, billing, auth).
+function M.fatal_error(err)
+  if type(err) ~= "table" then return false end
+  if err.status == 429 and (M.FATAL_429[err.code] or M.FATAL_429[err.type]) then return true end
+  return err.status == 401
+end
+
+-- Explains a fatal API error in one line.
+local function fatal_message(err)
+  if M.FATAL_429[err.code] or M.FATAL_429[err.type] then
+    return "stopped: the API refused the request for lack of quota or billing (" .. tostring(err)
+      .. "); nothing more was sent. Add credit or raise the limit, then re-run the same command."
+  end
+  return "stopped: the API refused the key (" .. tostring(err) .. ")"
+end
+M.fatal_message = fatal_message
+
 ---------------------------------------------------------------------------------------------
 -- Chat completions.
 
@@ -313,7 +375,7 @@ function Client:_cached(item)
 end
 
 local CHAT_MANY_OPTIONS = { samples = "table", progress = "function", on_result = "function",
-  no_cache = "boolean", no_store = "boolean", passes = "integer" }
+  no_cache = "boolean", no_store = "boolean", passes = "integer", no_canary = "boolean" }
 
 -- client:chat_many(bodies [, opts]) -> entries, summary
 -- Sends a whole phase of chat requests concurrently through the transport. Each entry (same
@@ -351,6 +413,40 @@ function Client:chat_many(bodies, opts)
   local spent0 = self.meter and self.meter.total or 0
   local passes = opts.passes or 2
   local stopped = false
+  local fatal
+  -- The first request of a phase goes alone and without retries: a quota or key problem stops
+  -- the phase within one request instead of after every request's retries.
+  if #pending > 1 and not opts.no_canary then
+    local i = pending[1]
+    local saved = self.transport
+    self.transport = self:_once_transport()
+    local ok, perr = pcall(self.perform, self, { { method = "POST", path = "/chat/completions",
+      body = items[i].text, content_type = "application/json", tokens = items[i].tokens } }, {
+      on_result = function(_, res)
+        local e = self:_chat_entry(items[i], res)
+        if M.fatal_error(e.error) then fatal = e.error end   -- (a phase of more than one request)
+        local transient = e.error and (e.error.type == "connection_error" or (e.status or 0) >= 500
+          or e.status == 429 or e.error.type == "invalid_response")
+        if not transient then
+          entries[i] = e
+          summary.sent = summary.sent + 1
+          if opts.on_result and opts.on_result(i, e) == false then stopped = true end
+        else
+          items[i].earlier_attempts = res.attempts or 1
+        end
+        return nil
+      end })
+    self.transport = saved
+    if not ok then
+      if self.meter then self.meter:release(reserved) end
+      error(perr, 0)
+    end
+    if fatal then
+      if self.meter then self.meter:release(reserved) end
+      error(fatal_message(fatal), 0)
+    end
+    if entries[i] then table.remove(pending, 1) end
+  end
   for pass = 1, passes do
     if #pending == 0 or stopped then break end
     local calls, again = {}, {}
@@ -364,6 +460,7 @@ function Client:chat_many(bodies, opts)
         local i = pending[k]
         if res.error == "cancelled" and (res.attempts or 0) == 0 then return nil end
         local e = self:_chat_entry(items[i], res)
+        if items[i].earlier_attempts then e.attempts = (e.attempts or 0) + items[i].earlier_attempts end
         entries[i] = e
         local t = e.error and e.error.type
         if pass < passes and (t == "invalid_response"
@@ -371,6 +468,7 @@ function Client:chat_many(bodies, opts)
           again[#again + 1] = i
           return nil
         end
+        if M.fatal_error(e.error) and #items > 1 then fatal = e.error stopped = true return false end
         if opts.on_result and opts.on_result(i, e) == false then stopped = true return false end
         return nil
       end })
@@ -379,6 +477,10 @@ function Client:chat_many(bodies, opts)
       error(perr, 0)
     end
     pending = again
+  end
+  if fatal then
+    if self.meter then self.meter:release(reserved) end
+    error(fatal_message(fatal), 0)
   end
   if self.meter then
     self.meter:release(reserved)
@@ -414,6 +516,33 @@ function Client:models()
   local doc, err = self:request("GET", "/models")
   if not doc then return nil, err end
   return doc.data or {}
+end
+
+-- client:shutdown_warnings(names [, {until_date="YYYY-MM-DD", today=}]) -> list of warning lines
+-- | nil, err. One GET /models: each named model the server lists with a shutdown_date (OpenAI's
+-- models carry one when retirement is announced) gets a line; "has shut down" when the date has
+-- passed, "shuts down on DATE" when it falls before until_date (default: 30 days from today).
+function Client:shutdown_warnings(names, opts)
+  opts = util.check_options("openai.shutdown_warnings", opts, { until_date = "string", today = "string" })
+  local list, err = self:models()
+  if not list then return nil, err end
+  local today = opts.today or os.date("!%Y-%m-%d")
+  local horizon = opts.until_date or os.date("!%Y-%m-%d", os.time() + 30 * 86400)
+  local by_id = {}
+  for _, m in ipairs(list) do if type(m) == "table" and type(m.id) == "string" then by_id[m.id] = m end end
+  local out = {}
+  for _, name in ipairs(names) do
+    local m = by_id[name]
+    local date = m and type(m.shutdown_date) == "string" and m.shutdown_date:sub(1, 10) or nil
+    if date and date <= today then
+      out[#out + 1] = string.format("warning: model %s has shut down (shutdown_date %s): requests to it will fail",
+        name, date)
+    elseif date and date <= horizon then
+      out[#out + 1] = string.format("warning: model %s shuts down on %s (its shutdown_date): a run that outlives "
+        .. "it cannot finish; its fine-tunes may go with it", name, date)
+    end
+  end
+  return out
 end
 
 -- client:probe(model) -> {logprobs=, top_logprobs=, seed=, system_fingerprint=,

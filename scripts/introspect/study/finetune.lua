@@ -4,6 +4,8 @@
 -- job created just before a crash is found again by its metadata, so no job is created twice.
 local cost = require "introspect.client.cost"
 local curriculum = require "introspect.design.curriculum"
+local finetune = require "introspect.client.finetune"
+local finetune_openai = require "introspect.client.finetune_openai"
 local scenarios = require "introspect.design.scenarios"
 local stimuli = require "introspect.design.stimuli"
 local sys = require "introspect.sys"
@@ -120,23 +122,12 @@ return function(Study, M)
     return out
   end
 
-  -- study:upload(path) -> file id. Once per file content: the upload is named after the file and
-  -- its content hash, recorded in state.json, and found again by that name after a crash that
-  -- came between uploading and recording, so a resumed run never uploads the same file twice.
+  -- study:upload(path) -> file id. Once per file content (client/finetune_openai.lua's upload),
+  -- recorded in state.json, so a resumed run never uploads the same file twice.
   function Study:upload(path)
     local content = assert(util.read_file(path))
-    local base = path:match("[^/]+$")
-    local hash = sys.sha256(content):sub(1, 16)
-    local filename = base:gsub("%.jsonl$", "") .. "." .. hash .. ".jsonl"
-    return (self.run:once("upload:" .. base .. ":" .. hash, function()
-      local files = self.client:files_list({ purpose = "fine-tune" })
-      for _, f in ipairs(type(files) == "table" and files or {}) do
-        if type(f) == "table" and f.filename == filename and f.bytes == #content then return f.id end
-      end
-      local file, err = self.client:files_upload({ purpose = "fine-tune", content = content, filename = filename })
-      if not file then error(string.format("uploading %s: %s", path, tostring(err)), 0) end
-      return file.id
-    end))
+    local key = "upload:" .. path:match("[^/]+$") .. ":" .. sys.sha256(content):sub(1, 16)
+    return (self.run:once(key, function() return finetune_openai.upload(self.client, path) end))
   end
 
   -- Estimated training tokens of a JSONL file times the epochs (3 when "auto").
@@ -144,20 +135,6 @@ return function(Study, M)
     local text = util.read_file(path) or ""
     local epochs = type(hp.n_epochs) == "number" and hp.n_epochs or 3
     return cost.estimate_tokens(text) * epochs
-  end
-
-  -- Finds a job of this run with the given key among the backend's jobs (a crash between
-  -- creating a job and recording its id), or nil.
-  local function find_job(self, key)
-    local jobs = self.client:fine_tune_list({ limit = 100 })
-    for _, job in ipairs(type(jobs) == "table" and (jobs.data or jobs) or {}) do
-      local meta = type(job) == "table" and type(job.metadata) == "table" and job.metadata or {}
-      if meta.introspect_run == self:run_id() and meta.introspect_key == key
-        and job.status ~= "failed" and job.status ~= "cancelled" then
-        return job.id
-      end
-    end
-    return nil
   end
 
   -- Runs --finetune-command: CMD --base-model=... --training-file=... [--validation-file=...]
@@ -186,6 +163,21 @@ return function(Study, M)
     return last
   end
 
+  -- study:finetune_provider() -> the fine-tuning provider of this study's backend
+  -- (introspect.client.finetune): OpenAI's API (and the simulated subject's) by default.
+  function Study:finetune_provider()
+    if not self.ft_provider then
+      self.ft_provider = finetune.provider("openai", { client = self.client, preflight = not self.simulated })
+    end
+    return self.ft_provider
+  end
+
+  -- study:stage_hyperparameters(name) -> the stage's hyperparameters: the settings table's "*"
+  -- and `name` entries (--finetune-settings), then the study's hyperparameters (--n-epochs).
+  function Study:stage_hyperparameters(name)
+    return finetune.settings_for(self.opts.finetune_settings, name, self.opts.hyperparameters)
+  end
+
   -- study:finetune(parent, name, files[, {label=}]) -> fine-tuned model id
   -- files = {train=path, validation=path|nil}. Uploads the files, creates the job (seed 4,
   -- suffix = name, the study's hyperparameters), waits for it showing its state, and records
@@ -212,9 +204,16 @@ return function(Study, M)
       ph:finish()
       return rec.model
     end
-    if not rec.job then
-      rec.job = find_job(self, key)
-      if not rec.job then
+    if type(rec.job) == "string" then   -- recorded by an earlier version: {job="ftjob-..."}
+      self.run:set(key, { job = { id = rec.job }, provider = "openai" })
+    end
+    local provider = self:finetune_provider()
+    local result = finetune.run(provider, {
+      name = name, parent = parent, files = files, seed = M.DESIGN.finetune_seed,
+      hyperparameters = self:stage_hyperparameters(name), suffix = name, run_id = self:run_id(), key = key,
+    }, { state = self.run, poll_interval = self.opts.poll_interval or (self.simulated and 0.1 or 30),
+      on_status = function(snap) ph:update({ state = tostring(snap.detail or snap.status) }) end,
+      before_create = function()
         local estimate = self.meter:estimate_training(parent, training_tokens(files.train, hp), 1)
         if estimate then
           local fits, budget = self.meter:check(estimate)
@@ -223,31 +222,15 @@ return function(Study, M)
               tostring(budget.message or budget)), 0)
           end
         end
-        local train_id = self:upload(files.train)
-        local val_id = files.validation and self:upload(files.validation) or nil
-        local job, err = self.client:fine_tune_create({ model = parent, training_file = train_id,
-          validation_file = val_id, seed = M.DESIGN.finetune_seed, suffix = name:gsub("_", "-"),
-          n_epochs = hp.n_epochs, batch_size = hp.batch_size,
-          learning_rate_multiplier = hp.learning_rate_multiplier,
-          metadata = { introspect_run = self:run_id(), introspect_key = key } })
-        if not job then error(string.format("fine-tuning %s from %s: %s", name, parent, tostring(err)), 0) end
-        rec.job = job.id
-      end
-      self.run:set(key, rec)
-    end
-    local job, info = self.client:fine_tune_wait(rec.job, {
-      poll_interval = self.opts.poll_interval or (self.simulated and 0.1 or 30),
-      on_status = function(j) ph:update({ state = tostring(j.status) }) end })
-    if not job then error(string.format("fine-tuning %s (%s): %s", name, rec.job, tostring(info)), 0) end
-    if job.status ~= "succeeded" then
-      error(string.format("fine-tuning %s (%s) %s: %s", name, rec.job, tostring(job.status),
-        type(job.error) == "table" and tostring(job.error.message) or "no reason given"), 0)
-    end
+      end })
     self:record_cost()
-    rec.model = job.fine_tuned_model
-    rec.hyperparameters = info.hyperparameters
-    rec.trained_tokens = info.trained_tokens
-    rec.losses = info.losses
+    rec = self.run:get(key)
+    rec.model = result.model
+    rec.hyperparameters = result.hyperparameters
+    rec.trained_tokens = result.trained_tokens
+    rec.losses = result.losses
+    rec.job = result.job.id
+    rec.result = nil
     self.run:set(key, rec)
     local models = self.run.manifest.fine_tunes or {}
     models[name .. " <- " .. parent] = { job = rec.job, model = rec.model, hyperparameters = rec.hyperparameters,
