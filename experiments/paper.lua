@@ -74,6 +74,8 @@ local ok, err = pcall(function()
     sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration } or nil,
     manifest = { options = opts, models = models, experiment = "experiments/paper.lua" } })
 
+  s:check_models(models)
+
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.
   local stim = s:stimuli(inputs)
   if opts.stimuli_only then

@@ -308,7 +308,7 @@ describe("introspect.client.openai", function()
     assert.are.equal(2, #c.endpoints)
     assert.truthy(c:models())
     assert.has_error(function() openai.new({ profile = "nope" }) end,
-      "openai.new: unknown backend 'nope' (known: local, openai, sim, or a base URL)")
+      "openai.new: unknown backend 'nope' (known: local, openai, sim, together, or a base URL)")
     local backend = require("introspect.client.backend")
     backend.define("fake-test", { base_urls = { server.base_url }, api_key = fake.KEY, pool = { concurrency = 2 } })
     assert.are.equal("fake-model", assert(openai.new({ profile = "fake-test" }):models())[1].id)

@@ -1,6 +1,9 @@
 -- Named backend profiles for the OpenAI client: where requests go and how they are sent.
 -- A profile is {base_urls={...}, api_key_env=, api_key=, organization=, project=, pool={...},
--- transport=function(pool_opts) -> transport}. openai.new{profile="name"} uses one.
+-- transport=function(pool_opts) -> transport, base_url_env= (an environment variable that
+-- overrides base_urls), finetune= (the fine-tuning provider: "openai" by default, "together",
+-- "command"), capabilities= {chat=, logprobs=, n=, seed=, batch=, fine_tuning=,
+-- runtime_adapters=}}. openai.new{profile="name"} uses one.
 local util = require("introspect.core.util")
 
 local M = {}
@@ -12,6 +15,12 @@ M.profiles = {
   -- A self-hosted OpenAI-compatible server (vLLM, llama.cpp server, Ollama) on this machine.
   ["local"] = { base_urls = { "http://127.0.0.1:8000/v1" }, api_key = "none",
     pool = { concurrency = 64, max_retries = 3 } },
+  -- Together AI: chat at /v1/chat/completions, LoRA fine-tuning at /v1/fine-tunes; key from
+  -- TOGETHER_API_KEY, base URL from TOGETHER_BASE_URL when set (a proxy, or the tests' stand-in).
+  together = { base_urls = { "https://api.together.xyz/v1" }, base_url_env = "TOGETHER_BASE_URL",
+    api_key_env = "TOGETHER_API_KEY", pool = { concurrency = 32, max_retries = 5 }, finetune = "together",
+    capabilities = { chat = true, logprobs = true, n = true, seed = true, batch = false, fine_tuning = true,
+      runtime_adapters = false } },
   -- The simulated subject, in process (no HTTP).
   sim = { base_urls = { "http://sim.invalid/v1" }, api_key = "sim",
     transport = function(pool_opts)
@@ -24,7 +33,8 @@ M.profiles = {
 }
 
 local FIELDS = { base_urls = "table", api_key_env = "string", api_key = "string",
-  organization = "string", project = "string", pool = "table", transport = "function" }
+  organization = "string", project = "string", pool = "table", transport = "function",
+  base_url_env = "string", finetune = "string", capabilities = "table" }
 
 -- define(name, profile) -> profile. Adds or replaces a profile; raises on unknown fields.
 function M.define(name, profile)

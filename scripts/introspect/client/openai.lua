@@ -59,7 +59,8 @@ function M.new(opts)
     return v
   end
   local key = opts.api_key or profile.api_key or env(profile.api_key_env or "OPENAI_API_KEY")
-  local urls = opts.base_urls or (opts.base_url and { opts.base_url }) or profile.base_urls
+  local urls = opts.base_urls or (opts.base_url and { opts.base_url })
+    or (profile.base_url_env and env(profile.base_url_env) and { env(profile.base_url_env) }) or profile.base_urls
     or (env("OPENAI_BASE_URL") and { env("OPENAI_BASE_URL") }) or { M.DEFAULT_BASE_URL }
   if #urls == 0 then error("openai.new: base_urls is empty", 2) end
   local endpoints = {}
@@ -72,6 +73,10 @@ function M.new(opts)
   end
   if not key and endpoints[1].url:match("^https://api%.openai%.com") then
     error("openai.new: no API key for " .. endpoints[1].url .. " (set OPENAI_API_KEY or pass api_key=)", 2)
+  end
+  if not key and profile.api_key_env and profile.api_key_env ~= "OPENAI_API_KEY" then
+    error("openai.new: no API key for backend '" .. tostring(opts.profile) .. "' (set "
+      .. profile.api_key_env .. ")", 2)
   end
   local transport = opts.transport
   if not transport and profile.transport then transport = profile.transport(opts.pool) end
@@ -375,7 +380,7 @@ function Client:_cached(item)
 end
 
 local CHAT_MANY_OPTIONS = { samples = "table", progress = "function", on_result = "function",
-  no_cache = "boolean", no_store = "boolean", passes = "integer", no_canary = "boolean" }
+  no_cache = "boolean", no_store = "boolean", passes = "integer", keep_going = "boolean" }
 
 -- client:chat_many(bodies [, opts]) -> entries, summary
 -- Sends a whole phase of chat requests concurrently through the transport. Each entry (same
@@ -383,7 +388,11 @@ local CHAT_MANY_OPTIONS = { samples = "table", progress = "function", on_result 
 -- Repeats of an identical body get sample indices 0, 1, 2... (or opts.samples[i]) so they are
 -- never collapsed into one cached answer. opts: on_result(i, entry) as each completes (false
 -- stops the phase), progress(info), no_cache, no_store, passes (2: a second pass re-sends
--- malformed responses, and connection failures when another replica is up).
+-- malformed responses, and connection failures when another replica is up), keep_going (no
+-- quota stop: see below).
+-- A phase of more than one request stops at once, raising one line, on an error no retry cures
+-- (429 insufficient_quota or billing, 401): its first request goes alone and without transport
+-- retries, so such a phase stops within one request (unless keep_going).
 -- With a meter that has max_cost, the phase's upper-bound cost is reserved first; a phase that
 -- could exceed the budget raises a structured budget_exceeded error before sending anything.
 function Client:chat_many(bodies, opts)
@@ -416,7 +425,7 @@ function Client:chat_many(bodies, opts)
   local fatal
   -- The first request of a phase goes alone and without retries: a quota or key problem stops
   -- the phase within one request instead of after every request's retries.
-  if #pending > 1 and not opts.no_canary then
+  if #pending > 1 and not opts.keep_going then
     local i = pending[1]
     local saved = self.transport
     self.transport = self:_once_transport()
@@ -468,7 +477,9 @@ function Client:chat_many(bodies, opts)
           again[#again + 1] = i
           return nil
         end
-        if M.fatal_error(e.error) and #items > 1 then fatal = e.error stopped = true return false end
+        if M.fatal_error(e.error) and #items > 1 and not opts.keep_going then
+          fatal = e.error stopped = true return false
+        end
         if opts.on_result and opts.on_result(i, e) == false then stopped = true return false end
         return nil
       end })
@@ -555,7 +566,7 @@ function Client:probe(model)
     { model = model, messages = msgs, seed = 12345, temperature = 1, max_completion_tokens = 5 },
     { model = model, messages = msgs, seed = 12345, temperature = 1, max_completion_tokens = 5 },
   }
-  local e = self:chat_many(bodies, { no_cache = true, no_store = true, passes = 1 })
+  local e = self:chat_many(bodies, { no_cache = true, no_store = true, passes = 1, keep_going = true })
   if e[1].error and (e[1].error.status or 0) ~= 400 then return nil, e[1].error end
   local caps = { logprobs = false, top_logprobs = false, seed = false, system_fingerprint = false,
     deterministic = false }

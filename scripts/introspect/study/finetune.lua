@@ -167,9 +167,22 @@ return function(Study, M)
   -- (introspect.client.finetune): OpenAI's API (and the simulated subject's) by default.
   function Study:finetune_provider()
     if not self.ft_provider then
-      self.ft_provider = finetune.provider("openai", { client = self.client, preflight = not self.simulated })
+      local profile = require("introspect.client.backend").profiles[self.backend_name] or {}
+      local kind = profile.finetune or "openai"
+      local opts = { client = self.client }
+      if kind == "openai" then opts.preflight = not self.simulated end
+      self.ft_provider = finetune.provider(kind, opts)
     end
     return self.ft_provider
+  end
+
+  -- study:check_models(models): on a backend that is not the simulated subject, one GET /models
+  -- warns (on stderr) of each model whose shutdown_date has passed or is near (OpenAI lists one
+  -- when a model's retirement is announced). A server that cannot list models is left alone.
+  function Study:check_models(models)
+    if self.simulated or self.opts.dry_run then return end
+    local lines = self.client:shutdown_warnings(models)
+    for _, line in ipairs(lines or {}) do io.stderr:write(line, "\n") end
   end
 
   -- study:stage_hyperparameters(name) -> the stage's hyperparameters: the settings table's "*"
@@ -208,8 +221,16 @@ return function(Study, M)
       self.run:set(key, { job = { id = rec.job }, provider = "openai" })
     end
     local provider = self:finetune_provider()
+    -- a stage trained from an earlier stage's model continues that stage's job where the
+    -- provider can (Together's from_checkpoint)
+    local from
+    for k, r in pairs(self.run.state) do
+      if type(r) == "table" and k:match("^finetune:") and r.model == parent and r.base then
+        from = { job = { id = r.job, model = r.base }, model = r.model }
+      end
+    end
     local result = finetune.run(provider, {
-      name = name, parent = parent, files = files, seed = M.DESIGN.finetune_seed,
+      name = name, parent = parent, files = files, seed = M.DESIGN.finetune_seed, from = from,
       hyperparameters = self:stage_hyperparameters(name), suffix = name, run_id = self:run_id(), key = key,
     }, { state = self.run, poll_interval = self.opts.poll_interval or (self.simulated and 0.1 or 30),
       on_status = function(snap) ph:update({ state = tostring(snap.detail or snap.status) }) end,
@@ -230,6 +251,8 @@ return function(Study, M)
     rec.trained_tokens = result.trained_tokens
     rec.losses = result.losses
     rec.job = result.job.id
+    rec.base = result.job.model
+    rec.provider = provider.name
     rec.result = nil
     self.run:set(key, rec)
     local models = self.run.manifest.fine_tunes or {}
