@@ -8,7 +8,7 @@
 -- subject's learning_rate_multiplier as learning_rate / 1e-5; statuses pending, queued, running,
 -- completed, error, cancelled.
 local sim = require("introspect.sim")
-local json = require("introspect.sim.json")
+local json = require("introspect.core.pyjson").compact
 local util = require("introspect.core.util")
 
 local M = {}

@@ -5,7 +5,7 @@
 -- Together jobs carry no metadata: a job is found again after a crash by its suffix, which holds
 -- the stage name and the first 8 characters of the run id.
 local util = require("introspect.core.util")
-local sqlite = require("introspect.sqlite")
+local sys = require("introspect.sys")
 local openai = require("introspect.client.openai")
 
 local M = {}
@@ -50,7 +50,7 @@ function Provider.preflight() return true end
 local function upload(self, path)
   local content, rerr = util.read_file(path)
   if not content then error("fine-tuning: cannot read " .. path .. ": " .. tostring(rerr), 0) end
-  local filename = path:match("[^/]+$"):gsub("%.jsonl$", "") .. "." .. sqlite.sha256(content):sub(1, 16) .. ".jsonl"
+  local filename = path:match("[^/]+$"):gsub("%.jsonl$", "") .. "." .. sys.sha256(content):sub(1, 16) .. ".jsonl"
   local list = self.client:request("GET", "/files")
   for _, f in ipairs(type(list) == "table" and type(list.data) == "table" and list.data or {}) do
     if type(f) == "table" and f.filename == filename and f.bytes == #content then return f.id end
