@@ -8,7 +8,8 @@ CMAKE_ARGS ?=
 # Debian packages for building and testing.
 DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
        libcurl4-openssl-dev libgsl-dev libmicrohttpd-dev libsqlite3-dev libedit-dev \
-       lua-busted lua-check luarocks python3 chromium curl nodejs npm nginx-light openssl
+       lua-busted lua-check luarocks python3 chromium curl nodejs npm nginx-light openssl \
+       slurm-wlm munge
 # Peers measured by the benchmarks.
 BENCH_DEPS = python3-scipy python3-statsmodels python3-aiohttp
 

@@ -32,6 +32,9 @@ local SPEC = {
   { "curricula", "list", { "first_50", "last_50", "all_100" }, "introspection-training curricula" },
   { "finetune-command", "string", nil, "fine-tune with this command instead of the API (docs)" },
   { "n-epochs", "integer", nil, "fine-tuning epochs [default: the backend's auto]" },
+  { "finetune-settings", "string", nil, "per-stage hyperparameters: a Lua or JSON file (docs/providers.md)" },
+  { "slurm-template", "string", nil, "run --finetune-command as Slurm jobs from this job script "
+    .. "(e.g. experiments/slurm/finetune.sbatch)" },
   { "poll-interval", "number", nil, "seconds between fine-tuning and batch status checks" },
   { "stimuli-only", "boolean", false, "write the stimulus files into --out and stop" },
   { "sim-job-duration", "number", nil, "simulated subject only: seconds each fine-tuning job runs" },
@@ -67,7 +70,24 @@ local ok, err = pcall(function()
   -- Inputs are checked before anything is written.
   local inputs = study.inputs({ scenarios = scenarios_file, roles = roles_file, contexts = opts.contexts,
     rng = opts.rng })
-  local s = study.new({ out = opts.out, name = "paper", backend = opts.backend, rng = opts.rng,
+  -- Per-stage settings are checked before anything is written.
+  local settings
+  if opts.finetune_settings then
+    local stages = { "instill" }
+    for _, name in ipairs(opts.curricula) do
+      local c, cerr = require("introspect.design.curriculum").load(
+        name:find("/") and name or HERE .. "/curricula/" .. name .. ".lua", { n = opts.contexts })
+      if not c then error(cerr, 0) end
+      stages[#stages + 1] = c.name
+    end
+    local keys = study.settings_keys(opts.backend, opts.finetune_command)
+    local serr
+    settings, serr = require("introspect.client.finetune").load_settings(opts.finetune_settings,
+      { stages = stages, keys = keys })
+    if not settings then error(serr, 0) end
+  end
+  local s = study.new({ out = opts.out, finetune_settings = settings, slurm_template = opts.slurm_template,
+    name = "paper", backend = opts.backend, rng = opts.rng,
     seed = opts.seed ~= 0 and opts.seed or nil, batch = opts.batch, logprobs = opts.logprobs,
     max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only, finetune_command = opts.finetune_command,
     hyperparameters = { n_epochs = opts.n_epochs }, poll_interval = opts.poll_interval,

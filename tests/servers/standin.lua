@@ -6,7 +6,7 @@
 local cjson = require("cjson")
 local httpd = require("introspect.httpd")
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
-package.path = here .. "/?.lua;" .. package.path
+package.path = here .. "/?.lua;" .. here .. "/../?.lua;" .. package.path
 
 local kind, json_opts = arg[1], arg[2]
 if not kind then

@@ -169,14 +169,7 @@ function Standin:handle(req)
     if type(served) == "string" and self.by_output[served] == nil then
       for _, j in pairs(self.jobs) do if j.model_output_name == served then self:object(j) end end
     end
-    if type(served) == "string" and self.by_output[served] then body.model = self.by_output[served] end
-    local res = self.api:handle({ method = "POST", path = path, headers = req.headers, body = json.encode(body) })
-    if res.status == 200 then
-      local doc = json.decode(res.body)
-      doc.model = served
-      res.body = json.encode(doc)
-    end
-    return res
+    return require("servers.chat_as")(self.api, req, body, type(served) == "string" and self.by_output[served] or nil)
   elseif method == "GET" and path == "/v1/models" then
     local list = json.array()
     for _, mid in ipairs(self.api.model_list) do

@@ -13,8 +13,12 @@ M.profiles = {
   openai = { base_urls = { "https://api.openai.com/v1" }, api_key_env = "OPENAI_API_KEY",
     pool = { concurrency = 32, max_retries = 5 } },
   -- A self-hosted OpenAI-compatible server (vLLM, llama.cpp server, Ollama) on this machine.
-  ["local"] = { base_urls = { "http://127.0.0.1:8000/v1" }, api_key = "none",
-    pool = { concurrency = 64, max_retries = 3 } },
+  -- Fine-tuning through --finetune-command (docs/finetune-command.md), locally or on Slurm; each
+  -- adapter it produces is loaded into the running vLLM (INTROSPECT_LOCAL_BASE_URL overrides the URL).
+  ["local"] = { base_urls = { "http://127.0.0.1:8000/v1" }, base_url_env = "INTROSPECT_LOCAL_BASE_URL",
+    api_key = "none", pool = { concurrency = 64, max_retries = 3 }, finetune = "command",
+    capabilities = { chat = true, logprobs = true, n = true, seed = true, batch = false, fine_tuning = true,
+      runtime_adapters = true } },
   -- Together AI: chat at /v1/chat/completions, LoRA fine-tuning at /v1/fine-tunes; key from
   -- TOGETHER_API_KEY, base URL from TOGETHER_BASE_URL when set (a proxy, or the tests' stand-in).
   together = { base_urls = { "https://api.together.xyz/v1" }, base_url_env = "TOGETHER_BASE_URL",

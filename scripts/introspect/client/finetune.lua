@@ -18,7 +18,7 @@
 --
 -- A provider (adapter) is a table with
 --   name, capabilities = { fine_tuning = true, from_checkpoint =, seed =, metadata =,
---     cancel_on_interrupt =, hyperparameters = { accepted key = true, ... } }
+--     cancel_on_interrupt =, hyperparameters = { accepted key = true, ... } | true (any) }
 --   p:preflight(stage) -> true | nil, err   may this stage be created? (nothing uploaded yet)
 --   p:prepare(stage) -> prepared            uploads (once per file content) or checks paths
 --   p:find(stage) -> job | nil              the stage's job created before a crash, if any
@@ -64,6 +64,7 @@ function M.check_stage(p, stage)
     error("finetune stage: 'name', 'parent' and 'files.train' are required", 2)
   end
   local accepted = p.capabilities.hyperparameters or {}
+  if accepted == true then return stage end   -- any key: the provider (a command) checks them
   local keys = {}
   for k in pairs(stage.hyperparameters or {}) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -89,7 +90,7 @@ function M.wait(p, job, opts)
   local sleep = opts.sleep or require("introspect.http").sleep
   local now = require("introspect.client.openai").now
   local started, last, last_progress = now(), nil, nil
-  local ok, res, err = pcall(function()
+  local function loop()
     while true do
       local snap, perr = p:poll(job)
       if not snap then return nil, perr end
@@ -111,7 +112,11 @@ function M.wait(p, job, opts)
       end
       sleep(opts.poll_interval or 30)
     end
-  end)
+  end
+  -- Two pcalls: after Ctrl-C the host's hook may raise "interrupted!" once more as the inner
+  -- pcall returns; the outer one catches that, so the job is cancelled either way.
+  local outer_ok, ok, res, err = pcall(pcall, loop)
+  if not outer_ok then ok, res = false, ok end
   if not ok then
     if tostring(res):find("interrupted", 1, true) and p.capabilities.cancel_on_interrupt then
       local cok, cerr = p:cancel(job)

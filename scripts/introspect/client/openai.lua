@@ -200,6 +200,9 @@ function M.error_from(res, secrets)
   if res.status and res.status >= 400 then
     local ok, doc = pcall(cjson.decode, res.body or "")
     local e = ok and type(doc) == "table" and type(doc.error) == "table" and doc.error or {}
+    if ok and type(doc) == "table" and doc.object == "error" and type(doc.message) == "string" then
+      e = doc   -- vLLM's flat ErrorResponse {"object": "error", "message", "type", "code"}
+    end
     local msg = e.message
     if type(msg) ~= "string" then
       msg = ok and type(doc) == "table" and type(doc.error) == "string" and doc.error

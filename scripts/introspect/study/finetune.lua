@@ -163,6 +163,17 @@ return function(Study, M)
     return last
   end
 
+  -- settings_keys(backend, finetune_command) -> the set of hyperparameter names the backend's
+  -- fine-tuning provider accepts, or nil when any (a command checks its own)
+  function M.settings_keys(backend, finetune_command)
+    local profile = require("introspect.client.backend").profiles[backend] or {}
+    local kind = profile.finetune or "openai"
+    if kind == "command" then return require("introspect.client.finetune_command").SETTINGS end
+    if finetune_command and kind == "openai" then return nil end
+    local p = finetune.provider(kind, { client = {} })
+    return p.capabilities.hyperparameters
+  end
+
   -- study:finetune_provider() -> the fine-tuning provider of this study's backend
   -- (introspect.client.finetune): OpenAI's API (and the simulated subject's) by default.
   function Study:finetune_provider()
@@ -171,15 +182,36 @@ return function(Study, M)
       local kind = profile.finetune or "openai"
       local opts = { client = self.client }
       if kind == "openai" then opts.preflight = not self.simulated end
+      if kind == "command" then
+        if not self.opts.finetune_command then
+          error("backend " .. self.backend_name .. " fine-tunes through --finetune-command "
+            .. "(docs/finetune-command.md)", 0)
+        end
+        opts = { command = self.opts.finetune_command, dir = self.run:path("finetune"),
+          adapters = profile.capabilities and profile.capabilities.runtime_adapters and self.client or nil }
+        if self.opts.slurm_template then
+          kind, opts.template = "slurm", self.opts.slurm_template
+        end
+      end
       self.ft_provider = finetune.provider(kind, opts)
     end
     return self.ft_provider
   end
 
-  -- study:check_models(models): on a backend that is not the simulated subject, one GET /models
+  -- study:check_models(models): refuses in one line what the backend's declared capabilities
+  -- rule out (--batch without a Batch API, fine-tuning without its command); then, on a backend
+  -- that is not the simulated subject, one GET /models
   -- warns (on stderr) of each model whose shutdown_date has passed or is near (OpenAI lists one
   -- when a model's retirement is announced). A server that cannot list models is left alone.
   function Study:check_models(models)
+    local profile = require("introspect.client.backend").profiles[self.backend_name] or {}
+    local caps = profile.capabilities or {}
+    if self.opts.batch and caps.batch == false then
+      error("backend " .. self.backend_name .. " has no Batch API: leave out --batch", 0)
+    end
+    if profile.finetune == "command" and not self.opts.finetune_command and not self.opts.dry_run then
+      error("backend " .. self.backend_name .. " fine-tunes through --finetune-command (docs/finetune-command.md)", 0)
+    end
     if self.simulated or self.opts.dry_run then return end
     local lines = self.client:shutdown_warnings(models)
     for _, line in ipairs(lines or {}) do io.stderr:write(line, "\n") end
@@ -209,7 +241,8 @@ return function(Study, M)
       return "ft:" .. (parent:match("^ft:([^:]+)") or parent) .. ":dry-run:" .. name
     end
     local ph = self:phase("fine-tune " .. (opts.label or name), nil)
-    if self.opts.finetune_command then
+    local provider = self:finetune_provider()
+    if self.opts.finetune_command and provider.name ~= "command" and provider.name ~= "slurm" then
       rec.model = run_command(self, parent, name, files, hp)
       rec.command = true
       self.run:set(key, rec)
@@ -220,13 +253,12 @@ return function(Study, M)
     if type(rec.job) == "string" then   -- recorded by an earlier version: {job="ftjob-..."}
       self.run:set(key, { job = { id = rec.job }, provider = "openai" })
     end
-    local provider = self:finetune_provider()
     -- a stage trained from an earlier stage's model continues that stage's job where the
     -- provider can (Together's from_checkpoint)
     local from
     for k, r in pairs(self.run.state) do
       if type(r) == "table" and k:match("^finetune:") and r.model == parent and r.base then
-        from = { job = { id = r.job, model = r.base }, model = r.model }
+        from = { job = { id = r.job, model = r.base }, model = r.model, output = r.output }
       end
     end
     local result = finetune.run(provider, {
@@ -252,6 +284,8 @@ return function(Study, M)
     rec.losses = result.losses
     rec.job = result.job.id
     rec.base = result.job.model
+    rec.output = result.output
+    rec.metrics = result.metrics
     rec.provider = provider.name
     rec.result = nil
     self.run:set(key, rec)

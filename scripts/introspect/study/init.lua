@@ -35,7 +35,7 @@ local OPTIONS = {
   seed = "integer", batch = "boolean", logprobs = "boolean", max_cost = "number",
   dry_run = "boolean", finetune_command = "string", hyperparameters = "table",
   progress = "any", manifest = "table", poll_interval = "number", sim = "table",
-  concurrency = "integer", prompts = "table",
+  concurrency = "integer", prompts = "table", finetune_settings = "table", slurm_template = "string",
 }
 
 -- label(model) -> a file-name-safe label of a model name ("meta/llama 3" -> "meta_llama_3").
