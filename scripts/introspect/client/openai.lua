@@ -31,7 +31,8 @@ M.now = now
 local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "table",
   organization = "string", project = "string", profile = "string", transport = "any",
   store = "any", meter = "any", pool = "table", headers = "table", set_aside_after = "integer",
-  set_aside_for = "number", env = "table", sleep = "function", enqueued_token_limit = "integer" }
+  set_aside_for = "number", env = "table", sleep = "function", enqueued_token_limit = "integer",
+  adapt = "table" }
 
 -- new([opts]) -> client. Options (all optional):
 --   api_key, base_url | base_urls (replicas), organization, project: else from OPENAI_API_KEY,
@@ -41,7 +42,9 @@ local CLIENT_OPTIONS = { api_key = "string", base_url = "string", base_urls = "t
 --   headers: extra request headers; set_aside_after (3 failures) / set_aside_for (60 s): when a
 --     replica is set aside; env: table used instead of os.getenv; sleep: function(seconds);
 --   enqueued_token_limit: Batch API phases go in batches of at most this many estimated tokens
---     (else INTROSPECT_ENQUEUED_TOKEN_LIMIT; default: no limit).
+--     (else INTROSPECT_ENQUEUED_TOKEN_LIMIT; default: no limit);
+--   adapt: {drop = {field = true}, min_completion_tokens = N}: every chat body is sent without
+--     the dropped fields and with at least N output tokens (client:chat_capabilities finds these).
 function M.new(opts)
   opts = util.check_options("openai.new", opts, CLIENT_OPTIONS)
   local getenv = os.getenv
@@ -91,7 +94,7 @@ function M.new(opts)
     extra_headers = opts.headers or {},
     set_aside_after = opts.set_aside_after or 3, set_aside_for = opts.set_aside_for or 60,
     sleep = opts.sleep or require("introspect.http").sleep,
-    next_endpoint = 1, profile = opts.profile, pool_opts = pool_opts,
+    next_endpoint = 1, profile = opts.profile, pool_opts = pool_opts, adapt = opts.adapt,
     enqueued_token_limit = opts.enqueued_token_limit
       or math.tointeger(tonumber(env("INTROSPECT_ENQUEUED_TOKEN_LIMIT") or "")),
   }, Client)
@@ -358,6 +361,7 @@ function Client:_chat_items(bodies, samples, where)
   local items, seen = {}, {}
   for i, body in ipairs(bodies) do
     M.check_chat(body, string.format("%s: request %d", where, i))
+    if self.adapt then body = M.adapt_body(body, self.adapt) end
     local text = pyjson.encode(body)
     local sample = samples and samples[i]
     if sample == nil then
@@ -529,7 +533,87 @@ end
 function Client:models()
   local doc, err = self:request("GET", "/models")
   if not doc then return nil, err end
-  return doc.data or {}
+  return doc.data or (doc[1] and doc) or {}   -- Together answers with a bare list
+end
+
+-- adapt_body(body, adapt) -> a copy of a chat body without adapt.drop's fields and with at least
+-- adapt.min_completion_tokens output tokens (dropping top_logprobs with logprobs).
+function M.adapt_body(body, adapt)
+  local out = {}
+  for k, v in pairs(body) do out[k] = v end
+  for k in pairs(adapt.drop or {}) do out[k] = nil end
+  if out.logprobs == nil then out.top_logprobs = nil end
+  local min = adapt.min_completion_tokens
+  if min then
+    local n = out.max_completion_tokens or out.max_tokens
+    if n and n < min then
+      if out.max_tokens and not out.max_completion_tokens then
+        out.max_tokens = min
+      else
+        out.max_completion_tokens = min
+      end
+    end
+  end
+  return out
+end
+
+-- client:chat_capabilities(model [, {min_tokens=1024}]) -> caps | nil, err
+-- What a chat model takes, found with a few small uncached requests: a request with
+-- temperature 0, a seed and logprobs; each field the server rejects by name (HTTP 400 naming it
+-- as param or in the message) is dropped and the request sent again. A reply cut off by the
+-- token limit with no text (a reasoning model spending its budget) retries with min_tokens.
+-- caps = {temperature0=, seed=, logprobs=, min_completion_tokens=nil|N, adapt={drop=, ...},
+-- notes = {one line per adaptation}}.
+function Client:chat_capabilities(model, opts)
+  opts = util.check_options("openai.chat_capabilities", opts, { min_tokens = "integer" })
+  local body = { model = model, messages = { { role = "user", content = "Reply with the single letter A." } },
+    temperature = 0, seed = 12345, logprobs = true, top_logprobs = 2, max_completion_tokens = 5 }
+  local drop, notes, min = {}, {}, nil
+  local saved = self.adapt
+  self.adapt = nil
+  for _ = 1, 6 do
+    local e = self:chat_many({ M.adapt_body(body, { drop = drop, min_completion_tokens = min }) },
+      { no_cache = true, no_store = true, passes = 1, keep_going = true })[1]
+    if e.error and e.error.status == 400 then
+      local text = (tostring(e.error.param or "") .. " " .. tostring(e.error.message or "")):lower()
+      local field
+      for _, f in ipairs({ "temperature", "seed", "top_logprobs", "logprobs", "max_completion_tokens" }) do
+        if not drop[f] and text:find(f, 1, true) then field = f break end
+      end
+      if not field then self.adapt = saved return nil, e.error end
+      if field == "max_completion_tokens" then
+        self.adapt = saved
+        return nil, e.error
+      end
+      if field == "top_logprobs" then field = "logprobs" end
+      drop[field] = true
+      notes[#notes + 1] = field == "temperature"
+        and "temperature 0 rejected: sampled at the model's default temperature"
+        or (field .. " not supported: sent without it")
+    elseif e.error then
+      self.adapt = saved
+      return nil, e.error
+    else
+      local c = type(e.response.choices) == "table" and e.response.choices[1] or {}
+      local text = type(c.message) == "table" and c.message.content or nil
+      if (text == nil or text == "" or text == cjson.null) and c.finish_reason == "length" and not min then
+        min = opts.min_tokens or 1024
+        notes[#notes + 1] = string.format("replies cut off at 5 tokens with no text (a reasoning model): "
+          .. "at least %d output tokens per request", min)
+      else
+        local lp = type(c.logprobs) == "table" and c.logprobs.content
+        if not drop.logprobs and type(lp) ~= "table" then
+          drop.logprobs = true
+          notes[#notes + 1] = "logprobs not returned: choices recorded without P(A)"
+        end
+        self.adapt = saved
+        return { temperature0 = not drop.temperature, seed = not drop.seed, logprobs = not drop.logprobs,
+          min_completion_tokens = min, adapt = { drop = drop, min_completion_tokens = min }, notes = notes }
+      end
+    end
+  end
+  self.adapt = saved
+  return nil, "chat_capabilities: no request succeeded after dropping " .. tostring(next(drop))
 end
 
 -- client:shutdown_warnings(names [, {until_date="YYYY-MM-DD", today=}]) -> list of warning lines
