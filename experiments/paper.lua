@@ -94,6 +94,7 @@ local ok, err = pcall(function()
     sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration } or nil,
     manifest = { options = opts, models = models, experiment = "experiments/paper.lua" } })
 
+  if settings then s.run:set_manifest("finetune_settings", settings) end
   s:check_models(models)
 
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.

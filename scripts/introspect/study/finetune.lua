@@ -209,6 +209,9 @@ return function(Study, M)
     if self.opts.batch and caps.batch == false then
       error("backend " .. self.backend_name .. " has no Batch API: leave out --batch", 0)
     end
+    if self.opts.logprobs and caps.logprobs == false then
+      error("backend " .. self.backend_name .. " returns no logprobs: leave out --logprobs", 0)
+    end
     if profile.finetune == "command" and not self.opts.finetune_command and not self.opts.dry_run then
       error("backend " .. self.backend_name .. " fine-tunes through --finetune-command (docs/finetune-command.md)", 0)
     end
