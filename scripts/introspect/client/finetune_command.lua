@@ -61,7 +61,9 @@ end
 -- state(job) -> "running" | "gone"
 function LocalRunner.state(_, job)
   local pid = job.pid or tonumber(util.read_file(job.dir .. "/pid") or "")
-  if pid and sys.kill(pid, 0) then return "running" end
+  -- a zombie (exited, not yet reaped by its parent) is gone
+  local stat = pid and sys.kill(pid, 0) and (util.read_file("/proc/" .. pid .. "/stat") or "")
+  if stat and not stat:match("^%d+ %b() Z") then return "running" end
   return "gone"
 end
 
@@ -88,6 +90,7 @@ function M.new(opts)
   if dir:sub(1, 1) ~= "/" then dir = (os.getenv("PWD") or ".") .. "/" .. dir end
   return setmetatable({ name = runner.name == "local" and "command" or runner.name, command = opts.command,
     dir = dir, adapters = opts.adapters, runner = runner, prefix = opts.adapter_prefix or "ix", offsets = {},
+    grace = {},
     capabilities = { fine_tuning = true, from_checkpoint = true, seed = true, metadata = false,
       cancel_on_interrupt = runner.name ~= "local", runtime_adapters = opts.adapters ~= nil,
       hyperparameters = M.SETTINGS } }, Provider)
@@ -216,14 +219,24 @@ function Provider:poll(job)
   local status = util.read_file(job.dir .. "/exit_status")
   if not status then
     local st, why = self.runner:state(job)
-    if st == "gone" or st == "done" then
+    status = util.read_file(job.dir .. "/exit_status")   -- written just after the first read?
+    if not status then
+      if st == "queued" or st == "running" then
+        self.grace[job.dir] = 0
+        snap.status, snap.detail = st, st
+        return snap
+      end
+      -- ended without an exit status: give a shared file system a few polls to show it
+      self.grace[job.dir] = (self.grace[job.dir] or 0) + 1
+      if self.grace[job.dir] <= 3 then
+        snap.status, snap.detail = "running", "finishing"
+        return snap
+      end
       snap.status, snap.detail = "failed", st == "done" and tostring(why) or "died"
       snap.error = "the command stopped without an exit status" .. (why and (" (" .. why .. ")") or "")
         .. "; its log: " .. tail(job.dir .. "/command.log", 3)
-    else
-      snap.status, snap.detail = st == "queued" and "queued" or "running", st
+      return snap
     end
-    return snap
   end
   local code = tonumber(status)
   if code ~= 0 then
