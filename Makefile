@@ -37,7 +37,7 @@ MUTATE_BUDGET ?= 1200
 test: deps
 	cmake -S . -B $(ASAN_BUILD) -DINTROSPECT_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	sh tests/run-ctest.sh $(ASAN_BUILD) -j $(JOBS) -L 'c|host|cli'
+	sh tests/run-ctest.sh $(ASAN_BUILD) -j $(JOBS) -L '^(c|host|cli)$'
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	$(MAKE) --no-print-directory mutate-run
@@ -72,8 +72,14 @@ fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Per-file line coverage: gcov for bindings/ and host/, a debug.sethook line counter
+# (tests/coverage/hook.lua) for the Lua library, over the C tests, host specs and CLI tests.
+COVERAGE_BUILD ?= build-coverage
+coverage: deps
+	JOBS=$(JOBS) sh tests/coverage/run.sh $(COVERAGE_BUILD)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COVERAGE_BUILD)

@@ -106,9 +106,9 @@ return {
     specs = { "guards" } },
 
   -- study: resuming
-  { id = "study.find_job_never_finds", file = "scripts/introspect/study/finetune.lua",
-    search = "and job.status ~= \"failed\" and job.status ~= \"cancelled\" then\n        return job.id",
-    replace = "and job.status ~= \"failed\" and job.status ~= \"cancelled\" then\n        return nil",
+  { id = "study.find_job_never_finds", file = "scripts/introspect/client/finetune_openai.lua",
+    search = "and job.status ~= \"failed\" and job.status ~= \"cancelled\" then\n      return { id = job.id",
+    replace = "and job.status ~= \"failed\" and job.status ~= \"cancelled\" then\n      return nil, { id = job.id",
     specs = { "guards" } },
 
   -- client: store and OpenAI client
