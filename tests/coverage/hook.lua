@@ -10,20 +10,15 @@ local dir = os.getenv("INTROSPECT_COVERAGE_DIR")
 if not root or not dir then return end
 local prefix = "@" .. root .. "/"
 local getinfo, sub = debug.getinfo, string.sub
-local hits, wanted = {}, {}
+-- lines[func] = {line = true}: keyed by function (getinfo "f" is half the cost of "S"); the
+-- source of each function is looked up once, when the counts are written
+local lines = {}
 
 local function hook(_, line)
-  local src = getinfo(2, "S").source
-  local keep = wanted[src]
-  if keep == nil then
-    keep = sub(src, 1, #prefix) == prefix or sub(src, 1, 2) == "@." or (sub(src, 1, 1) == "@" and sub(src, 2, 2) ~= "/")
-    wanted[src] = keep
-  end
-  if keep then
-    local t = hits[src]
-    if not t then t = {}; hits[src] = t end
-    t[line] = true
-  end
+  local f = getinfo(2, "f").func
+  local t = lines[f]
+  if not t then t = {}; lines[f] = t end
+  t[line] = true
 end
 
 local function flush()
@@ -31,14 +26,20 @@ local function flush()
   local pid = 0
   local ok, sys = pcall(require, "introspect.sys")
   if ok and sys.getpid then pid = sys.getpid() end
-  local f = io.open(string.format("%s/lua-%d-%d.txt", dir, pid, math.random(1, 1 << 30)), "w")
-  if not f then return end
-  for src, lines in pairs(hits) do
-    local path = sub(src, 2)
-    for line in pairs(lines) do f:write(path, "\t", line, "\n") end
+  local out = {}
+  for f, set in pairs(lines) do
+    local src = getinfo(f, "S").source
+    if sub(src, 1, #prefix) == prefix or (sub(src, 1, 1) == "@" and sub(src, 2, 2) ~= "/") then
+      local path = sub(src, 2)
+      for line in pairs(set) do out[#out + 1] = path .. "\t" .. line .. "\n" end
+    end
   end
-  f:close()
-  hits = {}
+  lines = {}
+  if #out == 0 then return end
+  local file = io.open(string.format("%s/lua-%d-%d.txt", dir, pid, math.random(1, 1 << 30)), "w")
+  if not file then return end
+  file:write(table.concat(out))
+  file:close()
 end
 
 local exit = os.exit
