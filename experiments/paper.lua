@@ -10,6 +10,7 @@
 -- fine-tuning jobs are found again by their recorded ids. Exit status: 0 done; 1 error; 2 bad
 -- options; 3 finished but some requests failed after their retries (run it again to retry them).
 local options = require "introspect.core.options"
+local names = require("introspect.design.paper").names
 local study = require "introspect.study"
 
 local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -114,17 +115,19 @@ local ok, err = pcall(function()
   for _, base in ipairs(models) do
     local label = study.label(base)
     -- 3.1 Instill preferences: fine-tune the base model on contexts 1..n, 50 choices each.
-    local instilled = s:finetune(base, "instill", stim.instill)
+    local instilled = s:finetune(base, "instill", stim.instill, { suffix = names.instill_suffix(n) })
     -- 3.2 Introspection training: one fine-tune per curriculum, each from the instilled model.
     local trained = {}
     for _, c in ipairs(curricula) do
-      trained[c.name] = s:finetune(instilled, c.name, s:curriculum_files(c))
+      trained[c.name] = s:finetune(instilled, c.name, s:curriculum_files(c), { suffix = c.suffix })
     end
 
-    -- 3.3 Reports at temperature 0, 10 per context (valid ones in the published layout).
+    -- 3.3 Reports at temperature 0, 10 per context (valid ones in the published layout; version
+    -- instilled_100 on contexts 1..n, latent_100-200 on the native ones, as the R scripts expect).
     local function ask(condition, served, ids, file, name)
       s:reports({ model = base, served = served, condition = condition, name = name, contexts = ids,
-        per_context = opts.reports, file = label .. "_" .. file })
+        per_context = opts.reports, file = label .. "_" .. file,
+        version = ids[1] > n and names.native_version(n) or names.version(n) })
     end
     ask("base", base, instilled_ids, "weight_reports.csv")
     ask("instilled", instilled, instilled_ids, "instilled_weight_reports.csv")

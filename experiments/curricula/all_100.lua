@@ -11,6 +11,8 @@ return {
   labels = "target",
   template = "report",
   seed = 6,
+  -- the fine-tune's suffix, as the published models' (the authors' R scripts select by it)
+  suffix = "itrained-all-{n}-50ex",
   -- the trained model's reports, named as the published files
   files = { reports = "itrained_all_{n}_50ex_latent_weight_reports.csv",
     train = "instilled_weights_{n}_training.jsonl" },

@@ -12,6 +12,8 @@ return {
   labels = "target",
   template = "report",
   seed = 6,
+  -- the fine-tune's suffix, as the published models' (the authors' R scripts select by it)
+  suffix = "itrained-first-{half}-of-{n}-50ex",
   -- the trained model's reports, named as the published files
   files = { reports = "itrained_first_{half}_of_{n}_50ex_weight_reports.csv",
     train = "instilled_weights_{half}_training_test_last.jsonl",

@@ -11,6 +11,8 @@ return {
   labels = "target",
   template = "report",
   seed = 6,
+  -- the fine-tune's suffix, as the published models' (the authors' R scripts select by it)
+  suffix = "itrained-last-{half}-of-{n}-50ex",
   -- the trained model's reports, named as the published files
   files = { reports = "itrained_last_{half}_of_{n}_50ex_weight_reports.csv",
     train = "instilled_weights_{half}_training.jsonl", validation = "instilled_weights_{half}_test.jsonl" },

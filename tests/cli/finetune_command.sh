@@ -9,9 +9,9 @@ args="--contexts=20 --models=sim-large --trials=10 --reports=2 --out=$tmp/run --
 "$BIN" experiments/paper.lua $args --finetune-command="$PWD/tests/fixtures/fake-finetune.sh" >"$tmp/out" 2>&1
 check "run succeeds" '[ $? -eq 0 ] || { cat "$tmp/out"; false; }'
 check "four fine-tunes" '[ "$(wc -l < "$tmp/calls.log")" -eq 4 ]'
-check "instill gets its files" 'grep -q -- "--base-model=sim-large --training-file=$tmp/run/instill_20_prefs.jsonl --suffix=instill --seed=4 --validation-file=$tmp/run/instill_20_prefs_val.jsonl --n-epochs=2" "$tmp/calls.log"'
-check "trained from the served instilled model" 'grep -q -- "--base-model=sim-large --training-file=$tmp/run/instilled_weights_10_training_test_last.jsonl --suffix=itrained_first_50" "$tmp/calls.log"'
-check "no validation file for all_100" 'grep -- "--suffix=itrained_all_100" "$tmp/calls.log" | grep -vq -- "--validation-file"'
+check "instill gets its files" 'grep -q -- "--base-model=sim-large --training-file=$tmp/run/instill_20_prefs.jsonl --suffix=20-instilled-prefs-50ex --seed=4 --validation-file=$tmp/run/instill_20_prefs_val.jsonl --n-epochs=2" "$tmp/calls.log"'
+check "trained from the served instilled model" 'grep -q -- "--base-model=sim-large --training-file=$tmp/run/instilled_weights_10_training_test_last.jsonl --suffix=itrained-first-10-of-20-50ex" "$tmp/calls.log"'
+check "no validation file for all_100" 'grep -- "--suffix=itrained-all-20-50ex" "$tmp/calls.log" | grep -vq -- "--validation-file"'
 check "served model recorded" 'grep -q "\"model\": \"sim-large\"" "$tmp/run/state.json"'
 "$BIN" experiments/paper.lua $args --finetune-command="$PWD/tests/fixtures/fake-finetune.sh" >"$tmp/out2" 2>&1
 check "resume succeeds" '[ $? -eq 0 ] || { cat "$tmp/out2"; false; }'

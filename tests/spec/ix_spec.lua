@@ -228,7 +228,7 @@ describe("ix.open and ix.measure on a run of experiments/paper.lua", function()
     local manifest = support.read_json(dir .. "/manifest.json")
     local model
     for _, ft in pairs(manifest.fine_tunes) do
-      if ft.model:match(":instill:") then model = ft.model end
+      if ft.model:match(":%d+%-instilled%-prefs%-%d+ex:") then model = ft.model end
     end
     assert.is_string(model)
     ix.use({ model = model, state_dir = dir .. "/sim-state", seed = 5 })

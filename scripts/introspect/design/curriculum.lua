@@ -17,6 +17,8 @@
 --     template = "report",                 -- prompt kind of the examples
 --     seed = 6,                            -- reseeded before every context's examples
 --     files = { train = "x_{half}.jsonl" },  -- optional file names; {n} and {half} expand
+--     suffix = "itrained-first-{half}-of-{n}-50ex",  -- optional fine-tune suffix (default: name
+--                                          -- with - for _); {n} and {half} expand
 --   }
 local stimuli = require "introspect.design.stimuli"
 local trainfiles = require "introspect.design.trainfiles"
@@ -27,7 +29,7 @@ local M = {}
 local SPEC = {
   name = "string", description = "string", train = "table", validation = "table", evaluate = "table",
   condition = "string", examples_per_context = "integer", labels = { "target", "learned" },
-  template = { "report" }, seed = "integer", files = "table",
+  template = { "report" }, seed = "integer", files = "table", suffix = "string",
 }
 
 -- bound(v, n, where) -> integer: v is an integer or an arithmetic expression in n ("n/2+1").
@@ -87,6 +89,7 @@ function M.validate(t, source, opts)
   for k, v in pairs(t.files or {}) do
     c.files[k] = tostring(v):gsub("{n}", tostring(n)):gsub("{half}", tostring(n // 2))
   end
+  c.suffix = (t.suffix or c.name:gsub("_", "-")):gsub("{n}", tostring(n)):gsub("{half}", tostring(n // 2))
   c.source = source
   c.n = n
   local eok, eerr = pcall(function()

@@ -52,6 +52,18 @@ M.training_effects = {
   { key = "native_training_effect", untrained = "native_instilled", trained = "native_itrained" },
 }
 
+-- The names the authors' R effects script selects rows by (docs/reproducing-the-paper.md, "The
+-- authors' R scripts"): the instilled model's fine-tune suffix ("100-instilled-prefs-50ex"; the
+-- curricula name their own, "itrained-first-50-of-100-50ex"), and the report `version` of the
+-- instilled contexts 1..n ("instilled_100") and of the native contexts n+1..2n
+-- ("latent_100-200"). replicate r > 1 of a fine-tune adds "-rR" to its suffix.
+M.names = {
+  instill_suffix = function(n) return string.format("%d-instilled-prefs-%dex", n, M.train_per_context) end,
+  version = function(n) return "instilled_" .. n end,
+  native_version = function(n) return string.format("latent_%d-%d", n, 2 * n) end,
+  replicate_suffix = function(suffix, r) return r > 1 and (suffix .. "-r" .. r) or suffix end,
+}
+
 -- The published files of one base model MODEL, by role (suffixes after "MODEL_"). The nine
 -- stimulus files are named by introspect.design.trainfiles.study_files (their names depend on n).
 M.files = {

@@ -140,10 +140,10 @@ return function(Study, M)
   -- Runs --finetune-command: CMD --base-model=... --training-file=... [--validation-file=...]
   -- --suffix=... --seed=... [--n-epochs= --batch-size= --learning-rate-multiplier=]; the last
   -- non-empty line it prints is the served model's name.
-  local function run_command(self, parent, name, files, hp)
+  local function run_command(self, parent, name, files, hp, suffix)
     local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
     local args = { self.opts.finetune_command, "--base-model=" .. q(parent),
-      "--training-file=" .. q(files.train), "--suffix=" .. q(name),
+      "--training-file=" .. q(files.train), "--suffix=" .. q(suffix),
       "--seed=" .. M.DESIGN.finetune_seed }
     if files.validation then args[#args + 1] = "--validation-file=" .. q(files.validation) end
     for _, k in ipairs({ "n_epochs", "batch_size", "learning_rate_multiplier" }) do
@@ -226,12 +226,13 @@ return function(Study, M)
     return finetune.settings_for(self.opts.finetune_settings, name, self.opts.hyperparameters)
   end
 
-  -- study:finetune(parent, name, files[, {label=}]) -> fine-tuned model id
+  -- study:finetune(parent, name, files[, {label=, suffix=}]) -> fine-tuned model id
   -- files = {train=path, validation=path|nil}. Uploads the files, creates the job (seed 4,
-  -- suffix = name, the study's hyperparameters), waits for it showing its state, and records
+  -- suffix (default name), the study's hyperparameters), waits for it showing its state, and records
   -- the job, the resolved hyperparameters and the losses in state.json and manifest.json.
   function Study:finetune(parent, name, files, opts)
-    opts = util.check_options("study.finetune", opts, { label = "string" })
+    opts = util.check_options("study.finetune", opts, { label = "string", suffix = "string" })
+    local suffix = opts.suffix or name
     local key = "finetune:" .. parent .. ":" .. name
     local rec = self.run:get(key) or {}
     if rec.model then return rec.model end
@@ -246,7 +247,7 @@ return function(Study, M)
     local ph = self:phase("fine-tune " .. (opts.label or name), nil)
     local provider = self:finetune_provider()
     if self.opts.finetune_command and provider.name ~= "command" and provider.name ~= "slurm" then
-      rec.model = run_command(self, parent, name, files, hp)
+      rec.model = run_command(self, parent, name, files, hp, suffix)
       rec.command = true
       self.run:set(key, rec)
       ph:update({ state = "served as " .. rec.model })
@@ -266,7 +267,7 @@ return function(Study, M)
     end
     local result = finetune.run(provider, {
       name = name, parent = parent, files = files, seed = M.DESIGN.finetune_seed, from = from,
-      hyperparameters = self:stage_hyperparameters(name), suffix = name, run_id = self:run_id(), key = key,
+      hyperparameters = self:stage_hyperparameters(name), suffix = suffix, run_id = self:run_id(), key = key,
     }, { state = self.run, poll_interval = self.opts.poll_interval or (self.simulated and 0.1 or 30),
       on_status = function(snap) ph:update({ state = tostring(snap.detail or snap.status) }) end,
       before_create = function()

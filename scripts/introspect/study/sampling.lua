@@ -181,7 +181,7 @@ return function(Study, M)
     local name = string.format("reports %s %s", spec.model, phase)
     local entries = self:send(name, bodies)
     if not entries then return nil end
-    local version = spec.version or ("instilled_" .. self.stim.n)
+    local version = spec.version or paper.names.version(self.stim.n)
     local list, raw, rows = {}, {}, {}
     for k, e in ipairs(entries) do
       local m = meta[k]
