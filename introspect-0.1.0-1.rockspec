@@ -53,6 +53,7 @@ build = {
     ["introspect.analysis.contrasts"] = "scripts/introspect/analysis/contrasts.lua",
     ["introspect.analysis.replicates"] = "scripts/introspect/analysis/replicates.lua",
     ["introspect.analysis.samples"] = "scripts/introspect/analysis/samples.lua",
+    ["introspect.analysis.tables"] = "scripts/introspect/analysis/tables.lua",
     ["introspect.client.apierror"] = "scripts/introspect/client/apierror.lua",
     ["introspect.client.backend"] = "scripts/introspect/client/backend.lua",
     ["introspect.cmd.help"] = "scripts/introspect/cmd/help.lua",

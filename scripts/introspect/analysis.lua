@@ -146,10 +146,12 @@ function M.read_ranges(path)
 end
 
 -- ranges_from_scenarios(list) -> ranges: from Scenario tables ({short_name=, attributes =
--- {{name=, min=, max=}, ...}}, docs/architecture.md), keyed by short_name.
+-- {{name=, min=, max=}, ...}}, docs/architecture.md) or Contexts (their scenario), keyed by
+-- short_name.
 function M.ranges_from_scenarios(list)
   local ranges = { order = {} }
   for _, s in ipairs(list) do
+    s = s.scenario or s
     local r = { names = {}, min = {}, max = {} }
     for j, a in ipairs(s.attributes) do r.names[j], r.min[j], r.max[j] = a.name, a.min, a.max end
     ranges[s.short_name] = r
@@ -251,10 +253,10 @@ end
 -- `soft`, y is the selection's p_a (P(A) from logprobs) where it has one (a soft label).
 -- Contexts without ranges, with a constant range, or with an attribute that never varies are
 -- left out and described in problems (naming the context and attribute). `ranges` may also
--- be a list of Scenario tables (see ranges_from_scenarios). A context has as many attributes as
+-- be a list of Scenario or Context tables (see ranges_from_scenarios). A context has as many attributes as
 -- its ranges name (5 in the study; any number in an experiment of its own).
 function M.design(selections, ranges, soft)
-  if ranges[1] and ranges[1].attributes then ranges = M.ranges_from_scenarios(ranges) end
+  if ranges[1] and (ranges[1].attributes or ranges[1].scenario) then ranges = M.ranges_from_scenarios(ranges) end
   local groups, byname, problems = {}, {}, {}
   for _, s in ipairs(selections) do
     local g = byname[s.scenario]
@@ -436,7 +438,14 @@ end
 -- accuracy(reports, learned, opts) -> R | nil, err
 -- R = {slope, lo, hi (95% OLS interval), r, n (rows), contexts, contexts_without_reports,
 -- left_out, rows}: the slope of z(learned) ~ z(mean report). opts.level (0.95).
+-- `learned` may also hold learned weights per served model (learned[model] = weights map, no
+-- `order` key): each model's reports are then compared with its own weights and the z-scored
+-- rows pooled, so replicates pool naturally (introspect.analysis.replicates.accuracy, whose
+-- result adds per-replicate slopes and a crossed bootstrap; opts also replicate, reps, seed).
 function M.accuracy(reports, learned, opts)
+  if type(learned) == "table" and learned.order == nil then
+    return require("introspect.analysis.replicates").accuracy(reports, learned, opts)
+  end
   opts = util.check_options("analysis.accuracy", opts, { level = "number" })
   local rows, info = M.condition_rows(reports, learned)
   if #rows < 4 then

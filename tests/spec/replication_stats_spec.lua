@@ -211,6 +211,17 @@ describe("replicates.accuracy", function()
     assert.is_true(R.slope > 0.5, tostring(R.slope))
   end)
 
+  it("is what analysis.accuracy does with learned weights per served model", function()
+    local R = assert(analysis.accuracy(reports, learned, { reps = 100 }))
+    assert.are.equal(3, #R.order)
+    assert.are.equal(600, R.n)
+    -- one weights map shared by several models: the same slope as analysis.accuracy with the map
+    local shared = learned["ft:base:r1"]
+    local S = assert(analysis.accuracy(reports, { ["ft:base:r1"] = shared, ["ft:base:r2"] = shared,
+      ["ft:base:r3"] = shared }, { reps = 100 }))
+    near(S.slope, assert(analysis.accuracy(reports, shared)).slope, 1e-12, "same slope")
+  end)
+
   it("maps models to replicates, and refuses one replicate with two sets of weights", function()
     local R = assert(replicates.accuracy(reports, learned,
       { reps = 100, replicate = function(m) return m:match("r%d$") end }))
@@ -382,5 +393,22 @@ describe("two base models pooled (published gpt-4o-mini data under two names)", 
     near(post.training_effect.median, s.training_effect.diff, 1e-6, "posterior median")
     assert.matches("pooled training_effect%s+diff 0%.2485", text)
     assert.matches("posterior median", text)
+  end)
+end)
+
+describe("tables", function()
+  local tables = require "introspect.analysis.tables"
+  it("writes weights with a label column and rows with named columns", function()
+    local by = { plain = { order = { "c1" }, c1 = { 1, -2 } }, trigger = { order = { "c1" }, c1 = { -1, 2 } } }
+    assert.are.equal("condition,scenario,b_attr1,b_attr2\r\nplain,c1,1,-2\r\ntrigger,c1,-1,2\r\n",
+      (tables.weights(by, "condition"):gsub("\r?\n", "\r\n")))
+    assert.matches("^a,b\r?\n1,\r?\n", tables.rows({ { a = 1 } }, { "a", "b" }))
+  end)
+  it("gives the study's utility difference for ranges, Scenarios and Contexts", function()
+    local scenario = { attributes = { { min = 0, max = 10 }, { min = 0, max = 2 } } }
+    near(agreement.utility_difference({ 100, -50 }, scenario, { 5, 1 }, { 0, 0 }), 50 - 25, 1e-12, "scenario")
+    near(agreement.utility_difference({ 100, -50 }, { scenario = scenario }, { 5, 1 }, { 0, 0 }), 25, 1e-12, "context")
+    near(agreement.utility_difference({ 100, -50 }, { min = { 0, 0 }, max = { 10, 2 } }, { 5, 1 }, { 0, 0 }), 25,
+      1e-12, "ranges")
   end)
 end)

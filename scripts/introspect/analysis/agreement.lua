@@ -15,6 +15,20 @@ local function t_interval(values, level)
   return fit.coef[1], fit.lo[1], fit.hi[1]
 end
 
+-- utility_difference(w, r, a, b) -> d = sum_j w_j (a_j - b_j) / (max_j - min_j): how much the
+-- study's utility with weights w prefers option A's values a over B's b (d > 0: A). r: a ranges
+-- entry {min=, max=}, a Scenario table (attributes with min/max) or a Context (its scenario).
+function M.utility_difference(w, r, a, b)
+  if r.scenario then r = r.scenario end
+  local d = 0
+  if r.attributes then
+    for j, attr in ipairs(r.attributes) do d = d + w[j] * (a[j] - b[j]) / (attr.max - attr.min) end
+  else
+    for j = 1, #w do d = d + w[j] * (a[j] - b[j]) / (r.max[j] - r.min[j]) end
+  end
+  return d
+end
+
 -- agreement(weights, selections, ranges [, opts]) -> A | nil, err
 -- For each selection {scenario=, selection="A"|"B", a=, b=} with weights w (weights[scenario],
 -- or weights(selection, i) when weights is a function; nil = no weights, trial skipped and
@@ -31,7 +45,7 @@ function M.agreement(weights, selections, ranges, opts)
     error("analysis.agreement: ranges are required (the sign of w . (a - b) depends on each "
       .. "attribute's range)", 2)
   end
-  if ranges[1] and ranges[1].attributes then
+  if ranges[1] and (ranges[1].attributes or ranges[1].scenario) then
     ranges = require("introspect.analysis").ranges_from_scenarios(ranges)
   end
   local lookup = weights
@@ -55,8 +69,7 @@ function M.agreement(weights, selections, ranges, opts)
         error(string.format("analysis.agreement: selection %d: choice must be A or B, got %s", i,
           tostring(s.selection)), 2)
       end
-      local d = 0
-      for j = 1, #w do d = d + w[j] * (s.a[j] - s.b[j]) / (r.max[j] - r.min[j]) end
+      local d = M.utility_difference(w, r, s.a, s.b)
       local score
       if d == 0 then
         score, ties = 0.5, ties + 1
