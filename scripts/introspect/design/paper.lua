@@ -56,12 +56,13 @@ M.training_effects = {
 -- authors' R scripts"): the instilled model's fine-tune suffix ("100-instilled-prefs-50ex"; the
 -- curricula name their own, "itrained-first-50-of-100-50ex"), and the report `version` of the
 -- instilled contexts 1..n ("instilled_100") and of the native contexts n+1..2n
--- ("latent_100-200"). replicate r > 1 of a fine-tune adds "-rR" to its suffix.
+-- ("latent_100-200"). replicate r > 1 of a fine-tune puts "rR-" before its suffix (kept within
+-- the 30 characters Together keeps: "r2-itrained-first-50-of-100-50ex" stays distinct).
 M.names = {
   instill_suffix = function(n) return string.format("%d-instilled-prefs-%dex", n, M.train_per_context) end,
   version = function(n) return "instilled_" .. n end,
   native_version = function(n) return string.format("latent_%d-%d", n, 2 * n) end,
-  replicate_suffix = function(suffix, r) return r > 1 and (suffix .. "-r" .. r) or suffix end,
+  replicate_suffix = function(suffix, r) return r > 1 and ("r" .. r .. "-" .. suffix) or suffix end,
 }
 
 -- The published files of one base model MODEL, by role (suffixes after "MODEL_"). The nine
