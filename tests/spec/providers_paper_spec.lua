@@ -17,7 +17,7 @@ describe("paper.lua on provider stand-ins", function()
     assert.are.equal(0, code, text)
     local m = P.read_json(out .. "/manifest.json")
     local inst = m.fine_tunes["instill <- sim-large"]
-    assert.truthy(inst.model:match("^standin/sim%-large%-instill%-"), inst.model)
+    assert.truthy(inst.model:match("^standin/sim%-large%-20%-instilled%-prefs%-50ex%-"), inst.model)
     assert.are.equal(3, inst.hyperparameters.n_epochs)
     assert.are.equal("Lora", inst.hyperparameters.type)
     local n = 0
