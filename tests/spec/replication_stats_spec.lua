@@ -412,3 +412,28 @@ describe("tables", function()
       1e-12, "ranges")
   end)
 end)
+
+describe("replicates.pooled", function()
+  it("pools each condition over replicate inputs, the base model's reports against each replicate", function()
+    local learned, reports = replicate_set()
+    local inputs = {}
+    for r = 1, 3 do
+      local m = "ft:base:r" .. r
+      local mine, base = {}, {}
+      for _, x in ipairs(reports) do
+        if x.model == m then
+          mine[#mine + 1] = x
+          base[#base + 1] = { model = "base", scenario = x.scenario, report = x.report }
+        end
+      end
+      inputs[r] = { learned = learned[m], reports = { instilled = mine, base = base } }
+    end
+    local P = replicates.pooled(inputs, { reps = 200 })
+    assert.are.equal(3, P.instilled.replicates)
+    assert.are.equal(600, P.instilled.n)
+    near(P.instilled.slope, assert(replicates.accuracy(reports, learned, { reps = 10 })).slope, 1e-12, "slope")
+    assert.are.equal(3, P.base.replicates)
+    assert.is_true(P.instilled.boot_lo < P.instilled.slope and P.instilled.slope < P.instilled.boot_hi)
+    assert.is_nil(P.itrained)
+  end)
+end)

@@ -123,4 +123,34 @@ function M.headline_spread(summaries)
   return out
 end
 
+-- pooled(inputs [, opts]) -> {condition = {slope, lo, hi, boot_lo, boot_hi, boot_se, r, n,
+-- replicates, between_sd}}: each condition's accuracy pooled over replicate lineages. inputs:
+-- one summarize() input per replicate ({reports = {condition = reports}, learned=,
+-- native_learned=}); each replicate's reports are compared with its own learned weights
+-- (analysis.LEARNED_OF) and z-scored on their own; the interval beside the naive one is the
+-- crossed replicate x context bootstrap. opts: reps, seed.
+function M.pooled(inputs, opts)
+  opts = util.check_options("replicates.pooled", opts, { reps = "integer", seed = "integer" })
+  local out = {}
+  for _, cond in ipairs(analysis.CONDITIONS) do
+    local reports, learned, label = {}, {}, {}
+    for r, input in ipairs(inputs) do
+      local w = input[analysis.LEARNED_OF[cond]]
+      for _, x in ipairs(w and input.reports and input.reports[cond] or {}) do
+        -- the same served model (the base model) may report in every replicate: key it by both
+        local key = tostring(x.model) .. " #" .. r
+        reports[#reports + 1] = { model = key, scenario = x.scenario, report = x.report }
+        learned[key], label[key] = w, r
+      end
+    end
+    local R = #reports > 0 and M.accuracy(reports, learned, { replicate = label, reps = opts.reps, seed = opts.seed })
+    if R then
+      out[cond] = { slope = R.slope, lo = R.lo, hi = R.hi, r = R.r, n = R.n, boot_lo = R.boot and R.boot.lo,
+        boot_hi = R.boot and R.boot.hi, boot_se = R.boot and R.boot.se, replicates = #R.order,
+        between_sd = R.between_sd }
+    end
+  end
+  return out
+end
+
 return M
