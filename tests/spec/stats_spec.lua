@@ -102,6 +102,70 @@ describe("stats.posterior", function()
     assert.are.same(assert(stats.posterior(X, y, { seed = 7 })).coef, res[1].coef)
     assert.matches("no observations", res[2].error)
   end)
+
+  it("gives the same fits on any number of threads (group g samples from seed + g - 1)", function()
+    local groups = {}
+    for g = 1, 9 do
+      local Xg, yg = synthetic(40, { 1, -0.5, 0.3, 0, 0.7 }, 100 + g)
+      groups[g] = { X = Xg, y = yg }
+    end
+    local one = stats.fit_many(groups, { seed = 5, threads = 1, keep_draws = true, draws = 200 })
+    local three = stats.fit_many(groups, { seed = 5, threads = 3, keep_draws = true, draws = 200 })
+    assert.are.same(one, three)
+    local fourth = assert(stats.posterior(groups[4].X, groups[4].y, { seed = 8, draws = 200 }))
+    assert.are.same(fourth.coef, one[4].coef)
+    assert.error_matches(function() stats.fit_many(groups, { threads = 0 }) end, "threads")
+  end)
+
+  it("times the log-likelihood floor for the bench (seconds and the sum of all evaluations)", function()
+    local secs, sum = stats.loglik_floor({ { X = X, y = y } }, { draws = 100 })
+    local secs2, sum2 = stats.loglik_floor({ { X = X, y = y }, { X = X, y = y } }, { draws = 100 })
+    assert.is_true(secs >= 0 and secs2 >= 0)
+    assert.is_true(sum < 0 and sum > -1e6)
+    assert.is_true(math.abs(sum2 - 2 * sum) > 0) -- the second group gets other draws
+    assert.error_matches(function() stats.loglik_floor({}, { bogus = 1 }) end, "unknown option 'bogus'")
+  end)
+
+  -- Calibration: with the true weights drawn from the prior itself (slopes ~ Normal(0, 1), the
+  -- centred intercept ~ Student-t(3, 0, 2.5)), a correct posterior's 95% intervals cover the
+  -- truth 95% of the time. 1000 simulated contexts x 5 slopes = 5000 intervals (binomial sd
+  -- 0.3 points); the sampler must be within 1 point of nominal.
+  it("has 95% intervals that cover the truth within 1 point of nominal on simulated data", function()
+    local g = stats.rng(2024)
+    local groups, truth = {}, {}
+    for c = 1, 1000 do
+      local b = {}
+      for j = 1, 5 do b[j] = g:normal() end
+      local chi = g:normal() ^ 2 + g:normal() ^ 2 + g:normal() ^ 2
+      local b0 = 2.5 * g:normal() / math.sqrt(chi / 3)
+      local Xc, yc, means = {}, {}, { 0, 0, 0, 0, 0 }
+      for i = 1, 50 do
+        Xc[i] = {}
+        for j = 1, 5 do
+          Xc[i][j] = 2 * g:uniform() - 1
+          means[j] = means[j] + Xc[i][j] / 50
+        end
+      end
+      for i = 1, 50 do
+        local eta = b0
+        for j = 1, 5 do eta = eta + b[j] * (Xc[i][j] - means[j]) end
+        yc[i] = g:uniform() < 1 / (1 + math.exp(-eta)) and 1 or 0
+      end
+      groups[c], truth[c] = { X = Xc, y = yc }, b
+    end
+    local res = stats.fit_many(groups, { seed = 1 })
+    local covered, total = 0, 0
+    for c, r in ipairs(res) do
+      assert.is_nil(r.error)
+      for j = 1, 5 do
+        total = total + 1
+        local lo, hi = r.quantiles[1].coef[j], r.quantiles[3].coef[j]
+        if lo <= truth[c][j] and truth[c][j] <= hi then covered = covered + 1 end
+      end
+    end
+    local coverage = covered / total
+    assert.is_true(math.abs(coverage - 0.95) <= 0.01, string.format("coverage %.4f", coverage))
+  end)
 end)
 
 describe("stats summaries", function()
