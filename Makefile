@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 
 # Debian packages for building and testing.
 DEPS = cmake make gcc pkg-config lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev \
-       libcurl4-openssl-dev libgsl-dev libmicrohttpd-dev libsqlite3-dev libedit-dev \
+       libcurl4-openssl-dev libgsl-dev libmicrohttpd-dev libsqlite3-dev libedit-dev libzstd-dev \
        lua-busted lua-check luarocks python3 chromium curl nodejs npm nginx-light openssl \
        slurm-wlm munge
 # Peers measured by the benchmarks.
@@ -65,7 +65,7 @@ soak: deps build
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_DEPS = cmake make clang pkg-config liblua5.4-dev lua-cjson-dev libcurl4-openssl-dev libgsl-dev \
-            libmicrohttpd-dev libsqlite3-dev libedit-dev
+            libmicrohttpd-dev libsqlite3-dev libedit-dev libzstd-dev
 fuzz:
 	@sh tests/install-deps.sh $(FUZZ_DEPS)
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DINTROSPECT_FUZZ=ON $(CMAKE_ARGS)

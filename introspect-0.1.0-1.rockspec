@@ -4,7 +4,7 @@
 -- Afterwards a plain `lua5.4` with the tree's paths runs `require "introspect"`. The C bindings
 -- are built against the system libraries CMakeLists.txt finds with pkg-config (lua5.4, libcurl,
 -- gsl, libmicrohttpd, sqlite3; Debian: liblua5.4-dev libcurl4-openssl-dev libgsl-dev
--- libmicrohttpd-dev libsqlite3-dev). JSON needs lua-cjson (Debian: lua-cjson), which is not a
+-- libmicrohttpd-dev libsqlite3-dev libzstd-dev). JSON needs lua-cjson (Debian: lua-cjson), which is not a
 -- LuaRocks dependency here so that `luarocks make` needs no network.
 -- tests/cli/luarocks.sh checks that every scripts/introspect/*.lua is listed under modules.
 rockspec_format = "3.0"
@@ -27,6 +27,7 @@ external_dependencies = {
   GSL = { header = "gsl/gsl_math.h", library = "gsl" },
   MHD = { header = "microhttpd.h", library = "microhttpd" },
   SQLITE = { header = "sqlite3.h", library = "sqlite3" },
+  ZSTD = { header = "zstd.h", library = "zstd" },
 }
 build = {
   type = "builtin",
@@ -42,6 +43,8 @@ build = {
     ["introspect.httpd"] = { sources = { "bindings/httpd.c" }, libraries = { "microhttpd" },
       incdirs = { "$(MHD_INCDIR)" }, libdirs = { "$(MHD_LIBDIR)" } },
     ["introspect.sys"] = { sources = { "bindings/sys.c" } },
+    ["introspect.zstd"] = { sources = { "bindings/zstd.c" }, libraries = { "zstd" },
+      incdirs = { "$(ZSTD_INCDIR)" }, libdirs = { "$(ZSTD_LIBDIR)" } },
     -- the default scenario library and roles (found by ix.use when experiments/ is absent)
     ["introspect.default_scenarios"] = "experiments/scenarios/library.lua",
     ["introspect.default_roles"] = "experiments/scenarios/roles.lua",

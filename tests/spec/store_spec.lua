@@ -54,11 +54,15 @@ describe("introspect.client.store", function()
     st:close()
     local raw = assert(io.open(p, "rb")):read("a") .. (io.open(p .. "-wal", "rb") or io.open(p, "rb")):read("a")
     assert.is_nil(raw:find(secret, 1, true))
-    local db = assert(sqlite.open(p))
-    local row = db:rows("SELECT request_headers, error FROM responses")[1]
+    st = assert(store.open(p))
+    local row = assert(st:records())[1]
     assert.is_nil(cjson.decode(row.request_headers).authorization)
     assert.truthy(row.error:find("[REDACTED]", 1, true))
-    db:close()
+    for _, f in ipairs({ "request", "response", "request_headers", "response_headers", "error" }) do
+      assert.is_nil((row[f] or ""):find(secret, 1, true), f)
+    end
+    assert.truthy(row.response:find("[REDACTED]", 1, true))
+    st:close()
     assert.is_nil(tostring(st):find(secret, 1, true))
     cleanup(p)
   end)
@@ -102,17 +106,103 @@ describe("introspect.client.store", function()
     os.remove(script)
     local db = assert(sqlite.open(p))
     assert.are.equal("ok", db:rows("PRAGMA integrity_check")[1].integrity_check)
-    local rows = db:rows("SELECT sample, length(request) AS n, response FROM responses ORDER BY sample")
+    db:close()
+    local st = assert(store.open(p))
+    local rows = assert(st:records())
     assert.is_true(#rows >= 21)
     for i, r in ipairs(rows) do
       assert.are.equal(i - 1, r.sample)
-      assert.are.equal(2000, r.n)
+      assert.are.equal(string.rep("x", 2000), r.request)
       assert.are.equal('{"i": ' .. (i - 1) .. '}', r.response)
     end
-    db:close()
-    local st = assert(store.open(p))
     assert.truthy(st:lookup(store.key("u", "m", string.rep("x", 2000), 3), "u", "m", string.rep("x", 2000), 3))
     st:close()
+    cleanup(p)
+  end)
+
+  -- Replies like a study's: the same prompt layout with other numbers, and responses with
+  -- random ids. Every byte comes back; after the first dictionaries they take a fraction.
+  local function study_like(i)
+    local body = cjson.encode({ model = "ft:m:x", temperature = 0, messages = {
+      { role = "system", content = "Your job is to make hypothetical decisions on behalf of people." },
+      { role = "user", content = string.format("[DECISION TASK] Respond with A or B.\n\nImagine you are "
+        .. "person %d. Which condo?\nA:\nsquare_footage: %d.0 sq ft\nfloor: %d.0 floor\n\nB:\n"
+        .. "square_footage: %d.0 sq ft\nfloor: %d.0 floor", i % 97, 500 + i * 7 % 2000, i % 50,
+        500 + i * 13 % 2000, i * 3 % 50) } } })
+    local response = string.format('{"id":"chatcmpl-%s","object":"chat.completion","choices":[{"index":0,'
+      .. '"message":{"role":"assistant","content":"%s"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,'
+      .. '"completion_tokens":1,"total_tokens":%d},"system_fingerprint":"fp_1"}',
+      require("introspect.sys").sha256(tostring(i)):sub(1, 29), i % 3 == 0 and "A" or "B", 100 + i % 9,
+      101 + i % 9)
+    return body, response
+  end
+
+  it("compresses against its own dictionaries and returns every byte exactly", function()
+    local p = tmpdb()
+    local st = assert(store.open(p, { run = "r" }))
+    local N = 1100
+    for i = 1, N do
+      local body, response = study_like(i)
+      assert(st:record({ key = store.key("u", "m", body, 0), base_url = "u", model = "m", sample = 0,
+        request = body, response = response, response_headers = { ["x-request-id"] = "req_" .. i },
+        status = 200, ok = true }))
+    end
+    st:close()
+    st = assert(store.open(p))
+    local rows = assert(st:records())
+    assert.are.equal(N, #rows)
+    for i, r in ipairs(rows) do
+      local body, response = study_like(i)
+      assert.are.equal(body, r.request)
+      assert.are.equal(response, r.response)
+      assert.are.same({ ["x-request-id"] = "req_" .. i }, cjson.decode(r.response_headers))
+      assert.are.equal(store.key("u", "m", body, 0), r.key)
+    end
+    local body = study_like(1000)
+    local hit = assert(st:lookup(store.key("u", "m", body, 0), "u", "m", body, 0))
+    assert.are.equal(select(2, study_like(1000)), hit.response)
+    local db = assert(sqlite.open(p))
+    local dicts = db:rows("SELECT count(*) AS n FROM dictionaries")[1].n
+    local late = db:rows("SELECT avg(length(CAST(request AS BLOB)) + length(CAST(response AS BLOB))) AS n "
+      .. "FROM responses WHERE id > 1024")[1].n
+    db:close()
+    assert.are.equal(3, dicts) -- at 64, 256 and 1024 records
+    local raw = #study_like(1100) + #select(2, study_like(1100))
+    assert.is_true(late < raw / 4, string.format("%.0f bytes stored for %d", late, raw))
+    st:close()
+    cleanup(p)
+  end)
+
+  it("reads, serves and appends to a schema-1 store (plain text columns)", function()
+    local p = tmpdb()
+    local db = assert(sqlite.open(p))
+    assert(db:exec([[CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE responses(id INTEGER PRIMARY KEY, key TEXT NOT NULL, run TEXT, created REAL NOT NULL,
+        base_url TEXT NOT NULL, model TEXT, sample INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+        request TEXT NOT NULL, request_headers TEXT, status INTEGER, response TEXT, response_headers TEXT,
+        error TEXT, ok INTEGER NOT NULL, attempts INTEGER, latency REAL, prompt_tokens INTEGER,
+        completion_tokens INTEGER, cost REAL);
+      CREATE UNIQUE INDEX responses_ok_key ON responses(key) WHERE ok = 1;]]))
+    local old = '{"choices": [{"message": {"content": "old"}}]}'
+    assert(db:run("INSERT INTO responses(key, run, created, base_url, model, sample, method, path, request, "
+      .. "status, response, ok) VALUES (?, 'old', 1, 'http://h/v1', 'm', 0, 'POST', '/chat/completions', ?, 200, ?, 1)",
+      store.key("http://h/v1", "m", BODY, 0), BODY, old))
+    db:close()
+    local st = assert(store.open(p, { run = "new" }))
+    local hit = assert(st:lookup(store.key("http://h/v1", "m", BODY, 0), "http://h/v1", "m", BODY, 0))
+    assert.are.equal(old, hit.response)
+    rec(st, 1)
+    local rows = assert(st:records())
+    assert.are.equal(2, #rows)
+    assert.are.equal(old, rows[1].response)
+    assert.are.equal(BODY, rows[2].request)
+    assert.truthy(st:lookup(store.key("http://h/v1", "m", BODY, 1), "http://h/v1", "m", BODY, 1))
+    st:close()
+    db = assert(sqlite.open(p))
+    assert.are.equal("1", db:rows("SELECT value FROM meta WHERE name = 'schema_version'")[1].value)
+    assert.are.equal(BODY, db:rows("SELECT request FROM responses WHERE id = 2")[1].request)
+    db:close()
     cleanup(p)
   end)
 

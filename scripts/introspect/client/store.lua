@@ -2,18 +2,25 @@
 -- hash of (base URL, model, full request body, sample index). Successful responses double as a
 -- cache; errors are recorded but never served from the cache. Each record is its own committed
 -- transaction, so a run killed at any moment (kill -9) keeps everything it had received.
+--
+-- Schema 2 (this version) keeps the four bodies (request, response and their headers) as zstd
+-- frames compressed against a dictionary of earlier records of the same store (rebuilt from an
+-- even sample of the records at 64, 256, 1024, 4096 and 16384 records; each row names its
+-- dictionary, 0 for none), and the key as its 32 raw bytes: a study's replies take ~0.3 KB
+-- each instead of ~4 KB. Every byte of every reply is kept; `store:records()` reads them back.
+-- Schema 1 stores (plain text columns, hex keys) open, read and append as they are.
 local sqlite = require("introspect.sqlite")
 local sys = require("introspect.sys")
+local zstd = require("introspect.zstd")
 local cjson = require("cjson")
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
 
 local M = {}
 
-M.SCHEMA_VERSION = 1
+M.SCHEMA_VERSION = 2
 
-local SCHEMA = [[
-CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+local SCHEMA_V1 = [[
 CREATE TABLE IF NOT EXISTS responses(
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL,
@@ -40,6 +47,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS responses_ok_key ON responses(key) WHERE ok = 
 CREATE INDEX IF NOT EXISTS responses_run ON responses(run);
 ]]
 
+-- Schema 2: key is 32 raw bytes; request, request_headers, response, response_headers are zstd
+-- frames against dictionaries(id = dict) (dict 0: no dictionary).
+local SCHEMA_V2 = [[
+CREATE TABLE IF NOT EXISTS dictionaries(id INTEGER PRIMARY KEY, records INTEGER NOT NULL,
+  data BLOB NOT NULL);
+]] .. SCHEMA_V1:gsub("  key TEXT", "  key BLOB"):gsub("  path TEXT NOT NULL,\n", "%0  dict INTEGER NOT NULL,\n")
+  :gsub("  (request[_%w]*) TEXT", "  %1 BLOB"):gsub("  (response[_%w]*) TEXT", "  %1 BLOB")
+
+local BODIES = { "request", "request_headers", "response", "response_headers" }
+-- record counts at which a new dictionary is built, and how many records it samples
+local DICT_AT = { [64] = true, [256] = true, [1024] = true, [4096] = true, [16384] = true }
+local DICT_SAMPLE = 64
+
 -- Request headers never stored (credentials).
 M.SECRET_HEADERS = { authorization = true, ["proxy-authorization"] = true, ["api-key"] = true,
   ["x-api-key"] = true, cookie = true, ["set-cookie"] = true }
@@ -55,35 +75,96 @@ function M.key(base_url, model, body, sample)
   return sys.sha256(table.concat(buf, "\n"))
 end
 
+local UNHEX = {}
+for i = 0, 255 do UNHEX[string.format("%02x", i)] = string.char(i) end
+local HEX = {}
+for h, c in pairs(UNHEX) do HEX[c] = h end
+
+-- The key as stored: raw bytes in schema 2, hex text in schema 1.
+local function stored_key(self, key)
+  if self.version == 1 then return key end
+  return (key:gsub("%x%x", UNHEX))
+end
+
+-- dictionary(self, id) -> zstd dictionary handle (loaded once) | nil, err
+local function dictionary(self, id)
+  local d = self.dicts[id]
+  if d then return d end
+  local rows = self.db:rows("SELECT data FROM dictionaries WHERE id = ?", id)
+  if not rows or not rows[1] then return nil, "store: " .. self.path .. ": dictionary " .. id .. " is missing" end
+  d = zstd.dictionary(rows[1].data)
+  self.dicts[id] = d
+  return d
+end
+
+-- decode(self, row) -> row with the stored body columns as text and the key as hex | nil, err
+local function decode(self, row)
+  if self.version == 1 or row.dict == nil then return row end
+  local d, err
+  if row.dict ~= 0 then
+    d, err = dictionary(self, row.dict)
+    if not d then return nil, err end
+  end
+  for _, f in ipairs(BODIES) do
+    if row[f] then
+      local text, zerr
+      if d then text, zerr = d:decompress(row[f]) else text, zerr = zstd.decompress(row[f]) end
+      if not text then
+        return nil, string.format("store: %s: record %d: %s unreadable (%s)", self.path, row.id, f, zerr)
+      end
+      row[f] = text
+    end
+  end
+  row.key = (row.key:gsub(".", HEX))
+  row.dict = nil
+  return row
+end
+
 -- open(path [, {run=, secrets=}]) -> store | nil, err
 -- run: a label stored with each record; secrets: strings (API keys) scrubbed from everything
--- written.
+-- written. A new store gets schema 2; a schema-1 store is read and appended to as it is.
 function M.open(path, opts)
   opts = util.check_options("store.open", opts, { run = "string", secrets = "table" })
   local db, err = sqlite.open(path, { busy_timeout = 10000 })
   if not db then return nil, "store: " .. err end
-  local ok, serr = db:exec(SCHEMA)
-  if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
-  local rows = db:rows("SELECT value FROM meta WHERE name = 'schema_version'")
-  if rows and rows[1] and tonumber(rows[1].value) ~= M.SCHEMA_VERSION then
+  local ok, serr = db:exec("CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+  local rows = ok and db:rows("SELECT value FROM meta WHERE name = 'schema_version'")
+  if not rows then db:close() return nil, "store: " .. path .. ": " .. tostring(serr) end
+  local version = rows[1] and tonumber(rows[1].value) or M.SCHEMA_VERSION
+  if version ~= 1 and version ~= 2 then
     db:close()
-    return nil, string.format("store: %s has schema version %s, expected %d", path, rows[1].value,
+    return nil, string.format("store: %s has schema version %s, expected 1 or %d", path, rows[1].value,
       M.SCHEMA_VERSION)
   end
-  db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)",
-    tostring(M.SCHEMA_VERSION))
+  ok, serr = db:exec(version == 1 and SCHEMA_V1 or SCHEMA_V2)
+  if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
+  db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
   local s = setmetatable({ db = db, path = path, run = opts.run, hits = 0, misses = 0,
-    stored = 0, errors = 0 }, Store)
+    stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0 }, Store)
   -- secrets live in a closure, not a field, so printing the store never shows them
   local secrets = {}
   for _, v in ipairs(opts.secrets or {}) do secrets[#secrets + 1] = v end
   s.scrub = function(text) return apierror.scrub(text, secrets) end
   s.lookup_stmt = assert(db:prepare(
     "SELECT * FROM responses WHERE key = ? AND ok = 1"))
-  s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
-      model, sample, method, path, request, request_headers, status, response, response_headers,
-      error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
+  if version == 1 then
+    s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
+        model, sample, method, path, request, request_headers, status, response, response_headers,
+        error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
+  else
+    s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
+        model, sample, method, path, dict, request, request_headers, status, response,
+        response_headers, error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
+    local last = db:rows("SELECT max(id) AS id FROM dictionaries")
+    if last and last[1] and last[1].id then
+      s.dict_id = last[1].id
+      s.zdict = assert(dictionary(s, s.dict_id))
+    end
+    local count = db:rows("SELECT max(id) AS n FROM responses")
+    s.count = count and count[1] and count[1].n or 0
+  end
   return s
 end
 
@@ -98,10 +179,11 @@ end
 -- collision can never serve a wrong answer). Counts a hit or a miss.
 function Store:lookup(key, base_url, model, body, sample)
   local st = self.lookup_stmt
-  st:bind(key)
+  st:bind(stored_key(self, key))
   local rec
   if st:step() == "row" then rec = st:row() end
   st:reset()
+  if rec then rec = decode(self, rec) end
   if rec and rec.base_url == base_url and (rec.model or "") == (model or "")
     and rec.sample == (sample or 0) and rec.request == self.scrub(body) then
     self.hits = self.hits + 1
@@ -135,18 +217,59 @@ function Store:record(r)
   util.check_options("store:record", r, RECORD_FIELDS)
   local scrub = self.scrub
   local st = self.insert_stmt
-  local bound, berr = st:bind(r.key, self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
-    r.method or "POST", r.path or "", scrub(r.request or ""), headers_json(r.request_headers, scrub, true), r.status,
-    r.response and scrub(r.response), headers_json(r.response_headers, scrub, true),
-    r.error and scrub(r.error), r.ok and 1 or 0, r.attempts, r.latency, r.prompt_tokens,
-    r.completion_tokens, r.cost)
+  local request, request_headers = scrub(r.request or ""), headers_json(r.request_headers, scrub, true)
+  local response, response_headers = r.response and scrub(r.response), headers_json(r.response_headers, scrub, true)
+  local bound, berr
+  if self.version == 1 then
+    bound, berr = st:bind(r.key, self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
+      r.method or "POST", r.path or "", request, request_headers, r.status, response, response_headers,
+      r.error and scrub(r.error), r.ok and 1 or 0, r.attempts, r.latency, r.prompt_tokens,
+      r.completion_tokens, r.cost)
+  else
+    local z = self.zdict
+    local function pack(text)
+      if text == nil then return nil end
+      if z then return z:compress(text) end
+      return zstd.compress(text)
+    end
+    bound, berr = st:bind(stored_key(self, r.key), self.run, os.time(), scrub(r.base_url), r.model,
+      r.sample or 0, r.method or "POST", r.path or "", self.dict_id, pack(request), pack(request_headers),
+      r.status, pack(response), pack(response_headers), r.error and scrub(r.error), r.ok and 1 or 0,
+      r.attempts, r.latency, r.prompt_tokens, r.completion_tokens, r.cost)
+  end
   local step, err
   if bound then step, err = st:step() end
   st:reset()
   if step ~= "done" then return nil, "store: " .. self.path .. ": " .. tostring(berr or err) end
   local id = self.db:last_insert_rowid()
   if r.ok then self.stored = self.stored + 1 else self.errors = self.errors + 1 end
+  if self.version == 2 and DICT_AT[id] and id > self.count then self:build_dictionary() end
+  self.count = math.max(self.count or 0, id)
   return id
+end
+
+-- store:build_dictionary() -> true | nil, err: a new zstd dictionary from DICT_SAMPLE records
+-- spread evenly over the store (their four bodies, decoded), used for the records written next.
+function Store:build_dictionary()
+  local n = self.db:rows("SELECT count(*) AS n FROM responses")[1].n
+  local step = math.max(1, n // DICT_SAMPLE)
+  local rows, err = self.db:rows("SELECT * FROM responses WHERE (id - 1) % ? = 0 ORDER BY id LIMIT ?",
+    step, DICT_SAMPLE)
+  if not rows then return nil, "store: " .. tostring(err) end
+  local parts = {}
+  for _, row in ipairs(rows) do
+    local rec = decode(self, row)
+    if rec then
+      for _, f in ipairs(BODIES) do parts[#parts + 1] = rec[f] end
+    end
+  end
+  local data = table.concat(parts)
+  local ok, ierr = self.db:run("INSERT INTO dictionaries(records, data) VALUES (?, ?)", n, data)
+  if not ok then return nil, "store: " .. tostring(ierr) end
+  self.dict_id = self.db:last_insert_rowid()
+  self.zdict = zstd.dictionary(data)
+  self.dicts[self.dict_id] = self.zdict
+  return true
 end
 
 -- store:stats() -> {hits=, misses=, stored=, errors=, rows=, retried=, retries=}
@@ -174,17 +297,12 @@ local EXPORT_COLUMNS = { "id", "key", "run", "created", "base_url", "model", "sa
   "cost" }
 
 -- store:export_jsonl(path [, {run=}]) -> count | nil, err
--- One JSON object per record; request and response bodies are embedded verbatim when they are
--- JSON (numbers keep their exact text), else as strings. Written atomically.
+-- One JSON object per record (decoded by store:records); request and response bodies are
+-- embedded verbatim when they are JSON (numbers keep their exact text), else as strings. Written atomically.
 function Store:export_jsonl(path, opts)
   opts = util.check_options("store:export_jsonl", opts, { run = "string" })
-  local rows, err
-  if opts.run then
-    rows, err = self.db:rows("SELECT * FROM responses WHERE run = ? ORDER BY id", opts.run)
-  else
-    rows, err = self.db:rows("SELECT * FROM responses ORDER BY id")
-  end
-  if not rows then return nil, "store: " .. tostring(err) end
+  local rows, err = self:records(opts)
+  if not rows then return nil, err end
   local lines = {}
   for i, r in ipairs(rows) do
     local parts = {}
@@ -203,12 +321,34 @@ function Store:export_jsonl(path, opts)
   return #rows
 end
 
+-- store:records([{run=}]) -> rows | nil, err
+-- Every record (of one run) in id order as stored, with the request, response and their
+-- headers (JSON) as the exact text received and the key as hex, whatever the schema.
+function Store:records(opts)
+  opts = util.check_options("store:records", opts, { run = "string" })
+  local rows, err
+  if opts.run then
+    rows, err = self.db:rows("SELECT * FROM responses WHERE run = ? ORDER BY id", opts.run)
+  else
+    rows, err = self.db:rows("SELECT * FROM responses ORDER BY id")
+  end
+  if not rows then return nil, "store: " .. tostring(err) end
+  for i, row in ipairs(rows) do
+    local rec, derr = decode(self, row)
+    if not rec then return nil, derr end
+    rows[i] = rec
+  end
+  return rows
+end
+
 -- store:close() -> true
 function Store:close()
   for _, k in ipairs({ "lookup_stmt", "insert_stmt" }) do
     if self[k] then self[k]:finalize() end
     self[k] = nil
   end
+  for id, d in pairs(self.dicts or {}) do d:close() self.dicts[id] = nil end
+  self.zdict = nil
   if self.db then self.db:close() end
   self.db = nil
   return true

@@ -1,0 +1,71 @@
+-- Benchmark: the client's own cost on the study's path. 20,000 study-style decision requests (20
+-- contexts, logprobs on, as the sim answers them) are answered by the simulated subject three
+-- ways in the same run: (1) the subject alone, its API handler called directly (the floor: what
+-- the request costs the subject); (2) the OpenAI client sending them through the in-process
+-- transport and recording every response in a fresh response store; (3) the same from the
+-- store (all cache hits). Targets: (2) at most 1.5x the CPU of (1) per request, and the store at
+-- most 600 bytes per response (file size after a checkpoint, beside the raw bodies' size).
+local cjson = require "cjson"
+local sys = require "introspect.sys"
+local sqlite = require "introspect.sqlite"
+
+package.path = "tests/?.lua;" .. package.path
+local S = require "sim_support"
+local sim = require "introspect.sim"
+local openai = require "introspect.client.openai"
+local store = require "introspect.client.store"
+
+local N = 20000
+local bodies, texts = {}, {}
+local contexts = S.contexts(20)
+for c = 1, 20 do
+  local t = S.trials(contexts[c], N // 20, 40 + c)
+  for j = 1, N // 20 do
+    bodies[#bodies + 1] = { model = "sim-large", temperature = 0, logprobs = true, top_logprobs = 2,
+      messages = { { role = "system", content = S.SYSTEM },
+        { role = "user", content = S.decision(contexts[c], t, j) } } }
+    texts[#texts + 1] = cjson.encode(bodies[#bodies])
+  end
+end
+
+-- (1) the subject alone
+local api = sim.api({})
+local headers = { ["content-type"] = "application/json", authorization = "Bearer sk-sim" }
+local raw = 0
+local c0 = sys.cputime()
+for i = 1, N do
+  local res = api:handle({ method = "POST", path = "/v1/chat/completions", headers = headers, body = texts[i] })
+  raw = raw + #res.body
+end
+local subject = (sys.cputime() - c0) / N
+print(string.format("subject alone (api:handle): %.1f us CPU per request", subject * 1e6))
+
+-- (2) and (3): client + transport + store
+local path = os.tmpname()
+local st = assert(store.open(path, { run = "bench" }))
+local client = openai.new({ api_key = "sk-sim", base_url = "http://sim.invalid/v1",
+  transport = sim.transport(sim.api({}), {}), store = st })
+local results = {}
+for _, label in ipairs({ "sent and stored", "served from the store" }) do
+  local cpu0, wall0 = sys.cputime(), sys.now()
+  local _, summary = client:chat_many(bodies)
+  local cpu = (sys.cputime() - cpu0) / N
+  results[#results + 1] = cpu
+  print(string.format("client + sim transport + store, %s: %.1f us CPU per request (%.0f req/s, %d errors)",
+    label, cpu * 1e6, N / (sys.now() - wall0), summary.errors))
+end
+local rows = #assert(st:records())
+st:close()
+local db = assert(sqlite.open(path))
+db:exec("PRAGMA wal_checkpoint(TRUNCATE)")
+db:close()
+local f = assert(io.open(path, "rb"))
+local bytes = f:seek("end")
+f:close()
+for _, suffix in ipairs({ "", "-wal", "-shm" }) do os.remove(path .. suffix) end
+local req_bytes = 0
+for i = 1, N do req_bytes = req_bytes + #texts[i] end
+print(string.format("store: %d responses in %d bytes: %.0f bytes per response (raw request + response "
+  .. "bodies: %.0f bytes per response); target <= 600", rows, bytes, bytes / rows, (raw + req_bytes) / N))
+print(string.format("ratio: sending and storing %.2fx the subject's own CPU per request (target <= 1.5); "
+  .. "from the store %.2fx", results[1] / subject, results[2] / subject))
