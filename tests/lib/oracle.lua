@@ -204,15 +204,6 @@ function M.selections(path, ranges)
   return groups
 end
 
--- sql_rows(path, sql) -> rows of a read-only query on a response store
-local function sql_rows(path, sql)
-  local sqlite = require "introspect.sqlite"
-  local db = assert(sqlite.open(path, { readonly = true }))
-  local rows = db:rows(sql)
-  db:close()
-  return rows
-end
-
 -- copy_dir(from) -> a fresh copy of a directory (the subject's state is loaded from a copy,
 -- so rebuilding it never appends to the run's journal)
 local function copy_dir(from)
@@ -232,16 +223,20 @@ function M.subject(dir, profiles)
   local api = sim.api({ state_dir = state, profiles = profiles })
   local parser = require("introspect.sim.prompt").new()
   local truth = { api = api, parser = parser, prompts = {}, by_question = {} }
-  for _, row in ipairs(sql_rows(dir .. "/responses.sqlite",
-    "SELECT model, request, response FROM responses WHERE ok = 1 AND path = '/chat/completions' ORDER BY id")) do
-    local body = cjson.decode(row.request)
-    local user = body.messages[#body.messages].content
-    local parsed = parser:parse(user)
-    if parsed then
-      local resp = cjson.decode(row.response)
-      truth.prompts[#truth.prompts + 1] = { model = row.model, kind = parsed.kind, parsed = parsed, body = body,
-        reply = resp.choices[1].message.content }
-      truth.by_question[parsed.ctx.question] = body.messages
+  local st = assert(require("introspect.client.store").open(dir .. "/responses.sqlite"))
+  local rows = assert(st:records()) -- bodies decoded (the store compresses them)
+  st:close()
+  for _, row in ipairs(rows) do
+    if row.ok == 1 and row.path == "/chat/completions" then
+      local body = cjson.decode(row.request)
+      local user = body.messages[#body.messages].content
+      local parsed = parser:parse(user)
+      if parsed then
+        local resp = cjson.decode(row.response)
+        truth.prompts[#truth.prompts + 1] = { model = row.model, kind = parsed.kind, parsed = parsed, body = body,
+          reply = resp.choices[1].message.content }
+        truth.by_question[parsed.ctx.question] = body.messages
+      end
     end
   end
   return truth
