@@ -437,3 +437,22 @@ describe("replicates.pooled", function()
     assert.is_nil(P.itrained)
   end)
 end)
+
+describe("replicates.study", function()
+  it("gives summary.json's replicates entry: models, the between-replicate spread, the pooled accuracy", function()
+    local learned, reports = replicate_set()
+    local inputs, summary = {}, { models = {} }
+    local keys = { "base", "base r2", "base r3" }
+    for r, key in ipairs(keys) do
+      local m = "ft:base:r" .. r
+      local mine = {}
+      for _, x in ipairs(reports) do if x.model == m then mine[#mine + 1] = x end end
+      inputs[key] = { learned = learned[m], reports = { instilled = mine } }
+      summary.models[key] = { reports = { instilled = { slope = assert(analysis.accuracy(mine, learned[m])).slope } } }
+    end
+    local S = replicates.study(summary, inputs, { base = keys }, { reps = 100 })
+    assert.are.same(keys, S.base.models)
+    assert.are.equal(3, S.base.between.reports.instilled.n)
+    near(S.base.between.reports.instilled.sd, S.base.pooled.instilled.between_sd, 1e-12, "two routes to the SD")
+  end)
+end)

@@ -153,4 +153,22 @@ function M.pooled(inputs, opts)
   return out
 end
 
+-- study(summary, inputs, lineages [, opts]) -> summary.json's `replicates` entry: for each base
+-- model with replicate lineages (lineages[base] = the summary keys of its replicates, the first
+-- the base model itself), {models = keys, between = headline_spread (the SD of each headline
+-- slope and effect between replicates), pooled = pooled (each condition over the replicates,
+-- with the crossed replicate x context interval)}. inputs[key]: the summarize() input.
+function M.study(summary, inputs, lineages, opts)
+  local out = {}
+  for base, keys in pairs(lineages) do
+    local summaries, list = {}, {}
+    for _, key in ipairs(keys) do
+      summaries[#summaries + 1] = summary.models[key]
+      list[#list + 1] = inputs[key]
+    end
+    out[base] = { models = keys, between = M.headline_spread(summaries), pooled = M.pooled(list, opts) }
+  end
+  return out
+end
+
 return M
