@@ -235,6 +235,15 @@ return function(Study, M)
     local suffix = opts.suffix or name
     local key = "finetune:" .. parent .. ":" .. name
     local rec = self.run:get(key) or {}
+    local command_stage = rec.provider == "command" or rec.provider == "slurm"
+    if rec.model and rec.output and command_stage and not self.opts.dry_run then
+      -- a resumed run: the serving vLLM may have restarted since; loading is idempotent
+      local p = self:finetune_provider()
+      if p.adapters then
+        local ok, err = require("introspect.client.finetune_command").load_adapter(p.adapters, rec.model, rec.output)
+        if not ok then error(err, 0) end
+      end
+    end
     if rec.model then return rec.model end
     local hp = self.opts.hyperparameters or {}
     if self.opts.dry_run then
