@@ -93,6 +93,7 @@ build = {
     ["introspect.sim.api"] = "scripts/introspect/sim/api.lua",
     ["introspect.sim.batches"] = "scripts/introspect/sim/batches.lua",
     ["introspect.sim.chat"] = "scripts/introspect/sim/chat.lua",
+    ["introspect.sim.conversation"] = "scripts/introspect/sim/conversation.lua",
     ["introspect.sim.faults"] = "scripts/introspect/sim/faults.lua",
     ["introspect.sim.files"] = "scripts/introspect/sim/files.lua",
     ["introspect.sim.finetune"] = "scripts/introspect/sim/finetune.lua",

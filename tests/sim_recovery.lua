@@ -269,6 +269,18 @@ function M.mean_report(api, model, ctx, n, seed, opts)
   return sum
 end
 
+-- over(transport, base_url) -> an object with handle(req) -> {status=, body=} like sim.api's,
+-- sending each request through a transport (introspect.http's pool, for `introspect serve`), so
+-- every helper here runs over HTTP as in process.
+function M.over(transport, base_url)
+  return { handle = function(_, req)
+    local res = transport:perform({ { method = req.method, url = base_url .. req.path, headers = req.headers,
+      body = req.body } })[1]
+    if res.error then error("over HTTP: " .. req.method .. " " .. req.path .. ": " .. res.error, 2) end
+    return { status = res.status, body = res.body }
+  end }
+end
+
 -- pearson(x, y) -> correlation
 function M.pearson(x, y)
   local n, mx, my = #x, 0, 0

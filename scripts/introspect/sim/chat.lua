@@ -2,8 +2,8 @@
 -- parser's cache, ask the subject, write the JSON by hand).
 local cjson = require("cjson")
 local hash = require("introspect.sim.hash")
-local subject = require("introspect.sim.subject")
 local prompt = require("introspect.sim.prompt")
+local conversation = require("introspect.sim.conversation")
 
 local M = {}
 
@@ -151,37 +151,24 @@ local function validate(api, req)
 end
 M.validate = validate
 
--- system_hashes: cached hash per distinct system message text.
-local function text_hash(api, text)
-  local cache = api.text_hashes
-  if not cache then cache = {}; api.text_hashes = cache; api.text_hash_count = 0 end
-  local h = cache[text]
-  if not h then
-    if api.text_hash_count > 10000 then cache = {}; api.text_hashes = cache; api.text_hash_count = 0 end
-    h = hash.string(text)
-    cache[text] = h
-    api.text_hash_count = api.text_hash_count + 1
-  end
-  return h
+-- answer(model, q, temperature, seed, index) -> reply text, logprob A, logprob B: the
+-- subject's answer to a query read by conversation.read (a refusal when it has none).
+local function answer(model, q, temperature, seed, index)
+  if q.refusal then return prompt.refusal(q.refusal) end
+  if q.kind == "decision" then return model:decide(q.parsed, q.phash, temperature, seed, index, q.ch) end
+  return (model:report(q, temperature, seed, index))
 end
+M.answer = answer
 
 -- completion(api, model, req, opts) -> status, JSON text (a successful response) | error
 function M.completion(api, model, req, opts)
-  local user, system, tokens = nil, nil, 3
+  local tokens = 3
   for _, m in ipairs(req.messages) do
     local text = prompt.message_text(m.content) or ""
     tokens = tokens + #text // 4 + 4
-    if m.role == "user" then user = text
-    elseif (m.role == "system" or m.role == "developer") and not system then system = text end
   end
-  local parsed = user and api.parser:parse(user)
+  local q = conversation.read(api, req.messages)
   local choices, completion_tokens = {}, 0
-  local phash
-  if parsed then
-    local extra = system and text_hash(api, system) or 0
-    extra = hash.combine(extra, text_hash(api, parsed.instruction))
-    phash = subject.prompt_hash(parsed, extra)
-  end
   local temperature = opts.temperature
   local sampling = temperature > 0
   local seed = opts.seed
@@ -191,22 +178,16 @@ function M.completion(api, model, req, opts)
     seed = hash.combine(hash.combine(api.seed, 0x5eed1e55), api.seedless_count)
   end
   for i = 1, opts.n do
-    local content, lp_text
+    local lp_text
     local index = sampling and i or 0
-    if parsed and parsed.kind == "decision" then
-      local answer, la, lb = model:decide(parsed, phash, temperature, seed, index)
-      content = answer
+    local content, la, lb = answer(model, q, temperature, seed, index)
+    if la then
       completion_tokens = completion_tokens + 1
-      if opts.logprobs then lp_text = decision_logprobs(answer, la, lb, opts.top) end
+      if opts.logprobs then lp_text = decision_logprobs(content, la, lb, opts.top) end
     else
-      if parsed then
-        content = model:report(parsed, phash, temperature, seed, index)
-      else
-        content = prompt.REFUSAL
-      end
       completion_tokens = completion_tokens + #content // 4 + 1
       if opts.logprobs then
-        lp_text = text_logprobs(content, hash.combine(phash or 0, index), opts.top)
+        lp_text = text_logprobs(content, hash.combine(q.phash or 0, index), opts.top)
       end
     end
     local finish = "stop"

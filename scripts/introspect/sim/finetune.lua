@@ -5,6 +5,8 @@
 local cjson = require("cjson")
 local hash = require("introspect.sim.hash")
 local subject = require("introspect.sim.subject")
+local conversation = require("introspect.sim.conversation")
+local message_text = require("introspect.sim.prompt").message_text
 
 local M = {}
 
@@ -57,11 +59,19 @@ local function parse_report_target(text, ctx)
 end
 
 -- parse_examples(text, parser, what) -> examples | nil, err
--- examples = {choices={[key]={ctx=, rows={{parsed=, y=0|1}}}}, reports={[key]={ctx=, targets=}},
---             values={[key]={ctx=, lo=, hi=, n=}}, n=, other=, tokens=}
+-- Each line's conversation up to its last assistant message is read like a chat request
+-- (conversation.read): the condition (system message and tags) of a choice example, the
+-- wording of a report example and a decision made earlier in the conversation count as they do
+-- when the subject answers.
+-- examples = {choices={[key]={ctx=, rows={{parsed=, y=0|1, ch=, ck=}}, by_cond={[ck]=rows},
+--             cond_order=}}, reports={[key]={ctx=, targets=, by_instr={[instruction]=count}}},
+--             values={[key]={ctx=, lo=, hi=, n=}}, n=, other=, tokens=, order=, content_hash=
+--             (of every message's role and text, in order)}
 -- Errors name the file role (`what`) and the line: invalid JSON, no messages, no assistant reply.
 function M.parse_examples(text, parser, what)
-  local ex = { choices = {}, reports = {}, values = {}, n = 0, other = 0, tokens = 0, order = {} }
+  local reader = { parser = parser }
+  local ex = { choices = {}, reports = {}, values = {}, n = 0, other = 0, tokens = 0, order = {},
+               content_hash = 0 }
   local lineno = 0
   for line in (text .. "\n"):gmatch("(.-)\r?\n") do
     lineno = lineno + 1
@@ -74,26 +84,28 @@ function M.parse_examples(text, parser, what)
       if type(msgs) ~= "table" or #msgs == 0 then
         return nil, string.format("%s line %d: missing 'messages' array", what, lineno)
       end
-      local user, reply
+      local last
       for i, m in ipairs(msgs) do
         if type(m) ~= "table" or type(m.role) ~= "string" then
           return nil, string.format("%s line %d: message %d has no role", what, lineno, i)
         end
-        local content = require("introspect.sim.prompt").message_text(m.content)
+        local content = message_text(m.content)
         if content == nil then
           return nil, string.format("%s line %d: message %d has no text content", what, lineno, i)
         end
         ex.tokens = ex.tokens + #content // 4 + 4
-        if m.role == "user" then user = content
-        elseif m.role == "assistant" then reply = content end
+        if m.role == "assistant" then last = i end
+        ex.content_hash = combine(ex.content_hash, hash.string(content, hash.string(m.role)))
       end
-      if not reply then
+      ex.content_hash = combine(ex.content_hash, 0x11e)
+      if not last then
         return nil, string.format("%s line %d: no assistant message to learn from", what, lineno)
       end
       ex.n = ex.n + 1
-      local parsed = user and parser:parse(user)
+      local q = conversation.read(reader, { table.unpack(msgs, 1, last - 1) })
       local used = false
-      if parsed then
+      if q.parsed then
+        local parsed = q.parsed
         local ctx, key = parsed.ctx, parsed.ctx.key
         local vals = ex.values[key]
         if not vals then
@@ -108,18 +120,28 @@ function M.parse_examples(text, parser, what)
           vals.lo[i] = math.min(vals.lo[i], a, b)
           vals.hi[i] = math.max(vals.hi[i], a, b)
         end
-        local r = trim(reply)
-        if parsed.kind == "decision" and (r == "A" or r == "B") then
-          local c = ex.choices[key] or { ctx = ctx, rows = {} }
+        local r = trim(message_text(msgs[last].content))
+        if q.kind == "decision" and (r == "A" or r == "B") then
+          local c = ex.choices[key] or { ctx = ctx, rows = {}, by_cond = {}, cond_order = {} }
           ex.choices[key] = c
-          c.rows[#c.rows + 1] = { parsed = parsed, y = r == "A" and 1 or 0 }
+          local ck = subject.condition_key(q.ch)
+          local row = { parsed = parsed, y = r == "A" and 1 or 0, ck = ck, ch = q.ch }
+          c.rows[#c.rows + 1] = row
+          local rows = c.by_cond[ck]
+          if not rows then
+            rows = {}
+            c.by_cond[ck] = rows
+            c.cond_order[#c.cond_order + 1] = ck
+          end
+          rows[#rows + 1] = row
           used = true
-        elseif parsed.kind == "report" then
+        elseif q.kind == "report" then
           local target = parse_report_target(r, ctx)
           if target then
-            local rep = ex.reports[key] or { ctx = ctx, targets = {} }
+            local rep = ex.reports[key] or { ctx = ctx, targets = {}, by_instr = {} }
             ex.reports[key] = rep
             rep.targets[#rep.targets + 1] = target
+            rep.by_instr[q.instruction] = (rep.by_instr[q.instruction] or 0) + 1
             used = true
           end
         end
@@ -267,45 +289,80 @@ local function learned_range(vals)
   return r
 end
 
--- content_key(content, hp, seed) -> hex text identifying a fine-tune by what may shape it: the
--- training file's content, the resolved hyperparameters and the job seed (never the job's id or
--- order). With the parent's own key it seeds the fine-tuned model's draws.
-function M.content_key(content, hp, seed)
-  local h = hash.string(content)
-  h = combine(h, hash.string(string.format("%s|%s|%.17g", tostring(hp.n_epochs), tostring(hp.batch_size),
-    hp.learning_rate_multiplier)))
+-- content_key(content_hash, hp, seed) -> hex text identifying a fine-tune by what may shape it:
+-- the training examples (ex.content_hash: every message's role and text, in order, so JSON key
+-- order and white space do not count), the resolved hyperparameters and the job seed (never the
+-- job's id or order). With the parent's own key it seeds the fine-tuned model's draws.
+function M.content_key(content_hash, hp, seed)
+  local h = combine(content_hash, hash.string(string.format("%s|%s|%.17g", tostring(hp.n_epochs),
+    tostring(hp.batch_size), hp.learning_rate_multiplier)))
   return hash.hex(combine(h, seed), 16)
+end
+
+-- noisy(theta, p, h) -> theta with the fine-tune's seeded noise update_noise * N(h, j) added to
+-- each slope (in place).
+local function noisy(theta, p, h)
+  for j = 2, #theta do theta[j] = theta[j] + p.update_noise * normal(combine(h, j)) end
+  return theta
+end
+
+-- copy(t) -> shallow copy of a table (nil stays an empty table)
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t or {}) do out[k] = v end
+  return out
 end
 
 -- train(parent, ex, hp, seed, id, key) -> model, metrics (key: content_key of the job)
 -- metrics = {train_loss_before=, train_loss=, choice_contexts=, report_contexts=,
 --            skill_gain=, trained_tokens=}
+-- Per context with choice examples: the context's weights become the MAP fit of all its
+-- examples (phi_c); each trained condition k gets the fit of its own examples (phi_k) and keeps
+-- weights generalization * phi_c + (1 - generalization) * phi_k, stored as a delta from the
+-- context's. The job's seed scales how strongly this replicate learns (replicate_lr_sd).
 function M.train(parent, ex, hp, seed, id, key)
   local p = parent.profile
   local e = hp.n_epochs * hp.learning_rate_multiplier / 1.8   -- exposure per example
-  local weight = p.learning_rate * e
+  local strength = math.exp((p.replicate_lr_sd or 0) * normal(combine(seed, 0x57e9)))
+  local weight = p.learning_rate * e * strength
+  local g = p.generalization
   local overrides, before, after, rows_total = {}, 0, 0, 0
   local n_choice_ctx, n_report_ctx, n_reports = 0, 0, 0
+  local skill = copy(subject.as_table(parent.skill))
   for _, ckey in ipairs(ex.order) do
     local vals = ex.values[ckey]
     local ctx = vals.ctx
     local st = parent:state(ctx)
     local parent_o = parent:override(ckey)
-    local o = { theta = st.theta, range = st.range, exposure = parent_o and parent_o.exposure or 0,
-                memory = parent_o and parent_o.memory }
+    local o = { theta = st.theta, range = st.range, exposure = copy(subject.as_table(parent_o and parent_o.exposure)),
+                memory = parent_o and parent_o.memory, conditions = copy(parent_o and parent_o.conditions) }
     local range = st.range or learned_range(vals)
     o.range = range
     local c = ex.choices[ckey]
     if c then
       n_choice_ctx = n_choice_ctx + 1
-      local X, y = design(c.rows, range, ctx.k)
-      local theta = M.map_update(st.theta, X, y, weight, p.intercept_prior_sd, p.prior_sd)
       local h = combine(combine(seed, ctx.hash), 7)
-      for j = 2, #theta do theta[j] = theta[j] + p.update_noise * normal(combine(h, j)) end
-      before = before + mean_nll(st.theta, X, y) * #X
-      after = after + mean_nll(theta, X, y) * #X
-      rows_total = rows_total + #X
-      o.theta = theta
+      local X, y = design(c.rows, range, ctx.k)
+      local pooled = noisy(M.map_update(st.theta, X, y, weight, p.intercept_prior_sd, p.prior_sd), p, h)
+      local single = #c.cond_order == 1 and not o.conditions[c.cond_order[1]]
+      for _, ck in ipairs(c.cond_order) do
+        local rows = c.by_cond[ck]
+        local Xk, yk = design(rows, range, ctx.k)
+        local start = parent:state(ctx, rows[1].ch).theta
+        local fit = pooled
+        if not single then
+          fit = noisy(M.map_update(start, Xk, yk, weight, p.intercept_prior_sd, p.prior_sd), p,
+            combine(h, hash.string(ck)))
+          local delta = {}
+          for j = 1, #fit do delta[j] = (1 - g) * (fit[j] - pooled[j]) end
+          o.conditions[ck] = delta
+          for j = 1, #fit do fit[j] = pooled[j] + delta[j] end
+        end
+        before = before + mean_nll(start, Xk, yk) * #Xk
+        after = after + mean_nll(fit, Xk, yk) * #Xk
+        rows_total = rows_total + #Xk
+      end
+      o.theta = pooled
     end
     local rep = ex.reports[ckey]
     if rep then
@@ -317,23 +374,29 @@ function M.train(parent, ex, hp, seed, id, key)
         for _, t in ipairs(rep.targets) do s = s + t[i] end
         mean[i] = s / #rep.targets
       end
-      local old = o.exposure
+      local old = 0
+      for _, v in pairs(o.exposure) do old = old + v end
       local add = e * #rep.targets
       if o.memory and old > 0 then
         for i = 1, ctx.k do mean[i] = (old * o.memory[i] + add * mean[i]) / (old + add) end
       end
       o.memory = mean
-      o.exposure = old + add
+      for instruction, count in pairs(rep.by_instr) do
+        o.exposure[instruction] = (o.exposure[instruction] or 0) + e * count
+        skill[instruction] = (skill[instruction] or 0) + e * count * strength / 100
+      end
     end
+    if next(o.conditions) == nil then o.conditions = nil end
     overrides[ckey] = o
   end
-  local skill = parent.skill + e * n_reports / 100
   local model = subject.derived(parent, id, skill, overrides, key)
+  local gain = 0
+  for instruction, v in pairs(skill) do gain = gain + v - (subject.as_table(parent.skill)[instruction] or 0) end
   local metrics = {
     train_loss_before = rows_total > 0 and before / rows_total or 0,
     train_loss = rows_total > 0 and after / rows_total or 0,
     choice_contexts = n_choice_ctx, report_contexts = n_report_ctx, report_examples = n_reports,
-    skill_gain = skill - parent.skill, trained_tokens = ex.tokens * hp.n_epochs,
+    skill_gain = gain, trained_tokens = ex.tokens * hp.n_epochs,
   }
   return model, metrics
 end
@@ -343,7 +406,7 @@ function M.validation_loss(model, ex)
   local s, n = 0, 0
   for _, c in pairs(ex.choices) do
     for _, row in ipairs(c.rows) do
-      local z = model:logit(row.parsed)
+      local z = model:logit(row.parsed, model:state(row.parsed.ctx, row.ch))
       s = s - subject.log_sigmoid(row.y == 1 and z or -z)
       n = n + 1
     end

@@ -121,7 +121,7 @@ local function train_job(api, job, parent, hp_in)
   end
   local hp = finetune.resolve_hyperparameters(ex.n, hp_in)
   job.hyperparameters = hp
-  local key = finetune.content_key(tf.content, hp, job.seed)
+  local key = finetune.content_key(ex.content_hash, hp, job.seed)
   local model, metrics = finetune.train(parent, ex, hp, job.seed, job.fine_tuned_model, key)
   model.fingerprint = hash.hex(hash.string(job.fine_tuned_model), 8)
   metrics.valid_loss = vex and finetune.validation_loss(model, vex) or nil

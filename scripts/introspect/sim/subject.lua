@@ -1,8 +1,11 @@
 -- The simulated subject: a documented statistical model of a fine-tunable chat model
 -- (docs/simulated-subject.md). It is never an LLM and its replies are never LLM results.
 --
--- A model is {id=, profile=, parent=, skill=, contexts={[ctx.key]=override}}: a base model has
--- no parent and no overrides; a fine-tuned model stores only what its training changed.
+-- A model is {id=, profile=, parent=, skill={[instruction]=G}, contexts={[ctx.key]=override},
+-- key=, noise_seed=, access_shift=}: a base model has no parent and no overrides; a fine-tuned
+-- model stores only what its training changed. An override is {theta= (the context's weights,
+-- intercept first), range=, exposure={[instruction]=S}, memory=, conditions={[condition key]=
+-- delta}}: a trained condition's weights are the context's plus its delta.
 local hash = require("introspect.sim.hash")
 local profiles = require("introspect.sim.profiles")
 
@@ -23,20 +26,33 @@ function M.base(profile, id)
     p = profiles.get(profile)
     if not p then error("simulated subject: unknown profile '" .. profile .. "'", 2) end
   end
-  return setmetatable({ id = id or p.name or profile, profile = p, parent = nil, skill = 0,
-    contexts = {}, noise_seed = p.seed, cache = setmetatable({}, { __mode = "k" }) }, Model)
+  return setmetatable({ id = id or p.name or profile, profile = p, parent = nil, skill = {},
+    contexts = {}, noise_seed = p.seed, access_shift = 0, skill_cache = {},
+    cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
--- derived(parent, id, skill, contexts, key) -> a fine-tuned model on top of parent. Its report
--- noise and malformed-reply draws use a seed of its own, the parent's combined with `key` (the
--- job's content key, finetune.content_key: training file, hyperparameters, job seed), so a
--- fine-tune's behaviour never depends on its id or on what the server did before. A key that
--- is nil (a journal written before keys existed) falls back to the id.
+-- as_table(v) -> a skill or exposure table ({[instruction] = amount}); a number (a journal from
+-- before wording-tied learning) is an amount that transfers to every wording ("*").
+local function as_table(v)
+  if type(v) == "table" then return v end
+  if type(v) == "number" and v ~= 0 then return { ["*"] = v } end
+  return {}
+end
+M.as_table = as_table
+
+-- derived(parent, id, skill, contexts, key) -> a fine-tuned model on top of parent. Its draws
+-- use a seed of its own, the parent's combined with `key` (the job's content key,
+-- finetune.content_key: training file, hyperparameters, job seed), so a fine-tune's behaviour
+-- never depends on its id or on what the server did before; the key also draws the replicate's
+-- shift of introspective access (sd profiles.access_sd(p), from replicate_sd). A nil key (a journal written
+-- before keys existed) falls back to the id.
 function M.derived(parent, id, skill, contexts, key)
-  return setmetatable({ id = id, profile = parent.profile, parent = parent, skill = skill,
-    contexts = contexts, key = key,
-    noise_seed = combine(parent.noise_seed, key and hash.string(key) or hash.string(id)),
-    cache = setmetatable({}, { __mode = "k" }) }, Model)
+  local h = key and hash.string(key) or hash.string(id)
+  local p = parent.profile
+  return setmetatable({ id = id, profile = p, parent = parent, skill = as_table(skill),
+    contexts = contexts, key = key, noise_seed = combine(parent.noise_seed, h),
+    access_shift = (parent.access_shift or 0) + profiles.access_sd(p) * normal(combine(h, 0xacce55)),
+    skill_cache = {}, cache = setmetatable({}, { __mode = "k" }) }, Model)
 end
 
 -- scale100(v) -> copy of v scaled so that the largest |value| is 100 (zeros stay zeros).
@@ -83,30 +99,100 @@ function Model:override(key)
   return nil
 end
 
--- Model:state(ctx) -> resolved per-context state (cached):
--- {theta=, range=|nil, generic=, misbelief=, access=, memory=|nil, mu=, sigma=, malformed=}
-function Model:state(ctx)
-  local st = self.cache[ctx]
+-- condition_key(ch) -> the text key of a condition hash in an override's conditions table.
+local function condition_key(ch) return hash.hex(ch, 16) end
+M.condition_key = condition_key
+
+-- Model:state(ctx, ch) -> resolved state for a context under a condition (cached; ch nil or 0:
+-- the context itself): {theta= (the condition's weights: the context's plus the condition's
+-- delta), range=|nil, generic=, misbelief=, memory=|nil, exposure= {[instruction]=S}}
+function Model:state(ctx, ch)
+  ch = ch or 0
+  local by_cond = self.cache[ctx]
+  if not by_cond then
+    by_cond = {}
+    self.cache[ctx] = by_cond
+  end
+  local st = by_cond[ch]
   if st then return st end
   local p = self.profile
   local theta, g, e = native(p, ctx)
   local o = self:override(ctx.key)
-  local exposure, memory, range = 0, nil, nil
+  local exposure, memory, range = {}, nil, nil
   if o then
     theta = o.theta or theta
-    range, exposure, memory = o.range, o.exposure or 0, o.memory
+    range, exposure, memory = o.range, as_table(o.exposure), o.memory
+    local delta = ch ~= 0 and o.conditions and o.conditions[condition_key(ch)]
+    if delta then
+      local cell = {}
+      for j = 1, #theta do cell[j] = theta[j] + delta[j] end
+      theta = cell
+    end
   end
-  local G = self.skill * p.skill_rate
-  local a = p.access + (p.access_max - p.access) * (1 - exp(-G))
-  local covered = 1 - exp(-exposure / 3)
-  a = a + (1 - a) * p.covered_access * covered
-  local sigma = p.report_noise * (p.report_noise_min + (1 - p.report_noise_min) * exp(-G))
-  sigma = sigma * (1 - 0.5 * covered)
-  st = { theta = theta, range = range, generic = g, misbelief = e, access = a, memory = memory,
-         mu = memory and p.covered_memory * covered or 0, sigma = sigma,
-         malformed = p.malformed * exp(-2 * G) * exp(-exposure / 3), exposure = exposure }
-  self.cache[ctx] = st
+  st = { theta = theta, range = range, generic = g, misbelief = e, memory = memory, exposure = exposure,
+         reports = {} }
+  by_cond[ch] = st
   return st
+end
+
+-- word_set(text) -> set of the lower-case words of a text, and their number (cached).
+local WORDS, word_count = {}, 0
+local function word_set(text)
+  local w = WORDS[text]
+  if w then return w end
+  if word_count > 1000 then WORDS, word_count = {}, 0 end
+  w = { n = 0, set = {} }
+  for word in text:lower():gmatch("[%w_]+") do
+    if not w.set[word] then w.set[word] = true; w.n = w.n + 1 end
+  end
+  WORDS[text], word_count = w, word_count + 1
+  return w
+end
+
+-- similarity(x, y) -> the similarity of two instruction texts: the Jaccard index of their sets of
+-- lower-case words (1 for equal texts; "*" matches every wording).
+local function similarity(x, y)
+  if x == y or y == "*" or x == "*" then return 1 end
+  local a, b = word_set(x), word_set(y)
+  local both = 0
+  for word in pairs(a.set) do if b.set[word] then both = both + 1 end end
+  local union = a.n + b.n - both
+  return union > 0 and both / union or 0
+end
+M.similarity = similarity
+
+-- transferred(amounts, instruction) -> sum of amounts[J] * similarity(instruction, J)
+local function transferred(amounts, instruction)
+  local s = 0
+  for j, amount in pairs(amounts) do s = s + amount * similarity(instruction, j) end
+  return s
+end
+M.transferred = transferred
+
+-- Model:report_state(st, instruction) -> {access=, sigma=, malformed=, mu=, skill=, exposure=}:
+-- how the model reports under a state (Model:state) when asked in this wording (cached).
+function Model:report_state(st, instruction)
+  instruction = instruction or "*"
+  local rs = st.reports[instruction]
+  if rs then return rs end
+  local p = self.profile
+  local G = self.skill_cache[instruction]
+  if not G then
+    G = transferred(self.skill, instruction)
+    self.skill_cache[instruction] = G
+  end
+  local S = transferred(st.exposure, instruction)
+  local Gr = G * p.skill_rate
+  local a = p.access + (p.access_max - p.access) * (1 - exp(-Gr)) + (self.access_shift or 0)
+  a = math.min(1, math.max(0, a))
+  local covered = 1 - exp(-S / 3)
+  a = a + (1 - a) * p.covered_access * covered
+  local sigma = p.report_noise * (p.report_noise_min + (1 - p.report_noise_min) * exp(-Gr))
+  sigma = sigma * (1 - 0.5 * covered)
+  rs = { access = a, sigma = sigma, malformed = p.malformed * exp(-2 * Gr) * exp(-S / 3),
+         mu = st.memory and p.covered_memory * covered or 0, skill = G, exposure = S }
+  st.reports[instruction] = rs
+  return rs
 end
 
 -- magnitude(x, y) -> the order-of-magnitude scale the subject uses for an attribute whose range
@@ -135,11 +221,12 @@ function Model:logit(parsed, st)
   return z
 end
 
--- Model:decision_logit(parsed, phash) -> logit of "A" for this exact prompt: the utility
--- difference plus the prompt's own logistic noise (fixed per prompt, so T=0 is deterministic).
-function Model:decision_logit(parsed, phash)
+-- Model:decision_logit(parsed, phash, ch) -> logit of "A" for this exact prompt under condition
+-- ch: the utility difference plus the prompt's own logistic noise (fixed per prompt, so T=0 is
+-- deterministic).
+function Model:decision_logit(parsed, phash, ch)
   local p = self.profile
-  return self:logit(parsed) + p.choice_noise * logistic(combine(p.seed, phash))
+  return self:logit(parsed, self:state(parsed.ctx, ch)) + p.choice_noise * logistic(combine(p.seed, phash))
 end
 
 -- log_sigmoid(z) -> log(1 / (1 + exp(-z))), stable for large |z|.
@@ -149,9 +236,9 @@ local function log_sigmoid(z)
 end
 M.log_sigmoid = log_sigmoid
 
--- Model:decide(parsed, phash, temperature, seed, index) -> "A"|"B", logprob_A, logprob_B
-function Model:decide(parsed, phash, temperature, seed, index)
-  local z = self:decision_logit(parsed, phash)
+-- Model:decide(parsed, phash, temperature, seed, index, ch) -> "A"|"B", logprob_A, logprob_B
+function Model:decide(parsed, phash, temperature, seed, index, ch)
+  local z = self:decision_logit(parsed, phash, ch)
   local la, lb = log_sigmoid(z), log_sigmoid(-z)
   local answer
   if not temperature or temperature <= 0 then
@@ -164,27 +251,47 @@ function Model:decide(parsed, phash, temperature, seed, index)
   return answer, la, lb
 end
 
--- Model:weights(ctx) -> the subject's actual current weights for a context, scaled like the
--- study's weights (largest |w| = 100), in attribute order.
-function Model:weights(ctx)
-  local theta = self:state(ctx).theta
+-- Model:weights(ctx, ch) -> the subject's actual current weights for a context under condition
+-- ch (nil: the context's own), scaled like the study's weights (largest |w| = 100).
+function Model:weights(ctx, ch)
+  local theta = self:state(ctx, ch).theta
   local v = {}
   for i = 2, #theta do v[i - 1] = theta[i] end
   return scale100(v)
 end
 
--- Model:report_mean(ctx) -> the expected report (before per-prompt noise and rescaling).
-function Model:report_mean(ctx)
-  local st = self:state(ctx)
+-- rationale(parsed, st, decided) -> the report that would best justify choosing `decided` on
+-- these options: the signed normalized differences s * (A_i - B_i) / R_i, largest |.| = 100.
+local function rationale(parsed, st, decided)
+  local s, c, a, b = decided == "A" and 1 or -1, {}, parsed.a, parsed.b
+  for i = 1, #a do
+    local r = st.range and st.range[i] or magnitude(a[i], b[i])
+    c[i] = s * (a[i] - b[i]) / r
+  end
+  return scale100(c)
+end
+M.rationale = rationale
+
+-- Model:report_mean(ctx, ch, instruction, decided, decision) -> the expected report (before
+-- per-prompt noise and rescaling) about the weights of condition ch, asked in `instruction`;
+-- after a decision `decided` on the options `decision` (a parsed prompt), pulled toward the
+-- choice's rationale by the profile's `rationalization`.
+function Model:report_mean(ctx, ch, instruction, decided, decision)
+  local st = self:state(ctx, ch)
+  local rs = self:report_state(st, instruction)
   local p = self.profile
-  local w = self:weights(ctx)
-  local a, gs = st.access, p.generic_share
+  local w = self:weights(ctx, ch)
+  local a, gs = rs.access, p.generic_share
   local r = {}
   for i = 1, ctx.k do
     r[i] = a * w[i] + (1 - a) * (gs * st.generic[i] + (1 - gs) * st.misbelief[i])
-    if st.memory then r[i] = (1 - st.mu) * r[i] + st.mu * st.memory[i] end
+    if st.memory then r[i] = (1 - rs.mu) * r[i] + rs.mu * st.memory[i] end
   end
-  return r
+  if decided then
+    local c, pull = rationale(decision, st, decided), p.rationalization
+    for i = 1, ctx.k do r[i] = (1 - pull) * r[i] + pull * c[i] end
+  end
+  return r, rs
 end
 
 local function round(x) return floor(x + 0.5) end
@@ -218,31 +325,38 @@ function M.ranking_text(r, names, n, kind)
   return text
 end
 
--- Model:report(parsed, phash, temperature, seed, index) -> reply text (usually a JSON object; a
--- ranking of the attributes by importance when parsed.kind == "ranking")
-function Model:report(parsed, phash, temperature, seed, index)
+-- Model:report(q, temperature, seed, index) -> reply text, kind: a report for a query from
+-- conversation.read ({parsed=, phash=, ch=, instruction=, decided=, decision=}): usually a JSON
+-- object; a ranking of the attributes by importance when q.kind == "ranking". The older form
+-- Model:report(parsed, phash, temperature, seed, index) asks with the prompt's own instruction
+-- and no condition.
+function Model:report(q, temperature, seed, index, old_index)
+  if q.ctx then   -- report(parsed, phash, temperature, seed, index)
+    q, temperature, seed, index = { parsed = q, phash = temperature, kind = q.kind, instruction = q.instruction },
+      seed, index, old_index
+  end
+  local parsed = q.parsed
   local ctx = parsed.ctx
-  local st = self:state(ctx)
-  local mean = self:report_mean(ctx)
-  local h = combine(self.noise_seed, phash)
+  local mean, rs = self:report_mean(ctx, q.ch, q.instruction, q.decided, q.decision)
+  local h = combine(self.noise_seed, q.phash)
   local hs = combine(combine(h, seed or 0), 1000 + (index or 0))
   local t = temperature or 0
   local r = {}
   for i = 1, ctx.k do
-    r[i] = mean[i] + st.sigma * normal(combine(h, 200 + i))
-    if t > 0 then r[i] = r[i] + t * 0.5 * st.sigma * normal(combine(hs, 200 + i)) end
+    r[i] = mean[i] + rs.sigma * normal(combine(h, 200 + i))
+    if t > 0 then r[i] = r[i] + t * 0.5 * rs.sigma * normal(combine(hs, 200 + i)) end
   end
   r = scale100(r)
   local keys = ctx.names
   local kind = "valid"
   local uh = t > 0 and hs or h
-  if uniform(combine(uh, 300)) < st.malformed then
+  if uniform(combine(uh, 300)) < rs.malformed then
     local f = floor(uniform(combine(uh, 301)) * 3)
     kind = f == 0 and "extra_text" or f == 1 and "wrong_keys" or "missing_key"
   end
   local n = ctx.k
   if kind == "missing_key" and n > 1 then n = n - 1 end
-  if parsed.kind == "ranking" then return M.ranking_text(r, keys, n, kind), kind end
+  if (q.kind or parsed.kind) == "ranking" then return M.ranking_text(r, keys, n, kind), kind end
   local parts = {}
   for i = 1, n do
     local key = kind == "wrong_keys" and humanize(keys[i]) or keys[i]
