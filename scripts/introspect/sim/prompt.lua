@@ -94,12 +94,19 @@ end
 M.instruction_info = instruction_info
 
 -- split_question(middle) -> question, tag: the question is the last line before "A:"; lines
--- before it and leading bracketed tags on it are the tag.
+-- before it, leading bracketed tags on it and text before "Imagine you are" are the tag.
 local function split_question(middle)
   local before, q = match(middle, "^(.*)\n([^\n]*)$")
   if not before then before, q = "", middle end
   local qtag
   qtag, q = leading_tags(q)
+  -- the study's questions start "Imagine you are": text before it on the line is a tag too
+  local at = find(q, "Imagine you are ", 2, true)
+  if at then
+    local pre = trim(sub(q, 1, at - 1))
+    qtag = qtag ~= "" and (qtag .. "\n" .. pre) or pre
+    q = sub(q, at)
+  end
   before = trim(before)
   if before ~= "" then qtag = qtag ~= "" and (before .. "\n" .. qtag) or before end
   return q, qtag
