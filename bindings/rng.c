@@ -4,7 +4,7 @@
  *
  * Generator userdata: metatable "introspect.rng.Generator".
  * Trials userdata:    metatable "introspect.rng.Trials" (values of n trials x 2 options x k
- *                     attributes; the scenario table is kept as the user value for rendering).
+ *                     attributes; the scenario table is kept as the user value).
  */
 #include <errno.h>
 #include <float.h>
@@ -866,42 +866,6 @@ static int t_choices(lua_State *L) {
   return 1;
 }
 
-typedef struct {
-  const char *name, *units;
-  size_t name_len, units_len;
-} Label;
-
-/* read_labels: attribute names and units from the scenario kept with the trials. The strings
-   stay anchored by the scenario table during the calling C function. Stack: unchanged. */
-static void read_labels(lua_State *L, Trials *t, Label *lb) {
-  lua_getiuservalue(L, 1, 1);
-  if (lua_getfield(L, -1, "attributes") != LUA_TTABLE)
-    luaL_error(L, "trials: the scenario lost its attributes table");
-  for (int j = 0; j < t->k; j++) {
-    lua_geti(L, -1, j + 1);
-    if (!lua_istable(L, -1)) luaL_error(L, "trials: attribute %d is not a table", j + 1);
-    if (lua_getfield(L, -1, "name") != LUA_TSTRING)
-      luaL_error(L, "trials: attribute %d has no string 'name'", j + 1);
-    lb[j].name = lua_tolstring(L, -1, &lb[j].name_len);
-    if (lua_getfield(L, -2, "units") != LUA_TSTRING)
-      luaL_error(L, "trials: attribute %d has no string 'units'", j + 1);
-    lb[j].units = lua_tolstring(L, -1, &lb[j].units_len);
-    lua_pop(L, 3);
-  }
-  lua_pop(L, 2);
-}
-
-/* Per-attribute text around each value, padded so 16-byte block copies stay inside it. */
-typedef struct {
-  const char *pre, *post;   /* "\nname: " and " units" */
-  size_t pre_len, post_len;
-  /* whole lines "\nname: V.0 units" for every mantissa V in lo..hi, or lines == NULL */
-  const char *lines;
-  const unsigned char *line_len;
-  size_t stride;
-  int64_t lo, hi;
-} Frag;
-
 /* copy_blocks: copies len bytes from src (readable to len rounded up to 16) to o (writable
    likewise) in 16-byte blocks; returns o + len. */
 static inline char *copy_blocks(char *o, const char *src, size_t len) {
@@ -909,116 +873,155 @@ static inline char *copy_blocks(char *o, const char *src, size_t len) {
   return o + len;
 }
 
-/* write_options: writes "A:\nname: value units\n...\n\nB:\n..." for trial i at o (room for
-   options_room bytes); returns the end. */
-static char *write_options(char *o, const Trials *t, const Frag *fr, lua_Integer i) {
-  size_t c = (size_t)i * 2 * (size_t)t->k;
-  for (int s = 0; s < 2; s++) {
-    if (s == 0) { *o++ = 'A'; *o++ = ':'; }
-    else { memcpy(o, "\n\nB:", 4); o += 4; }
-    for (int j = 0; j < t->k; j++, c++) {
-      const Frag *f = &fr[j];
-      int64_t m = t->mant[c];
-      if (f->lines && m >= f->lo && m <= f->hi) {
-        size_t at = (size_t)(m - f->lo);
-        o = copy_blocks(o, f->lines + at * f->stride, f->line_len[at]);
-        continue;
-      }
-      o = copy_blocks(o, f->pre, f->pre_len);
-      o += emit_mant(m, t->v[c], t->prec[j], o);
-      o = copy_blocks(o, f->post, f->post_len);
+#define PAD16(n) (((n) + 15) & ~(size_t)15)
+
+/* One value slot of a compiled prompt template: the value of option `side` (0 = A, 1 = B),
+   attribute `attr`, then the literal text up to the next slot. For whole-number attributes
+   `lines` caches value + literal for every mantissa in lo..hi (shared by slots that agree). */
+typedef struct {
+  const char *lit;
+  size_t len;
+  int side, attr;
+  const char *lines;
+  const unsigned char *line_len;
+  size_t stride;
+  int64_t lo, hi;
+} Slot;
+
+/* A compiled template (prompts:compile): the head literal, then the slots. */
+typedef struct {
+  const char *head;
+  size_t head_len, room;
+  int m;
+  Slot *slot;
+} Tmpl;
+
+/* read_template: reads the compiled template at index idx ({lit0, lit1, ..., litm, side = {..},
+   attr = {..}}: slot s sits between lit(s-1) and lit(s)) into padded copies in a userdata it
+   pushes, and caches value + literal lines for whole-number attributes whose span is at most
+   `values` (one more userdata pushed). Sets *tm; tm->room bounds one rendered prompt. */
+static void read_template(lua_State *L, const Trials *t, int idx, size_t values, Tmpl *tm) {
+  idx = lua_absindex(L, idx);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_Integer nlit = (lua_Integer)lua_rawlen(L, idx);
+  if (nlit < 1 || nlit > 100001) luaL_argerror(L, idx, "not a compiled prompt template");
+  int m = (int)(nlit - 1);
+  if (lua_getfield(L, idx, "side") != LUA_TTABLE || lua_getfield(L, idx, "attr") != LUA_TTABLE ||
+      (lua_Integer)lua_rawlen(L, -1) != m || (lua_Integer)lua_rawlen(L, -2) != m)
+    luaL_argerror(L, idx, "compiled template needs side and attr arrays, one entry per slot");
+  int sides = lua_gettop(L) - 1, attrs = lua_gettop(L);
+  size_t bytes = sizeof(Slot) * (size_t)(m + 1);
+  for (lua_Integer i = 1; i <= nlit; i++) {
+    if (lua_rawgeti(L, idx, i) != LUA_TSTRING) luaL_argerror(L, idx, "compiled template literals must be strings");
+    bytes += PAD16(lua_rawlen(L, -1)) + 16;
+    lua_pop(L, 1);
+  }
+  Slot *sl = (Slot *)lua_newuserdatauv(L, bytes, 0);
+  char *p = (char *)(sl + m + 1);
+  tm->head = p, tm->head_len = 0;
+  tm->slot = sl;
+  tm->m = m;
+  tm->room = 16;
+  for (lua_Integer i = 1; i <= nlit; i++) {
+    size_t len;
+    lua_rawgeti(L, idx, i);
+    const char *lit = lua_tolstring(L, -1, &len);
+    memcpy(p, lit, len);
+    if (i == 1) {
+      tm->head = p, tm->head_len = len;
+    } else {
+      Slot *s = &sl[i - 2];
+      s->lit = p, s->len = len, s->lines = NULL;
+      lua_rawgeti(L, sides, i - 1);
+      lua_rawgeti(L, attrs, i - 1);
+      s->side = (int)lua_tointeger(L, -2) - 1;
+      s->attr = (int)lua_tointeger(L, -1) - 1;
+      if (s->side < 0 || s->side > 1 || s->attr < 0 || s->attr >= t->k)
+        luaL_argerror(L, idx, "compiled template slot names no option 1..2 or attribute of these trials");
+      lua_pop(L, 2);
     }
+    tm->room += PAD16(len) + 48;
+    p += PAD16(len) + 16;
+    lua_pop(L, 1);
+  }
+  lua_remove(L, sides); /* the side and attr arrays; the slots stay pushed */
+  lua_remove(L, sides);
+  /* the value + literal caches */
+  size_t cache = 0;
+  size_t *stride = (size_t *)lua_newuserdatauv(L, sizeof(size_t) * (size_t)(m + 1), 0);
+  for (int s = 0; s < m; s++) {
+    int j = sl[s].attr;
+    stride[s] = 0;
+    if (t->prec[j] != 0 || !(t->min[j] >= 0) || !(t->max[j] < 1e15)) continue;
+    size_t span = (size_t)((int64_t)ceil(t->max[j]) - (int64_t)floor(t->min[j]) + 1);
+    size_t len = 24 + sl[s].len;
+    if (span > values || len > 255) continue;
+    int shared = 0;
+    for (int r = 0; r < s && !shared; r++)
+      shared = stride[r] && sl[r].attr == j && sl[r].len == sl[s].len && memcmp(sl[r].lit, sl[s].lit, sl[s].len) == 0;
+    if (shared) continue;
+    stride[s] = PAD16(len);
+    cache += span * (stride[s] + 1);
+  }
+  char *c = (char *)lua_newuserdatauv(L, cache, 0);
+  for (int s = 0; s < m; s++) {
+    Slot *sv = &sl[s];
+    int j = sv->attr;
+    if (!stride[s]) {
+      for (int r = 0; r < s; r++)
+        if (sl[r].lines && sl[r].attr == j && sl[r].len == sv->len && memcmp(sl[r].lit, sv->lit, sv->len) == 0) {
+          sv->lines = sl[r].lines, sv->line_len = sl[r].line_len, sv->stride = sl[r].stride;
+          sv->lo = sl[r].lo, sv->hi = sl[r].hi;
+          break;
+        }
+      continue;
+    }
+    sv->lo = (int64_t)floor(t->min[j]);
+    sv->hi = (int64_t)ceil(t->max[j]);
+    size_t span = (size_t)(sv->hi - sv->lo + 1);
+    unsigned char *lens = (unsigned char *)(c + span * stride[s]);
+    for (size_t a = 0; a < span; a++) {
+      char *o = c + a * stride[s];
+      size_t n = (size_t)emit_mant(sv->lo + (int64_t)a, (double)(sv->lo + (int64_t)a), 0, o);
+      memcpy(o + n, sv->lit, sv->len);
+      lens[a] = (unsigned char)(n + sv->len);
+    }
+    sv->lines = c, sv->line_len = lens, sv->stride = stride[s];
+    c += span * (stride[s] + 1);
+  }
+  lua_remove(L, -2); /* the strides; the slots and the caches stay pushed */
+}
+
+/* write_slots: writes trial i's values and the literals after them (the template tm after its
+   head) at o (room for tm->room bytes); returns the end. */
+static char *write_slots(char *o, const Trials *t, const Tmpl *tm, lua_Integer i) {
+  size_t base = (size_t)i * 2 * (size_t)t->k;
+  for (int s = 0; s < tm->m; s++) {
+    const Slot *sv = &tm->slot[s];
+    size_t c = base + (size_t)sv->side * (size_t)t->k + (size_t)sv->attr;
+    int64_t mv = t->mant[c];
+    if (sv->lines && mv >= sv->lo && mv <= sv->hi) {
+      size_t at = (size_t)(mv - sv->lo);
+      o = copy_blocks(o, sv->lines + at * sv->stride, sv->line_len[at]);
+      continue;
+    }
+    o += emit_mant(mv, t->v[c], t->prec[sv->attr], o);
+    o = copy_blocks(o, sv->lit, sv->len);
   }
   return o;
 }
 
-#define PAD16(n) (((n) + 15) & ~(size_t)15)
-
-/* make_frags: builds the padded fragments of every attribute in a userdata it pushes; returns
-   the Frag array and sets *room to an upper bound on one trial's options text. */
-static Frag *make_frags(lua_State *L, const Trials *t, const Label *lb, size_t *room) {
-  size_t bytes = sizeof(Frag) * (size_t)t->k;
-  for (int j = 0; j < t->k; j++) bytes += PAD16(lb[j].name_len + 3) + PAD16(lb[j].units_len + 1);
-  Frag *fr = (Frag *)lua_newuserdatauv(L, bytes, 0);
-  char *p = (char *)(fr + t->k);
-  *room = 16;
-  for (int j = 0; j < t->k; j++) {
-    fr[j].pre = p;
-    fr[j].pre_len = lb[j].name_len + 3;
-    p[0] = '\n';
-    memcpy(p + 1, lb[j].name, lb[j].name_len);
-    p[lb[j].name_len + 1] = ':';
-    p[lb[j].name_len + 2] = ' ';
-    p += PAD16(fr[j].pre_len);
-    fr[j].post = p;
-    fr[j].post_len = lb[j].units_len + 1;
-    p[0] = ' ';
-    memcpy(p + 1, lb[j].units, lb[j].units_len);
-    p += PAD16(fr[j].post_len);
-    *room += 2 * (PAD16(fr[j].pre_len) + PAD16(fr[j].post_len) + 48);
-    fr[j].lines = NULL;
-  }
-  return fr;
-}
-
-/* make_lines: for whole-number attributes whose span of values is at most `values` (the number
-   of values about to be rendered, so building pays off), precomputes every line
-   "\nname: V.0 units" in a userdata it pushes (always pushes one, maybe empty). */
-static void make_lines(lua_State *L, const Trials *t, Frag *fr, size_t values) {
-  size_t bytes = 0;
-  int64_t lo[1000], hi[1000];
-  size_t stride[1000];
-  for (int j = 0; j < t->k; j++) {
-    stride[j] = 0;
-    if (t->prec[j] != 0 || !(t->min[j] >= 0) || !(t->max[j] < 1e15)) continue;
-    lo[j] = (int64_t)floor(t->min[j]);
-    hi[j] = (int64_t)ceil(t->max[j]);
-    size_t span = (size_t)(hi[j] - lo[j] + 1);
-    size_t len = fr[j].pre_len + 24 + fr[j].post_len;
-    if (span > values || len > 255) continue;
-    stride[j] = PAD16(len);
-    bytes += span * (stride[j] + 1);
-  }
-  char *p = (char *)lua_newuserdatauv(L, bytes, 0);
-  for (int j = 0; j < t->k; j++) {
-    if (!stride[j]) continue;
-    size_t span = (size_t)(hi[j] - lo[j] + 1);
-    char *lines = p;
-    unsigned char *lens = (unsigned char *)(p + span * stride[j]);
-    for (size_t a = 0; a < span; a++) {
-      char *o = lines + a * stride[j];
-      memcpy(o, fr[j].pre, fr[j].pre_len);
-      size_t n = fr[j].pre_len;
-      n += (size_t)emit_mant(lo[j] + (int64_t)a, (double)(lo[j] + (int64_t)a), 0, o + n);
-      memcpy(o + n, fr[j].post, fr[j].post_len);
-      lens[a] = (unsigned char)(n + fr[j].post_len);
-    }
-    fr[j].lines = lines;
-    fr[j].line_len = lens;
-    fr[j].stride = stride[j];
-    fr[j].lo = lo[j];
-    fr[j].hi = hi[j];
-    p += span * (stride[j] + 1);
-  }
-}
-
-/* render_prompts: pushes prefix .. question .. "\n" .. options for trials first..last (0-based)
-   as strings; into the table at index out when out != 0, else leaves the one string pushed. */
-static void render_prompts(lua_State *L, Trials *t, const char *prefix, size_t plen,
-                           const char *question, size_t qlen, lua_Integer first, lua_Integer last,
+/* render_prompts: pushes the template at index tpl filled with trials first..last (0-based) as
+   strings; into the table at index out when out != 0, else leaves the one string pushed. */
+static void render_prompts(lua_State *L, Trials *t, int tpl, lua_Integer first, lua_Integer last,
                            int out) {
   int top = lua_gettop(L);
-  Label *lb = (Label *)lua_newuserdatauv(L, sizeof(Label) * (size_t)t->k, 0);
-  read_labels(L, t, lb);
-  size_t room;
-  Frag *fr = make_frags(L, t, lb, &room);
-  make_lines(L, t, fr, (size_t)(last - first + 1) * 2);
-  size_t head = plen + qlen + (question ? 1 : 0);
-  char *buf = (char *)lua_newuserdatauv(L, head + room, 0);
-  memcpy(buf, prefix, plen);
-  if (question) { memcpy(buf + plen, question, qlen); buf[plen + qlen] = '\n'; }
+  Tmpl tm;
+  read_template(L, t, tpl, (size_t)(last - first + 1) * 2, &tm);
+  char *buf = (char *)lua_newuserdatauv(L, tm.room, 0);
+  char *body = copy_blocks(buf, tm.head, tm.head_len); /* the head is the same for every trial */
   for (lua_Integer i = first; i <= last; i++) {
-    char *end = write_options(buf + head, t, fr, i);
+    char *end = write_slots(body, t, &tm, i);
     lua_pushlstring(L, buf, (size_t)(end - buf));
     if (out) lua_rawseti(L, out, i - first + 1);
   }
@@ -1026,34 +1029,21 @@ static void render_prompts(lua_State *L, Trials *t, const char *prefix, size_t p
   lua_settop(L, out ? top : top + 1);
 }
 
-/* trials:options_text(i) -> "A:\n<name>: <value> <units>\n...\n\nB:\n..." as the study prints. */
-static int t_options_text(lua_State *L) {
-  Trials *t = checktrials(L, 1);
-  lua_Integer i = trial_index(L, t, 2);
-  render_prompts(L, t, "", 0, NULL, 0, i, i, 0);
-  return 1;
-}
-
-/* trials:render(i, prefix, question) -> prefix .. question .. "\n" .. options_text(i). */
+/* trials:render(i, template) -> the compiled prompt template (prompts:compile) filled with
+   trial i's values, as Python prints them. */
 static int t_render(lua_State *L) {
   Trials *t = checktrials(L, 1);
   lua_Integer i = trial_index(L, t, 2);
-  size_t plen, qlen;
-  const char *prefix = luaL_checklstring(L, 3, &plen);
-  const char *question = luaL_checklstring(L, 4, &qlen);
-  render_prompts(L, t, prefix, plen, question, qlen, i, i, 0);
+  render_prompts(L, t, 3, i, i, 0);
   return 1;
 }
 
-/* trials:render_all(prefix, question) -> array of the n rendered prompts (see render). */
+/* trials:render_all(template) -> array of the n rendered prompts (see render). */
 static int t_render_all(lua_State *L) {
   Trials *t = checktrials(L, 1);
-  size_t plen, qlen;
-  const char *prefix = luaL_checklstring(L, 2, &plen);
-  const char *question = luaL_checklstring(L, 3, &qlen);
-  lua_settop(L, 3);
+  lua_settop(L, 2);
   lua_createtable(L, (int)t->n, 0);
-  render_prompts(L, t, prefix, plen, question, qlen, 0, t->n - 1, 4);
+  render_prompts(L, t, 2, 0, t->n - 1, 3);
   return 1;
 }
 
@@ -1113,7 +1103,7 @@ static const luaL_Reg trials_methods[] = {
   { "count", t_len }, { "attributes", t_attributes }, { "precision", t_precision },
   { "value", t_value }, { "text", t_text }, { "trial", t_trial },
   { "utilities", t_utilities }, { "choices", t_choices },
-  { "options_text", t_options_text }, { "render", t_render }, { "render_all", t_render_all },
+  { "render", t_render }, { "render_all", t_render_all },
   { NULL, NULL }
 };
 

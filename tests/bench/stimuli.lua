@@ -20,7 +20,6 @@ end
 local list = assert(scenarios.load(scen_path, { attributes = 5 }))
 local roles = assert(scenarios.load_roles(roles_path, { header = false }))
 local contexts = scenarios.contexts(list, roles, { count = 1100, rng = "python" })
-local prefix = prompts.DECISION_INSTRUCTION .. "\n\n"
 
 -- ours(mode) -> best trials per second of REPEATS runs, mean prompt bytes, best seconds
 local function ours(mode)
@@ -34,7 +33,7 @@ local function ours(mode)
     local t0 = os.clock()
     for i, c in ipairs(contexts) do
       local n = per + (i <= extra and 1 or 0)
-      local texts = gen:trials(c.scenario, n):render_all(prefix, c.question)
+      local texts = gen:trials(c.scenario, n):render_all(prompts.default:compile("decision", c))
       for j = 1, n do bytes = bytes + #texts[j] end
       made = made + n
     end

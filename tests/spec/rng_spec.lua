@@ -2,6 +2,10 @@
 -- same run), Python number formatting, bulk trials.
 local skip = require "lib.skip"
 local rng = require "introspect.rng"
+local prompts = require "introspect.design.prompts"
+
+-- options(scenario) -> the compiled options block of the default prompt set for a scenario
+local function options(scenario) return prompts.default:compile("options", { scenario = scenario, question = "?" }) end
 
 local PYTHON = "/usr/bin/python3"
 
@@ -324,11 +328,12 @@ describe("bulk trials", function()
       if s == 1 then lines[#lines + 1] = "" end
     end
     local want = table.concat(lines, "\n")
-    assert.equals(want, t:options_text(1))
-    assert.equals("P:Q?\n" .. want, t:render(1, "P:", "Q?"))
-    local all = t:render_all("P:", "Q?")
+    assert.equals(want, t:render(1, options(scenario)))
+    local decision = prompts.default:compile("decision", { scenario = scenario, question = "Q?" })
+    assert.equals(prompts.DECISION_INSTRUCTION .. "\n\nQ?\n" .. want, t:render(1, decision))
+    local all = t:render_all(decision)
     assert.equals(2, #all)
-    assert.equals(t:render(2, "P:", "Q?"), all[2])
+    assert.equals(t:render(2, decision), all[2])
   end)
 
   it("python mode draws the values CPython's study code draws", function()
@@ -377,7 +382,7 @@ for _ in range(300):
     local t = rng.new("mt19937", 8):trials(wide, 300)
     for i = 1, 300 do
       local want = lines[i]:sub(2, -2):gsub("\\n", "\n")
-      assert.equals(want, t:options_text(i), "trial " .. i)
+      assert.equals(want, t:render(i, options(wide)), "trial " .. i)
     end
   end)
 
@@ -388,8 +393,9 @@ for _ in range(300):
       { name = "e", units = "y", min = 1, max = 2.5 } } }
     for _, algo in ipairs({ "xoshiro256**", "mt19937" }) do
       local t = rng.new(algo, 5):trials(whole, 400)
-      local all = t:render_all("P\n", "Q")
-      for i = 1, #t do assert.equals(t:render(i, "P\n", "Q"), all[i]) end
+      local tpl = prompts.default:compile("report", { scenario = whole, question = "Q" })
+      local all = t:render_all(tpl)
+      for i = 1, #t do assert.equals(t:render(i, tpl), all[i]) end
     end
   end)
 

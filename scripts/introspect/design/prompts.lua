@@ -51,17 +51,8 @@ function M.new(overrides)
   local self = setmetatable({ templates = {} }, Prompts)
   for k, v in pairs(M.DEFAULTS) do self.templates[k] = v end
   for k, v in pairs(overrides or {}) do self.templates[k] = v end
-  -- the C renderer applies when the option layout is the study's and the task template is
-  -- PREFIX{question}\n{options}
-  local t = self.templates
-  local standard = t.option == M.DEFAULTS.option and t.attribute == M.DEFAULTS.attribute
-    and t.option_separator == M.DEFAULTS.option_separator
-    and t.attribute_separator == M.DEFAULTS.attribute_separator
-  self.fast_prefix = {}
-  for _, kind in ipairs({ "decision", "report" }) do
-    local prefix = t[kind]:match("^(.-){question}\n{options}$")
-    if standard and prefix and not prefix:find("{[%w_]+}") then self.fast_prefix[kind] = prefix end
-  end
+  self.compiled = { decision = setmetatable({}, { __mode = "k" }),
+    report = setmetatable({}, { __mode = "k" }), options = setmetatable({}, { __mode = "k" }) }
   return self
 end
 
@@ -70,38 +61,71 @@ function Prompts:system()
   return self.templates.system
 end
 
--- options_text(self, context, trial) -> the "A:\n...\n\nB:\n..." block of a Trial table (rounded
--- numbers, printed as Python prints floats; strings are used as given).
-local function options_text(self, context, trial)
+-- options_text(self, context, value) -> the "A:\n...\n\nB:\n..." block, with value(s, j) the text of
+-- option s's attribute j.
+local function options_text(self, context, value)
   local t = self.templates
   local blocks = {}
   for s, letter in ipairs(M.LETTERS) do
-    local values = s == 1 and trial.a or trial.b
     local lines = {}
     for j, attr in ipairs(context.scenario.attributes) do
-      local v = values[j]
-      lines[j] = fill(t.attribute, { name = attr.name, units = attr.units,
-        value = type(v) == "string" and v or rng.pyrepr(v) })
+      lines[j] = fill(t.attribute, { name = attr.name, units = attr.units, value = value(s, j) })
     end
     blocks[s] = fill(t.option, { letter = letter, attributes = table.concat(lines, t.attribute_separator) })
   end
   return table.concat(blocks, t.option_separator)
 end
 
+-- message(self, kind, context, value) -> the user message of kind "decision" | "report", or the
+-- options block alone for "options".
+local function message(self, kind, context, value)
+  local options = options_text(self, context, value)
+  if kind == "options" then return options end
+  return fill(self.templates[kind], { question = context.question, options = options })
+end
+
+local KINDS = { decision = true, report = true, options = true }
+
+-- prompts:compile(kind, context) -> the compiled template C renders Trials with
+-- (trials:render(i, compiled), trials:render_all(compiled)): this prompt set's text of `kind`
+-- ("decision", "report" or "options") for the context, split at every attribute value:
+-- {lit0, lit1, ..., litm, side = {...}, attr = {...}}, value slot s (option side[s], attribute
+-- attr[s]) sitting between lit(s-1) and lit(s). Cached per context; the layout stays here.
+function Prompts:compile(kind, context)
+  if not KINDS[kind] then
+    error("prompts.compile: kind must be 'decision', 'report' or 'options', got " .. tostring(kind), 2)
+  end
+  local cache = self.compiled[kind]
+  local tpl = cache[context]
+  if tpl then return tpl end
+  local marked = message(self, kind, context, function(s, j) return "\0" .. s .. ":" .. j .. "\0" end)
+  tpl = { side = {}, attr = {} }
+  local pos = 1
+  while true do
+    local a, s, j, b = marked:match("()%z([12]):(%d+)%z()", pos)
+    if not a then break end
+    tpl[#tpl + 1] = marked:sub(pos, a - 1)
+    tpl.side[#tpl.side + 1], tpl.attr[#tpl.attr + 1] = tonumber(s), tonumber(j)
+    pos = b
+  end
+  tpl[#tpl + 1] = marked:sub(pos)
+  cache[context] = tpl
+  return tpl
+end
+
 -- prompts:render(kind, context, trial[, i]) -> user message text
--- kind: "decision" | "report". trial: a Trial {a={...}, b={...}} or a Trials userdata from
--- gen:trials (then i is the 1-based trial index; rendered in C when the layout is standard).
+-- kind: "decision" | "report". trial: a Trial {a={...}, b={...}} (rounded numbers, printed as
+-- Python prints floats; strings used as given) or a Trials userdata from gen:trials (then i is
+-- the 1-based trial index; rendered in C from this set's compiled template).
 function Prompts:render(kind, context, trial, i)
-  local template = self.templates[kind]
   if kind ~= "decision" and kind ~= "report" then
     error("prompts.render: kind must be 'decision' or 'report', got " .. tostring(kind), 2)
   end
-  if type(trial) == "userdata" then
-    local prefix = self.fast_prefix[kind]
-    if prefix then return trial:render(i, prefix, context.question) end
-    trial = trial:trial(i)
-  end
-  return fill(template, { question = context.question, options = options_text(self, context, trial) })
+  if type(trial) == "userdata" then return trial:render(i, self:compile(kind, context)) end
+  return message(self, kind, context, function(s, j)
+    local v = (s == 1 and trial.a or trial.b)[j]
+    return type(v) == "string" and v or rng.pyrepr(v)
+  end)
 end
 
 -- prompts:decision(context, trial[, i]) / prompts:report(context, trial[, i]) -> text
