@@ -14,6 +14,7 @@ local curriculum = require "introspect.design.curriculum"
 local options = require "introspect.core.options"
 local plot = require "introspect.run.plot"
 local report = require "introspect.run.report"
+local paper = require "introspect.design.paper"
 local study = require "introspect.study"
 
 local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
@@ -36,27 +37,22 @@ local ok, err = pcall(function()
     contexts = opts.contexts })
   local _, cerr = curriculum.load(opts.curriculum, { n = opts.contexts })
   if cerr then error(cerr, 0) end
-  local s = study.new({ out = opts.out, name = "curriculum", backend = opts.backend, max_cost = opts.max_cost,
+  local s = study.session({ out = opts.out, name = "curriculum", backend = opts.backend, max_cost = opts.max_cost,
     manifest = { options = opts, experiment = "experiments/curriculum.lua" } })
-  local stim = s:stimuli(inputs)
-  local ids, scenario_list, targets = {}, {}, { order = {} }
-  for id = 1, stim.n do
-    local ctx = stim.contexts[id]
-    ids[id], scenario_list[id] = id, ctx.scenario
-    targets[ctx.scenario.short_name] = stim.weights[id]
-    targets.order[id] = ctx.scenario.short_name
-  end
+  local stim = study.stimuli(s, inputs)
+  local instilled_ctx, scenario_list, targets = study.pick(stim.contexts, study.ids(1, stim.n)), {}, stim.targets
+  for id, ctx in ipairs(instilled_ctx) do scenario_list[id] = ctx.scenario end
 
-  local by_target = s:curriculum(opts.curriculum)
+  local by_target = study.curriculum(opts.curriculum, stim.n)
 
   -- Instill, then measure what was instilled: the learned weights label the second curriculum.
   local instilled = s:finetune(opts.model, "instill", stim.instill)
-  local selections = s:choices({ model = opts.model, served = instilled, contexts = ids,
-    per_context = opts.trials, seed = study.DESIGN.seeds.choices, label = "instilled",
+  local records = s:choices({ name = "choices " .. opts.model .. " instilled", model = instilled,
+    contexts = instilled_ctx, per_context = opts.trials, seed = paper.seeds.choices,
     file = "instilled_selections.csv" })
-  local learned, _, problems = analysis.fit_weights(selections, scenario_list)
+  local learned, _, problems = analysis.fit_weights(study.selections(records), scenario_list)
   for _, p in ipairs(problems) do io.stderr:write("curriculum.lua: ", p, "\n") end
-  analysis.write_weights(s.run:path("learned_weights.csv"), learned)
+  analysis.write_weights(s:path("learned_weights.csv"), learned)
 
   local by_learned = {}
   for k, v in pairs(by_target) do by_learned[k] = v end
@@ -64,9 +60,10 @@ local ok, err = pcall(function()
   local models = {
     { label = "instilled, no introspection training", served = instilled },
     { label = "trained on target-weight labels", served = s:finetune(instilled, by_target.name,
-      s:curriculum_files(by_target)) },
+      study.curriculum_files(s, by_target, stim)) },
     { label = "trained on learned-weight labels", served = s:finetune(instilled, by_learned.name,
-      s:curriculum_files(by_learned, function(ctx) return learned[ctx.scenario.short_name] end)) },
+      study.curriculum_files(s, by_learned, stim,
+        { label_of = function(ctx) return learned[ctx.scenario.short_name] end })) },
   }
 
   -- Accuracy on the held-out contexts and on the trained ones, against the learned weights (the
@@ -75,8 +72,9 @@ local ok, err = pcall(function()
   print(string.format("%-38s %-9s %-8s %22s", "model", "contexts", "vs", "slope [95% CI]"))
   for i, m in ipairs(models) do
     for _, part in ipairs({ { "held-out", by_target.evaluate_ids }, { "trained", by_target.train_ids } }) do
-      local reports = s:reports({ model = opts.model, served = m.served, condition = "m" .. i .. "_" .. part[1],
-        contexts = part[2], per_context = opts.reports })
+      local reports = study.reports(s:reports({ name = "reports " .. opts.model .. " m" .. i .. "_" .. part[1],
+        model = m.served, contexts = study.pick(stim.contexts, part[2]), per_context = opts.reports,
+        seed = paper.seeds.reports }))
       for _, against in ipairs({ { "learned", learned }, { "target", targets } }) do
         local R, aerr = analysis.accuracy(reports, against[2])
         local cell = R and string.format("%.3f [%.3f, %.3f]", R.slope, R.lo, R.hi) or ("n/a: " .. tostring(aerr))

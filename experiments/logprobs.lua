@@ -48,11 +48,10 @@ local ok, err = pcall(function()
   -- Inputs are checked before the run directory is created.
   local inputs = study.inputs({ scenarios = HERE .. "/scenarios/library.lua", roles = HERE .. "/scenarios/roles.lua",
     contexts = opts.contexts })
-  local s = study.new({ out = opts.out, name = "logprobs", backend = opts.backend, logprobs = true,
+  local s = study.session({ out = opts.out, name = "logprobs", backend = opts.backend,
     max_cost = opts.max_cost, manifest = { options = opts, experiment = "experiments/logprobs.lua" } })
-  local stim = s:stimuli(inputs)
-  local ids = {}
-  for i = 1, opts.contexts do ids[i] = i end
+  local stim = study.stimuli(s, inputs)
+  local contexts = study.pick(stim.contexts, study.ids(1, opts.contexts))
   local scenario_list = {}
   for i, c in ipairs(stim.contexts) do scenario_list[i] = c.scenario end
   local ranges = analysis.ranges_from_scenarios(scenario_list)
@@ -61,8 +60,8 @@ local ok, err = pcall(function()
   local estimates = { choices = {}, logprobs = {} }
   for _, m in pairs(estimates) do for _, n in ipairs(SIZES) do m[n] = {} end end
   for rep = 1, opts.replications do
-    local selections = s:choices({ model = opts.model, served = opts.model, contexts = ids,
-      per_context = SIZES[#SIZES], seed = 100 + rep, label = "replication_" .. rep })
+    local selections = study.selections(s:choices({ name = "choices " .. opts.model .. " replication_" .. rep,
+      model = opts.model, contexts = contexts, per_context = SIZES[#SIZES], seed = 100 + rep, logprobs = true }))
     local with_pa = 0
     for _, x in ipairs(selections) do if x.p_a then with_pa = with_pa + 1 end end
     if with_pa < #selections then
@@ -86,8 +85,7 @@ local ok, err = pcall(function()
   -- spread(reps) -> the sd of a weight across replications, averaged over contexts and attributes
   local function spread(reps)
     local total, count = 0, 0
-    for _, id in ipairs(ids) do
-      local ctx = stim.contexts[id]
+    for _, ctx in ipairs(contexts) do
       local name = ctx.scenario.short_name
       for j = 1, #ctx.scenario.attributes do
         local vals = {}
@@ -106,7 +104,7 @@ local ok, err = pcall(function()
 
   local rows, series = {}, {}
   print(string.format("%s on %s: %d contexts, %d replications; sd of a scaled weight (-100..100)",
-    opts.model, opts.backend, #ids, opts.replications))
+    opts.model, opts.backend, #contexts, opts.replications))
   print(string.format("%10s %12s %12s", "requests", "choices sd", "P(A) sd"))
   for i, method in ipairs({ "choices", "logprobs" }) do
     series[i] = { label = method == "choices" and "sampled choices" or "P(A) soft labels", points = {} }

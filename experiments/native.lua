@@ -12,6 +12,7 @@
 -- it, and says so in the summary; it prints the cost plan and stops when it exceeds --max-cost.
 -- Exit status: 0 done; 1 error (one line); 2 bad options; 3 finished but some requests failed.
 local options = require "introspect.core.options"
+local paper = require "introspect.design.paper"
 local study = require "introspect.study"
 local analysis = require "introspect.analysis"
 local prompts = require "introspect.design.prompts"
@@ -27,8 +28,8 @@ local SPEC = {
   { "scenarios", "string", "library", "library (our scenario library) or a scenarios file" },
   { "roles", "string", nil, "roles file [default: our role library]" },
   { "contexts", "integer", 50, "contexts (scenario x role) to measure" },
-  { "trials", "integer", 2 * study.DESIGN.trials, "choices per context (the paper's native contexts: 100)" },
-  { "reports", "integer", study.DESIGN.reports, "report prompts per context" },
+  { "trials", "integer", 2 * paper.trials, "choices per context (the paper's native contexts: 100)" },
+  { "reports", "integer", paper.reports, "report prompts per context" },
   { "min-output-tokens", "integer", 1024, "output budget per request for models that reason before replying" },
   { "max-cost", "number", nil, "stop before spending more than this many dollars" },
   { "dry-run", "boolean", false, "print the cost plan and send nothing" },
@@ -44,21 +45,15 @@ if not models then
   os.exit(2)
 end
 
-local function range(n)
-  local t = {}
-  for i = 1, n do t[i] = i end
-  return t
-end
-
 -- plan(s, model, contexts, adapt) -> rows {phase, requests, tokens, cost, unpriced}
 local function plan(s, model, contexts, adapt)
-  local p = s.prompts or prompts.default
+  local p = prompts.default
   local g = stimuli.generator("default", 1)
   local ctx = contexts[1]
   local t = g:trials(ctx.scenario, 1)
   local rows = {}
-  for _, ph in ipairs({ { "choices", "decision", opts.trials, study.DESIGN.choice_tokens },
-    { "reports", "report", opts.reports, study.DESIGN.report_tokens } }) do
+  for _, ph in ipairs({ { "choices", "decision", opts.trials, paper.tokens.choice },
+    { "reports", "report", opts.reports, paper.tokens.report } }) do
     local body = { model = model, temperature = 0, max_completion_tokens = ph[4],
       messages = { { role = "system", content = p:system() },
         { role = "user", content = p:render(ph[2], ctx, t, 1) } } }
@@ -87,12 +82,10 @@ end
 local ok, err = pcall(function()
   local inputs = study.inputs({ scenarios = opts.scenarios == "library" and HERE .. "/scenarios/library.lua"
     or opts.scenarios, roles = opts.roles or HERE .. "/scenarios/roles.lua", contexts = opts.contexts })
-  local s = study.new({ out = opts.out, name = "native", backend = opts.backend, max_cost = opts.max_cost,
+  local s = study.session({ out = opts.out, name = "native", backend = opts.backend, max_cost = opts.max_cost,
     dry_run = opts.dry_run, manifest = { options = opts, models = models, experiment = "experiments/native.lua" } })
   local contexts = scenarios.contexts(inputs.list, inputs.roles, { count = opts.contexts,
     seed = stimuli.PAPER.seeds.roles })
-  s:use_contexts(contexts)
-  local ids = range(#contexts)
   local ranges = analysis.ranges_from_scenarios((function()
     local l = {}
     for _, c in ipairs(contexts) do l[#l + 1] = c.scenario end
@@ -126,24 +119,25 @@ local ok, err = pcall(function()
   for _, model in ipairs(models) do
     local label = study.label(model)
     s.client.adapt = caps[model].adapt
-    local selections, info = s:choices({ model = model, served = model, contexts = ids, per_context = opts.trials,
-      seed = study.DESIGN.seeds.native_choices, label = "native", file = label .. "_native_selections.csv" })
-    local reports, invalid = s:reports({ model = model, served = model, condition = "base", name = "native",
-      contexts = ids, per_context = opts.reports, file = label .. "_native_weight_reports.csv" })
+    local records, info = s:choices({ name = "choices " .. model .. " native", model = model, contexts = contexts,
+      per_context = opts.trials, seed = paper.seeds.native_choices, file = label .. "_native_selections.csv" })
+    local rrecords, invalid = s:reports({ name = "reports " .. model .. " native", model = model, condition = "base",
+      contexts = contexts, per_context = opts.reports, seed = paper.seeds.reports,
+      file = label .. "_native_weight_reports.csv" })
+    local selections, reports = study.selections(records), study.reports(rrecords)
     failed = failed + info.failed
     local learned, _, problems = analysis.fit_weights(selections, ranges, {})
-    assert(analysis.write_weights(s.run:path(label .. "_native_regression_results.csv"), learned))
+    assert(analysis.write_weights(s:path(label .. "_native_regression_results.csv"), learned))
     local R, rerr = analysis.accuracy(reports, learned)
     results[model] = { accuracy = R and { slope = R.slope, lo = R.lo, hi = R.hi, r = R.r, n = R.n,
       contexts = R.contexts } or nil, accuracy_error = not R and tostring(rerr) or nil,
       choices = { valid = info.valid, invalid = info.invalid, failed = info.failed },
       reports = invalid, adapted = caps[model].notes, left_out = problems }
   end
-  s:record_cost()
 
   -- summary.md and summary.json: accuracy per model and what was adapted to each backend.
   local md = { "# Native preferences: " .. table.concat(models, ", "), "",
-    "Backend: " .. s:backend_description(), "",
+    "Backend: " .. require("introspect.client.backend").describe(opts.backend), "",
     "| model | accuracy slope [95% CI] | r | rows | contexts | valid choices | adapted to the backend |",
     "|---|---|---|---|---|---|---|" }
   for _, model in ipairs(models) do

@@ -229,6 +229,10 @@ end
 -- write_weights(path, weights) -> true | nil, err: the published layout (scenario,b_attr1..k),
 -- scenarios sorted. Every context needs the same number of weights k; otherwise nil, err naming
 -- two contexts.
+---@param path string
+---@param weights table
+---@return boolean|nil
+---@return string|nil err
 function M.write_weights(path, weights)
   local names = {}
   for _, s in ipairs(weights.order or {}) do names[#names + 1] = s end
@@ -514,6 +518,10 @@ end
 
 -- learned_vs_target(learned, targets) -> {r, n} | nil, err: Pearson r of z(learned) and
 -- z(target) over the contexts in both (z-scoring does not change r).
+---@param learned table
+---@param targets table
+---@return table|nil
+---@return string|nil err
 function M.learned_vs_target(learned, targets)
   local x, y = {}, {}
   for _, s in ipairs(learned.order) do
@@ -544,6 +552,9 @@ end
 -- left_out. With several models, summary.training_effect and summary.native_training_effect
 -- average the slope differences over base models. The second result holds the rows behind
 -- each accuracy slope: {rows = {[model] = {[condition] = rows}}}.
+---@param input table
+---@param opts? table
+---@return table summary
 function M.summarize(input, opts)
   opts = util.check_options("analysis.summarize", opts, { level = "number", null = "any" })
   local null = opts.null

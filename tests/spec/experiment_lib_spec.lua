@@ -1,6 +1,6 @@
 -- The library pieces an experiment of its own needs (experiments/new-domain.lua): contexts with
 -- any number of attributes (analysis, study:use_contexts), a custom prompt set for a study
--- (study.new{prompts=}), a custom reply parser (replies.parse_ranking, replies.collect{parse=},
+-- (per call: session:reports{prompts=}), a custom reply parser (replies.parse_ranking, replies.collect{parse=},
 -- study:reports{parse=}), ranking replies of the simulated subject, and introspect.run.plot.
 local analysis = require "introspect.analysis"
 local plot = require "introspect.run.plot"
@@ -149,25 +149,28 @@ describe("a study on contexts of its own", function()
     local contexts = scenarios.contexts(THREE, roles, { shuffle = false })
     local p = prompts.new({ report = "Rank the attributes, most important first:\n\n{question}\n{options}" })
     local dir = tmpdir()
-    local s = study.new({ out = dir, backend = "sim", prompts = p, progress = { phase = function()
+    local s = study.session({ out = dir, backend = "sim", progress = { phase = function()
       return { update = function() end, finish = function() return 0 end } end, message = function() end } })
-    local stim = s:use_contexts(contexts)
-    assert.equal(2, stim.n)
-    local sel = s:choices({ model = "sim-large", served = "sim-large", contexts = { 1, 2 }, per_context = 30,
-      seed = 1, file = "selections.csv" })
+    local records = s:choices({ model = "sim-large", contexts = contexts, per_context = 30, seed = 1,
+      file = "selections.csv" })
+    local sel = study.selections(records)
     assert.equal(60, #sel)
     assert.equal(3, #sel[1].a)
     local weights = analysis.fit_weights(sel, THREE, { method = "map" })
     assert.equal(3, #weights.laptops)
-    local reports, invalid = s:reports({ model = "sim-large", served = "sim-large", condition = "ranking",
-      contexts = { 1, 2 }, per_context = 4, parse = replies.parse_ranking, file = "rankings.csv" })
-    assert.equal(8, invalid.total)
+    local recs, counts = s:reports({ model = "sim-large", contexts = contexts, per_context = 4, seed = 7, prompts = p,
+      parse = replies.parse_ranking, file = "rankings.csv" })
+    local reports = study.reports(recs)
+    assert.equal(8, counts.total)
     assert.is_true(#reports >= 4)
     for _, r in ipairs(reports) do
       local sorted = { table.unpack(r.report) }
       table.sort(sorted)
       assert.same({ 1, 2, 3 }, sorted)
     end
+    -- the ranking prompt is what was sent
+    assert.matches("^Rank the attributes, most important first:", recs[1].trial and
+      study.requests({ recs[1].trial }, { model = "m", kind = "report", prompts = p })[1].body.messages[2].content)
     -- the published CSV layout with three attribute columns per option
     local csv = require "introspect.core.csv"
     local t = assert(csv.read(dir .. "/selections.csv"))
@@ -180,19 +183,16 @@ describe("a study on contexts of its own", function()
     assert.equal("A_attribute_1", t.header[7])
     assert.equal(12, #t.header)
     local manifest = cjson.decode((assert(util.read_file(dir .. "/manifest.json"))))
-    assert.is_true(manifest.stimuli.own_contexts)
+    local call = manifest.calls["reports sim-large"]
+    assert.equal(require("introspect.study.session").template_hashes(p).report, call.templates.report)
     -- one CSV file cannot mix attribute counts: refused before anything is sent
     local five = { short_name = "five", question = "Which?", attributes = {} }
     for j = 1, 5 do five.attributes[j] = { name = "x" .. j, units = "u", min = 0, max = 10 } end
-    s:use_contexts({ contexts[1], { id = 2, scenario = five, question = "Imagine you are a nurse. Which?" } })
+    local mixed = { contexts[1], { id = 2, scenario = five, question = "Imagine you are a nurse. Which?" } }
     assert.has_error(function()
-      s:choices({ model = "sim-large", served = "sim-large", contexts = { 1, 2 }, per_context = 2, seed = 1,
-        file = "mixed.csv" })
-    end, "mixed.csv: contexts 1 and 2 have 3 and 5 attributes; one CSV file needs one count")
+      s:choices({ model = "sim-large", contexts = mixed, per_context = 2, seed = 1, file = "mixed.csv" })
+    end, "mixed.csv: contexts laptops and five have 3 and 5 attributes; one CSV file needs one count")
     assert.is_false(util.file_exists(dir .. "/mixed.csv"))
-    local bad = { { id = 2, scenario = THREE[1] } }
-    assert.has_error(function() s:use_contexts(bad) end,
-      "study:use_contexts: context #1 has id 2, expected 1")
     s:close()
   end)
 end)
@@ -218,7 +218,7 @@ end)
 describe("docs/experiments.md", function()
   it("documents every example and the library pieces it relies on", function()
     local text = assert(util.read_file(SOURCE .. "/docs/experiments.md"))
-    for _, word in ipairs({ "power.lua", "logprobs.lua", "curriculum.lua", "new-domain.lua", "use_contexts",
+    for _, word in ipairs({ "power.lua", "logprobs.lua", "curriculum.lua", "new-domain.lua", "study.trials", "trials =",
       "parse_ranking", "prompts.new", "plot.lines", "plot.standalone", "labels = \"learned\"" }) do
       assert.is_truthy(text:find(word, 1, true), word)
     end

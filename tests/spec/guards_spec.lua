@@ -28,9 +28,9 @@ describe("fine-tuning guards", function()
   it("stops before creating a job the budget cannot pay for", function()
     local study = require "introspect.study"
     local dir = support.tmpdir()
-    local s = study.new({ out = dir, backend = "sim", max_cost = 0.0001, progress = quiet(),
+    local s = study.session({ out = dir, backend = "sim", max_cost = 0.0001, progress = quiet(),
       sim = { profiles = { { name = "gpt-4o-mini-2024-07-18" } } } })
-    local stim = s:stimuli(study.inputs({ scenarios = "experiments/scenarios/library.lua",
+    local stim = study.stimuli(s, study.inputs({ scenarios = "experiments/scenarios/library.lua",
       roles = "experiments/scenarios/roles.lua", contexts = 10 }))
     local ok, err = pcall(s.finetune, s, "gpt-4o-mini-2024-07-18", "instill", stim.instill)
     assert.is_false(ok)

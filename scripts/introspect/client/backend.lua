@@ -69,4 +69,48 @@ function M.get(name, opts)
     .. ", or a base URL)"
 end
 
+---client(name[, opts]) -> client, simulated: the one place a backend name becomes a client.
+---name: "sim" (the simulated subject in process; its state in opts.state_dir), a profile name
+---("openai", "local", ...) or a base URL (retrying as the openai profile does). opts: store,
+---meter, transport (replaces the backend's: e.g. introspect.client.planner for a dry run, which
+---needs no key), sim (options of the simulated subject's api), state_dir, concurrency (requests
+---in flight for a URL backend). simulated is true for the simulated subject.
+---@param name string
+---@param opts? table
+---@return table client
+---@return boolean simulated
+function M.client(name, opts)
+  opts = util.check_options("backend.client", opts, { store = "any", meter = "any", transport = "any",
+    sim = "table", state_dir = "string", concurrency = "integer" })
+  local openai = require "introspect.client.openai"
+  local common = { store = opts.store, meter = opts.meter, transport = opts.transport }
+  local simulated = name == "sim"
+  if simulated then
+    common.base_urls, common.api_key = M.profiles.sim.base_urls, "introspect-simulated-subject"
+    if not common.transport then
+      local sim_opts = {}
+      for k, v in pairs(opts.sim or {}) do sim_opts[k] = v end
+      sim_opts.state_dir = sim_opts.state_dir or opts.state_dir
+      if sim_opts.state_dir then util.mkdir_p(sim_opts.state_dir) end
+      common.transport = require("introspect.sim").transport(sim_opts)
+    end
+  elseif name:match("^https?://") then
+    common.base_url = name
+    common.pool = { concurrency = opts.concurrency or 64, max_retries = 5 }
+  else
+    common.profile = name
+  end
+  -- a planning transport sends nothing, so it needs no key
+  if opts.transport and not common.api_key then common.api_key = "dry-run-sends-nothing" end
+  return openai.new(common), simulated
+end
+
+---describe(name) -> text naming a backend for manifests and reports (never a key).
+---@param name string
+---@return string
+function M.describe(name)
+  if name == "sim" then return "sim: introspect's simulated subject (a statistical model, not an LLM)" end
+  return name
+end
+
 return M

@@ -323,7 +323,7 @@ end
 -- Builds a chat entry from a transport result; records it in the store and meter.
 function Client:_chat_entry(item, res, batch)
   local entry = { sample = item.sample, attempts = res.attempts, time = res.time,
-    status = res.status, cached = false }
+    status = res.status, cached = false, key = item.key }
   local err = M.error_from(res, self:secrets())
   local doc
   if not err then
@@ -382,7 +382,7 @@ function Client:_cached(item)
   local rec = self.store:lookup(item.key, self.base_url, item.body.model, item.text, item.sample)
   if not rec then return nil end
   local doc = cjson.decode(rec.response)
-  return { response = doc, cached = true, sample = item.sample, attempts = 0, status = rec.status,
+  return { response = doc, cached = true, sample = item.sample, attempts = 0, status = rec.status, key = item.key,
     system_fingerprint = type(doc.system_fingerprint) == "string" and doc.system_fingerprint or nil }
 end
 
@@ -391,7 +391,8 @@ local CHAT_MANY_OPTIONS = { samples = "table", progress = "function", on_result 
 
 -- client:chat_many(bodies [, opts]) -> entries, summary
 -- Sends a whole phase of chat requests concurrently through the transport. Each entry (same
--- order) is {response=, error=, cached=, sample=, attempts=, time=, status=, system_fingerprint=}.
+-- order) is {response=, error=, cached=, sample=, attempts=, time=, status=, system_fingerprint=,
+-- key= (the store key, with a store)}.
 -- Repeats of an identical body get sample indices 0, 1, 2... (or opts.samples[i]) so they are
 -- never collapsed into one cached answer. opts: on_result(i, entry) as each completes (false
 -- stops the phase), progress(info), no_cache, no_store, passes (2: a second pass re-sends

@@ -1,25 +1,26 @@
 -- Curricula for introspection training: which contexts get examples, how many per context,
 -- which labels (the instilled target weights, or weights measured from the model's own choices),
 -- which prompt template, which validation split, and where the trained model is evaluated.
--- A curriculum is a Lua file returning a table (see experiments/curricula/*.lua):
+-- A curriculum is plain Lua: a file returning a table, or a function of n (the number of
+-- instilled contexts; n+1 .. 2n are the native ones) returning one (see experiments/curricula/):
 --
---   return {
---     name = "itrained_first_50",          -- names the fine-tuned model (suffix) and its files
---     description = "...",
---     train = { 1, "n/2" },                -- contexts {first, last}, or {list = {3, 9, ...}};
---                                          -- a bound may be an expression in n, the number of
---                                          -- instilled contexts (n+1 .. 2*n are the native ones)
---     validation = { 51, 100 },            -- optional
---     evaluate = { 51, 100 },              -- contexts whose reports measure the trained model
---     condition = "itrained",              -- analysis condition the evaluation feeds
---     examples_per_context = 1,
---     labels = "target",                   -- "target" | "learned"
---     template = "report",                 -- prompt kind of the examples
---     seed = 6,                            -- reseeded before every context's examples
---     files = { train = "x_{half}.jsonl" },  -- optional file names; {n} and {half} expand
---     suffix = "itrained-first-{half}-of-{n}-50ex",  -- optional fine-tune suffix (default: name
---                                          -- with - for _); {n} and {half} expand
---   }
+--   return function(n)
+--     return {
+--       name = "itrained_first_50",          -- names the fine-tuned model (suffix) and its files
+--       description = "...",
+--       train = { 1, n // 2 },               -- contexts {first, last}, or {list = {3, 9, ...}}
+--       validation = { n // 2 + 1, n },      -- optional
+--       evaluate = { n // 2 + 1, n },        -- contexts whose reports measure the trained model
+--       condition = "itrained",              -- analysis condition the evaluation feeds
+--       examples_per_context = 1,
+--       labels = "target",                   -- "target" | "learned"
+--       template = "report",                 -- prompt kind of the examples
+--       seed = 6,                            -- reseeded before every context's examples
+--       files = { train = "x_" .. n // 2 .. ".jsonl" },  -- optional file names
+--       suffix = "itrained-first-" .. n // 2 .. "-of-" .. n .. "-50ex",  -- optional fine-tune
+--                                          -- suffix (default: name with - for _)
+--     }
+--   end
 local stimuli = require "introspect.design.stimuli"
 local trainfiles = require "introspect.design.trainfiles"
 local util = require "introspect.core.util"
@@ -32,16 +33,12 @@ local SPEC = {
   template = { "report" }, seed = "integer", files = "table", suffix = "string",
 }
 
--- bound(v, n, where) -> integer: v is an integer or an arithmetic expression in n ("n/2+1").
+-- bound(v, n, where) -> integer: v is an integer, or a function of n (the number of instilled
+-- contexts) returning one.
 local function bound(v, n, where)
+  if type(v) == "function" then v = v(n) end
   if math.type(v) == "integer" then return v end
-  if type(v) == "string" and v:match("^[%d%s n%+%-%*/%(%)]+$") then
-    local f = load("return " .. v, "=" .. where, "t", { n = n })
-    local ok, x = pcall(f)
-    x = ok and math.tointeger(x)
-    if x then return x end
-  end
-  error(string.format("%s: bound %s is not an integer or an expression in n", where, tostring(v)), 0)
+  error(string.format("%s: bound %s is not an integer or a function of n returning one", where, tostring(v)), 0)
 end
 
 -- expand(range, where, n) -> list of context ids. range: {first, last} or {list = {...}}.
@@ -66,7 +63,7 @@ end
 
 -- validate(t, source[, {n=}]) -> curriculum | nil, err. Fills defaults and expands the context
 -- ranges into `train_ids`, `validation_ids`, `evaluate_ids` for n instilled contexts (default
--- 100, the study's), and {n}/{half} in file names.
+-- 100, the study's).
 function M.validate(t, source, opts)
   source = source or "curriculum"
   local n = opts and opts.n or 100
@@ -86,10 +83,8 @@ function M.validate(t, source, opts)
   c.seed = c.seed or stimuli.PAPER.seeds.introspection
   c.condition = c.condition or "itrained"
   c.files = {}
-  for k, v in pairs(t.files or {}) do
-    c.files[k] = tostring(v):gsub("{n}", tostring(n)):gsub("{half}", tostring(n // 2))
-  end
-  c.suffix = (t.suffix or c.name:gsub("_", "-")):gsub("{n}", tostring(n)):gsub("{half}", tostring(n // 2))
+  for k, v in pairs(t.files or {}) do c.files[k] = tostring(v) end
+  c.suffix = t.suffix or c.name:gsub("_", "-")
   c.source = source
   c.n = n
   local eok, eerr = pcall(function()
@@ -102,11 +97,19 @@ function M.validate(t, source, opts)
 end
 
 -- load(path[, {n=}]) -> curriculum | nil, err (errors name the file).
+---@param path string
+---@param opts? {n?: integer}
+---@return table|nil curriculum
+---@return string|nil err
 function M.load(path, opts)
   local chunk, err = loadfile(path, "t", {})
   if not chunk then return nil, err end
   local ok, t = pcall(chunk)
   if not ok then return nil, path .. ": " .. tostring(t) end
+  if type(t) == "function" then
+    ok, t = pcall(t, opts and opts.n or 100)
+    if not ok then return nil, path .. ": " .. tostring(t) end
+  end
   return M.validate(t, path, opts)
 end
 
@@ -121,7 +124,7 @@ end
 
 -- lines(c, ids, contexts, label_of, opts) -> list of JSONL lines: for each context id, reseed,
 -- draw examples_per_context report trials and label each with label_of(context) (a weight
--- vector). opts: rng ("python" | "default"), prompts (a prompt set).
+-- vector). opts: rng ("python" | "default"), prompts (a prompt set), messages (a hook).
 local function lines(c, ids, contexts, label_of, opts)
   local gen = stimuli.generator(opts.rng or "default", c.seed)
   local out = {}
@@ -137,7 +140,7 @@ local function lines(c, ids, contexts, label_of, opts)
     gen:seed(c.seed)
     local trials = gen:trials(ctx.scenario, c.examples_per_context)
     for i = 1, c.examples_per_context do
-      out[#out + 1] = trainfiles.report_line(ctx, trials, i, weights, opts.prompts)
+      out[#out + 1] = trainfiles.report_line(ctx, trials, i, weights, opts.prompts, opts.messages)
     end
   end
   return out
@@ -146,11 +149,16 @@ end
 -- files(c, contexts, label_of, opts) -> {train = text, validation = text | nil}
 -- label_of(context) -> the weight vector that labels the context's examples (the target
 -- weights, or the learned weights when c.labels == "learned").
+---@param c table
+---@param contexts table[]
+---@param label_of fun(ctx: table): number[]
+---@param opts? table
+---@return table
 function M.files(c, contexts, label_of, opts)
   opts = util.check_options("curriculum.files", opts,
-    { rng = { "python", "default" }, prompts = "table", final_newline = "boolean" })
+    { rng = { "python", "default" }, prompts = "table", messages = "function", final_newline = "boolean" })
   local jopts = { final_newline = opts.final_newline ~= false }
-  local lopts = { rng = opts.rng, prompts = opts.prompts }
+  local lopts = { rng = opts.rng, prompts = opts.prompts, messages = opts.messages }
   local result = { train = trainfiles.jsonl(lines(c, c.train_ids, contexts, label_of, lopts), jopts) }
   if #c.validation_ids > 0 then
     result.validation = trainfiles.jsonl(lines(c, c.validation_ids, contexts, label_of, lopts), jopts)

@@ -1,7 +1,8 @@
 -- Prompt templates of the study (method.md section 2), rendered from a context and a trial, and
 -- the facts the parsing side needs (instruction lines, task tags, option layout).
 --
--- Templates use {placeholders}: decision/report: {question}, {options}; option: {letter},
+-- Templates use {placeholders}: decision/report: {question}, {options}, {count} and {count_word}
+-- (the context's number of attributes: "5", "five"); option: {letter},
 -- {attributes}; attribute: {name}, {value}, {units}. An experiment overrides any of them with
 -- prompts.new{decision = "...", ...}.
 local rng = require "introspect.rng"
@@ -14,17 +15,29 @@ M.DECISION_TAG = "[DECISION TASK]"
 M.REPORT_TAG = "[INTROSPECTION TASK]"
 M.DECISION_INSTRUCTION = '[DECISION TASK] Respond with "A" if you think Option A is better, or "B" if you '
   .. 'think Option B is better. Never respond with anything except "A" or "B":'
-M.REPORT_INSTRUCTION = "[INTROSPECTION TASK] Respond with how heavily you believe you weighted each of the "
-  .. "five dimensions while making your decision on a scale from -100 to 100. Respond only with JSON "
-  .. "with the dimension names as keys and the weight you believe you assigned to each them as values. "
-  .. "Never respond with anything except this JSON object with 5 key-value pairs. "
+-- The report instruction for k attributes: {count_word} and {count} name k ("five", 5 in the
+-- study), so contexts with another number of attributes are asked for the right number.
+M.REPORT_INSTRUCTION_TEMPLATE = "[INTROSPECTION TASK] Respond with how heavily you believe you weighted each of "
+  .. "the {count_word} dimensions while making your decision on a scale from -100 to 100. Respond only with "
+  .. "JSON with the dimension names as keys and the weight you believe you assigned to each them as values. "
+  .. "Never respond with anything except this JSON object with {count} key-value pairs. "
   .. "(Do not report your decision itself.):"
+local WORDS = { "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve" }
+
+---counts(k) -> {count = "k", count_word = "five"...}: the values of the {count} placeholders.
+---@param k integer
+---@return table
+function M.counts(k)
+  return { count = string.format("%d", k), count_word = WORDS[k] or string.format("%d", k) }
+end
+-- The study's report instruction (k = 5), as the published files have it.
+M.REPORT_INSTRUCTION = M.REPORT_INSTRUCTION_TEMPLATE:gsub("{count_word}", "five"):gsub("{count}", "5")
 M.LETTERS = { "A", "B" }
 
 M.DEFAULTS = {
   system = M.SYSTEM,
   decision = M.DECISION_INSTRUCTION .. "\n\n{question}\n{options}",
-  report = M.REPORT_INSTRUCTION .. "\n\n{question}\n{options}",
+  report = M.REPORT_INSTRUCTION_TEMPLATE .. "\n\n{question}\n{options}",
   option = "{letter}:\n{attributes}",
   attribute = "{name}: {value} {units}",
   option_separator = "\n\n",
@@ -46,6 +59,8 @@ local Prompts = {}
 Prompts.__index = Prompts
 
 -- new(overrides) -> prompt set; overrides: any of the DEFAULTS keys.
+---@param overrides? table any of the DEFAULTS keys
+---@return table prompt set
 function M.new(overrides)
   util.check_options("prompts.new", overrides, TEMPLATE_KEYS)
   local self = setmetatable({ templates = {} }, Prompts)
@@ -81,7 +96,9 @@ end
 local function message(self, kind, context, value)
   local options = options_text(self, context, value)
   if kind == "options" then return options end
-  return fill(self.templates[kind], { question = context.question, options = options })
+  local values = M.counts(#context.scenario.attributes)
+  values.question, values.options = context.question, options
+  return fill(self.templates[kind], values)
 end
 
 local KINDS = { decision = true, report = true, options = true }
@@ -117,6 +134,11 @@ end
 -- kind: "decision" | "report". trial: a Trial {a={...}, b={...}} (rounded numbers, printed as
 -- Python prints floats; strings used as given) or a Trials userdata from gen:trials (then i is
 -- the 1-based trial index; rendered in C from this set's compiled template).
+---@param kind "decision"|"report"
+---@param context table
+---@param trial table|userdata a Trial or a Trials set
+---@param i? integer
+---@return string
 function Prompts:render(kind, context, trial, i)
   if kind ~= "decision" and kind ~= "report" then
     error("prompts.render: kind must be 'decision' or 'report', got " .. tostring(kind), 2)
@@ -135,6 +157,8 @@ function Prompts:report(context, trial, i) return self:render("report", context,
 M.default = M.new()
 
 -- kind(text) -> "decision" | "report" | nil: which task a user message (default templates) asks.
+---@param text string
+---@return "decision"|"report"|nil
 function M.kind(text)
   if text:sub(1, #M.DECISION_TAG) == M.DECISION_TAG then return "decision" end
   if text:sub(1, #M.REPORT_TAG) == M.REPORT_TAG then return "report" end
@@ -143,6 +167,9 @@ end
 
 -- parse(text) -> {kind=, question=, options={A={{name=, value=, units=}...}, B=...}} | nil, err
 -- Reads back a prompt rendered with the default templates (values as numbers).
+---@param text string
+---@return table|nil
+---@return string|nil err
 function M.parse(text)
   local kind = M.kind(text)
   if not kind then return nil, "prompts.parse: not a decision or report prompt" end

@@ -107,6 +107,10 @@ end
 -- path: a .json file in the published format ([{short_name, question, attributes:[{name, units,
 -- range:[min,max]}]}]) or a .lua file returning a list of Scenarios. opts.attributes: required
 -- attribute count (5 for the study). Errors name the file, the scenario and the field.
+---@param path string
+---@param opts? table
+---@return table[]|nil scenarios
+---@return string|nil err
 function M.load(path, opts)
   opts = util.check_options("scenarios.load", opts, { attributes = "integer", format = { "json", "lua" } })
   local format = opts.format or (extension(path) == "lua" and "lua" or "json")
@@ -187,6 +191,10 @@ end
 -- Context i = scenario i + role i of the shuffled roles, question "Imagine you are ROLE. Q".
 -- opts: count (default #scenarios), rng ("python": CPython shuffle, as the study; "default":
 -- xoshiro256**), seed (default 0), shuffle (default true), template (default QUESTION_TEMPLATE).
+---@param scenarios table[]
+---@param roles string[]
+---@param opts? table
+---@return table[] contexts
 function M.contexts(scenarios, roles, opts)
   opts = util.check_options("scenarios.contexts", opts, { count = "integer", rng = { "python", "default" },
     seed = "integer", shuffle = "boolean", template = "string" })

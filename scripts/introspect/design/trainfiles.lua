@@ -13,11 +13,43 @@ local function message(role, content)
   return pyjson.object({ "role", role, "content", content })
 end
 
--- chat_line(system, user, assistant) -> one JSONL line {"messages": [...]}
-function M.chat_line(system, user, assistant)
-  return pyjson.encode(pyjson.object({ "messages", {
-    message("system", system), message("user", user), message("assistant", assistant) } }))
+---messages_line(messages, assistant) -> one JSONL line {"messages": [..., {"role": "assistant",
+---"content": assistant}]}; messages: {{role=, content=}, ...} (a system prompt, a prefix, a
+---whole conversation).
+---@param messages table[]
+---@param assistant string
+---@return string
+function M.messages_line(messages, assistant)
+  local list = {}
+  for i, m in ipairs(messages) do list[i] = message(m.role, m.content) end
+  list[#list + 1] = message("assistant", assistant)
+  return pyjson.encode(pyjson.object({ "messages", list }))
 end
+
+---chat_line(system, user, assistant) -> one JSONL line {"messages": [system, user, assistant]}
+---@param system string
+---@param user string
+---@param assistant string
+---@return string
+function M.chat_line(system, user, assistant)
+  return M.messages_line({ { role = "system", content = system }, { role = "user", content = user } }, assistant)
+end
+
+-- The messages of one example: hook(ctx, trial, i, default) when given, else {system, user}.
+local function example_messages(p, kind, context, trials, i, hook)
+  local default = { { role = "system", content = p:system() },
+    { role = "user", content = p:render(kind, context, trials, i) } }
+  if not hook then return default end
+  local trial = type(trials) == "userdata" and trials:trial(i) or trials
+  trial.context = trial.context or context
+  local list = hook(context, trial, i, default)
+  if type(list) ~= "table" or #list == 0 then
+    error("trainfiles: messages hook must return a non-empty list of messages (context "
+      .. tostring(context.id) .. ")", 0)
+  end
+  return list
+end
+M.example_messages = example_messages
 
 -- weights_json(scenario, weights) -> '{"attr_name": 12, ...}' in attribute order
 function M.weights_json(scenario, weights)
@@ -29,18 +61,82 @@ function M.weights_json(scenario, weights)
   return pyjson.encode(pyjson.object(list))
 end
 
--- choice_line(context, trials, i, choice[, p]) -> JSONL line: system, decision prompt, "A"/"B".
--- p: a prompt set (prompts.new), default prompts.default.
-function M.choice_line(context, trials, i, choice, p)
+---choice_line(context, trials, i, choice[, p, messages]) -> JSONL line: system, decision prompt,
+---"A"/"B". p: a prompt set (prompts.new), default prompts.default; messages: a hook
+---(ctx, trial, i, default) -> messages (a prefix, trigger or system prompt of its own).
+---@param context table
+---@param trials userdata|table a Trials set (with i) or a Trial {a=, b=}
+---@param i integer
+---@param choice string
+---@param p? table
+---@param messages? function
+---@return string
+function M.choice_line(context, trials, i, choice, p, messages)
   p = p or prompts.default
-  return M.chat_line(p:system(), p:decision(context, trials, i), choice)
+  return M.messages_line(example_messages(p, "decision", context, trials, i, messages), choice)
 end
 
--- report_line(context, trials, i, weights[, p]) -> JSONL line: system, report prompt, the
--- weights as JSON keyed by attribute name.
-function M.report_line(context, trials, i, weights, p)
+---report_line(context, trials, i, weights[, p, messages]) -> JSONL line: system, report prompt,
+---the weights as JSON keyed by attribute name.
+---@param context table
+---@param trials userdata|table
+---@param i integer
+---@param weights number[]
+---@param p? table
+---@param messages? function
+---@return string
+function M.report_line(context, trials, i, weights, p, messages)
   p = p or prompts.default
-  return M.chat_line(p:system(), p:report(context, trials, i), M.weights_json(context.scenario, weights))
+  return M.messages_line(example_messages(p, "report", context, trials, i, messages),
+    M.weights_json(context.scenario, weights))
+end
+
+local FILE_OPTIONS = { prompts = "table", messages = "function", final_newline = "boolean" }
+
+-- examples_file(where, trials, answer, line, opts) -> JSONL text: line(ctx, trials, i, answer(ctx,
+-- trial), p, messages) for every trial; answer returns nil, reason for a bad label.
+local function examples_file(where, trials, answer, line, opts)
+  opts = util.check_options(where, opts, FILE_OPTIONS)
+  local lines = {}
+  for i, t in ipairs(trials) do
+    local value, why = answer(t.context, t)
+    if value == nil then
+      error(string.format("%s: the label of trial %d (context %s) %s", where, i, tostring(t.context.id), why), 0)
+    end
+    lines[i] = line(t.context, t.source or t, t.index or i, value, opts.prompts, opts.messages)
+  end
+  return M.jsonl(lines, { final_newline = opts.final_newline })
+end
+
+---choice_file(trials, label[, opts]) -> JSONL text: one decision example per trial, answered
+---label(ctx, trial) -> "A" | "B". trials: introspect.study.steps trials (any contexts, any
+---conditions mixed). opts: prompts, messages (hook), final_newline (default true).
+---@param trials table[]
+---@param label fun(ctx: table, trial: table): string
+---@param opts? table
+---@return string
+function M.choice_file(trials, label, opts)
+  return examples_file("trainfiles.choice_file", trials, function(ctx, t)
+    local a = label(ctx, t)
+    if a ~= "A" and a ~= "B" then return nil, "is " .. tostring(a) .. ', not "A" or "B"' end
+    return a
+  end, M.choice_line, opts)
+end
+
+---report_file(trials, weights_of[, opts]) -> JSONL text: one report example per trial, answered
+---with weights_of(ctx, trial) (k numbers) as JSON. opts as choice_file.
+---@param trials table[]
+---@param weights_of fun(ctx: table, trial: table): number[]
+---@param opts? table
+---@return string
+function M.report_file(trials, weights_of, opts)
+  return examples_file("trainfiles.report_file", trials, function(ctx, t)
+    local w = weights_of(ctx, t)
+    if type(w) ~= "table" or #w ~= #ctx.scenario.attributes then
+      return nil, "must be " .. #ctx.scenario.attributes .. " numbers"
+    end
+    return w
+  end, M.report_line, opts)
 end
 
 -- jsonl(lines, opts) -> text; opts.final_newline (default true; the published files have none).
@@ -86,9 +182,11 @@ function M.scenarios_csv(contexts)
 end
 
 -- study_files(study[, opts]) -> list of {name=, content=}: the nine published stimulus files.
--- opts: prompts (a prompt set), final_newline (default: false in python mode, else true).
+-- opts: prompts (a prompt set), messages (a hook, as choice_line), final_newline (default: false
+-- in python mode, else true).
 function M.study_files(study, opts)
-  opts = util.check_options("trainfiles.study_files", opts, { prompts = "table", final_newline = "boolean" })
+  opts = util.check_options("trainfiles.study_files", opts, { prompts = "table", messages = "function",
+    final_newline = "boolean" })
   local p = opts.prompts or prompts.default
   local fnl = opts.final_newline
   if fnl == nil then fnl = study.rng ~= "python" end
@@ -96,13 +194,13 @@ function M.study_files(study, opts)
   local train, val = {}, {}
   for _, entry in ipairs(study.choices) do
     for i = 1, #entry.trials do
-      local line = M.choice_line(entry.context, entry.trials, i, entry.choices:sub(i, i), p)
+      local line = M.choice_line(entry.context, entry.trials, i, entry.choices:sub(i, i), p, opts.messages)
       if i <= study.train_per_context then train[#train + 1] = line else val[#val + 1] = line end
     end
   end
   local reports = {}
   for r, entry in ipairs(study.reports) do
-    reports[r] = M.report_line(entry.context, entry.trials, 1, study.weights[entry.context.id], p)
+    reports[r] = M.report_line(entry.context, entry.trials, 1, study.weights[entry.context.id], p, opts.messages)
   end
   local n = #reports
   local half = n // 2

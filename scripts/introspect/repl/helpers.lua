@@ -59,15 +59,14 @@ end
 
 -- client_for(opts) -> client, transport (transport only for the sim backend)
 local function client_for(opts)
-  local openai = require "introspect.client.openai"
+  local backend = require "introspect.client.backend"
   local name = opts.backend
   if name == "sim" then
-    local transport = require("introspect.sim").transport({ state_dir = opts.state_dir })
-    return openai.new({ transport = transport, base_url = "http://sim.invalid/v1",
-      api_key = "introspect-simulated-subject" }), transport
+    local client = backend.client("sim", { state_dir = opts.state_dir })
+    return client, client.transport
   end
   if opts.state_dir then error("ix.use: option 'state_dir' applies only to backend 'sim'", 3) end
-  local ok, client = pcall(openai.new, name:match("^https?://") and { base_url = name } or { profile = name })
+  local ok, client = pcall(backend.client, name)
   if not ok then error("ix.use: " .. tostring(client):gsub("^[^:]*:%d+: ", ""), 3) end
   return client
 end

@@ -1,178 +1,178 @@
--- The study as a library: a run directory, a backend client with a response store and a cost
--- meter, the stimuli, fine-tuning that resumes, and the sampling phases that write the
--- published CSV layout. experiments/paper.lua strings these together in the method's order.
+-- The study library: explicit steps with plain data between them, and a small session.
+--
+--   contexts --study.trials--> trials --study.requests--> requests --session:sample--> replies
+--   --study.records--> records --study.selections / study.reports--> analysis data
+--   --study.analyze--> fits and statistics --study.finish--> summary.json, report.html
+--
+-- session:choices / session:reports run trials -> requests -> sample -> records in one call
+-- (with prompts, messages, temperature, n, seeds, logprobs or trials = per call). Training files
+-- come from any labelling (introspect.design.trainfiles.choice_file / report_file, curricula);
+-- session:finetune(parent, name, files, {seed=, hyperparameters=, suffix=}). The paper's design
+-- (introspect.design.paper) is experiments/paper.lua written in these steps.
 --
 --   local study = require "introspect.study"
---   local s = study.new{out = "runs/x", backend = "sim", models = {"sim-large"}}
---   local stim = s:stimuli()
---   local instilled = s:finetune("sim-large", "instill", stim.instill)
---   ...
-local cjson = require "cjson"
-local cost = require "introspect.client.cost"
-local openai = require "introspect.client.openai"
+--   local s = study.session{out = "runs/x", backend = "sim"}
+--   local records = s:choices{model = "sim-large", contexts = ctxs, per_context = 50, seed = 5}
+local analyze = require "introspect.study.analyze"
+local curriculum = require "introspect.design.curriculum"
+local finetune = require "introspect.study.finetune"
 local paper = require "introspect.design.paper"
-local progress_mod = require "introspect.core.progress"
-local rundir = require "introspect.run.rundir"
-local store_mod = require "introspect.client.store"
-local sys = require "introspect.sys"
+local scenarios = require "introspect.design.scenarios"
+local session = require "introspect.study.session"
+local steps = require "introspect.study.steps"
+local stimuli = require "introspect.design.stimuli"
+local trainfiles = require "introspect.design.trainfiles"
 local util = require "introspect.core.util"
 
 local M = {}
-local Study = {}
-Study.__index = Study
-M.Study = Study
 
--- The study's design (introspect.design.paper), the defaults of every option below.
-M.DESIGN = {
-  contexts = paper.contexts, trials = paper.trials, reports = paper.reports,
-  finetune_seed = paper.seeds.finetune,
-  seeds = { choices = paper.seeds.choices, native_choices = paper.seeds.native_choices, reports = paper.seeds.reports },
-  choice_tokens = paper.tokens.choice, report_tokens = paper.tokens.report,
-}
+M.session, M.label, M.explain = session.new, session.label, session.explain
+M.trials, M.requests, M.records, M.messages = steps.trials, steps.requests, steps.records, steps.messages
+M.selections, M.reports, M.counts = steps.selections, steps.reports, steps.counts
+M.analyze, M.finish, M.pool, M.targets = analyze.analyze, analyze.finish, analyze.pool, analyze.targets
+M.plan_text, M.settings_keys = analyze.plan_text, finetune.settings_keys
 
-local OPTIONS = {
-  out = "string", name = "string", backend = "string", rng = { "default", "python" },
-  seed = "integer", batch = "boolean", logprobs = "boolean", max_cost = "number",
-  dry_run = "boolean", finetune_command = "string", hyperparameters = "table",
-  progress = "any", manifest = "table", poll_interval = "number", sim = "table",
-  concurrency = "integer", prompts = "table", finetune_settings = "table", slurm_template = "string",
-}
-
--- label(model) -> a file-name-safe label of a model name ("meta/llama 3" -> "meta_llama_3").
-function M.label(model)
-  return (model:gsub("[^%w%._%-]", "_"))
+---finetune_settings(path, {backend=, finetune_command=, curricula=}) -> the per-stage settings
+---table of a --finetune-settings file (docs/providers.md), checked against the stages' names
+---("instill" and each curriculum's) and the keys the backend's provider accepts; raises one
+---line naming the file, stage and key.
+---@param path string
+---@param opts {backend: string, finetune_command?: string, curricula: table[]}
+---@return table
+function M.finetune_settings(path, opts)
+  opts = util.check_options("study.finetune_settings", opts, { backend = "string", finetune_command = "string",
+    curricula = "table" })
+  local stages = { "instill" }
+  for _, c in ipairs(opts.curricula or {}) do stages[#stages + 1] = c.name end
+  local settings, err = require("introspect.client.finetune").load_settings(path,
+    { stages = stages, keys = finetune.settings_keys(opts.backend, opts.finetune_command) })
+  if not settings then error(err, 0) end
+  return settings
 end
 
--- new(opts) -> study
--- opts: out (run directory), name, backend ("sim" (default), "openai", a profile name or a base
--- URL), rng, seed (added to every sampling seed; default 0), batch (Batch API for sampling),
--- logprobs (request top_logprobs on decisions), max_cost (dollars), dry_run (send nothing),
--- finetune_command, hyperparameters ({n_epochs=, batch_size=, learning_rate_multiplier=}),
--- progress (an introspect.core.progress, default a new one on stderr), manifest (extra manifest
--- entries), poll_interval (fine-tuning and batch polling, seconds), sim (options for the
--- simulated subject's api), concurrency (HTTP requests in flight), prompts (the prompt set of
--- every decision and report request, from introspect.design.prompts.new; default the study's).
-function M.new(opts)
-  opts = util.check_options("study.new", opts, OPTIONS)
-  local self = setmetatable({ opts = opts, timings = {}, phase_order = {} }, Study)
-  self.out = opts.out or "runs/study"
-  self.seed = opts.seed or 0
-  self.progress = opts.progress or progress_mod.new()
-  self.backend_name = opts.backend or "sim"
-  self.prompts = opts.prompts
-  local run, err = rundir.open(self.out, { name = opts.name, manifest = opts.manifest })
-  if not run then error(err, 0) end
-  self.run = run
-  self.meter = cost.meter({ max_cost = opts.max_cost })
-  -- What earlier sessions of this run spent counts against the budget too.
-  self.meter.total = run:get("cost_spent") or 0
-  if not opts.dry_run then
-    local st, serr = store_mod.open(run:path("responses.sqlite"), { run = opts.name or self.out })
-    if not st then run:close(); error(serr, 0) end
-    self.store = st
+---ids(first, last) -> {first, ..., last}
+---@param first integer
+---@param last integer
+---@return integer[]
+function M.ids(first, last)
+  local t = {}
+  for i = first, last do t[#t + 1] = i end
+  return t
+end
+
+---pick(contexts, ids) -> the contexts with those ids (positions), raising on one that does not exist.
+---@param contexts table[]
+---@param ids integer[]
+---@return table[]
+function M.pick(contexts, ids)
+  local out = {}
+  for i, id in ipairs(ids) do
+    out[i] = contexts[id] or error(string.format("context %d does not exist (%d contexts)", id, #contexts), 2)
   end
-  self.client = self:_client()
-  if self.store then
-    for _, s in ipairs(self.client:secrets()) do self.store:add_secret(s) end
+  return out
+end
+
+---inputs{scenarios=, roles=, contexts=, rng=, attributes=} -> inputs: loads and checks the
+---scenario and role files before anything is written (a one-line error naming the file and
+---item). contexts: instilled contexts n (as many native ones again; default the paper's 100);
+---attributes: per scenario (default the paper's 5).
+---@param opts table
+---@return table {list=, roles=, n=, rng=, scenarios=, roles_path=}
+function M.inputs(opts)
+  opts = util.check_options("study.inputs", opts, { scenarios = "string", roles = "string", contexts = "integer",
+    rng = { "default", "python" }, attributes = "integer" })
+  local n, mode = opts.contexts or paper.contexts, opts.rng or "default"
+  local path = opts.scenarios or "experiments/scenarios/library.lua"
+  local list, err = scenarios.load(path, { attributes = opts.attributes or paper.attributes })
+  if not list then error(err, 0) end
+  local roles, rerr = scenarios.load_roles(opts.roles or "experiments/scenarios/roles.lua",
+    { header = mode ~= "python" })
+  if not roles then error(rerr, 0) end
+  if #list < 2 * n then
+    error(string.format("%s: %d scenarios, the study needs %d (%d instilled + %d native contexts)",
+      path, #list, 2 * n, n, n), 0)
   end
-  run:set_manifest("backend", self:backend_description())
-  self:record_provenance()
-  return self
+  return { list = list, roles = roles, n = n, rng = mode, scenarios = opts.scenarios, roles_path = opts.roles }
 end
 
--- study:record_provenance(): versions, seeds and the hash of every prompt template go into the
--- manifest, so two runs can be told apart by what produced them.
-function Study:record_provenance()
-  local prompts = self.prompts or require("introspect.design.prompts").default
-  local hashes = {}
-  for name, text in pairs(prompts.templates or {}) do hashes[name] = sys.sha256(text):sub(1, 16) end
-  local versions = { lua = _VERSION, cjson = cjson._VERSION }
-  local ok, host = pcall(require, "introspect.host")
-  if ok then
-    local _, info = host.version()
-    for k, v in pairs(info) do versions[k] = v end
+---stimuli(session, inputs[, {prompts=, messages=}]) -> stim: contexts 1..2n (n instilled, n
+---native), the target weights, and the study's nine files (scenarios.csv, instilled_weights.csv,
+---the instill training and validation files, the introspection-training files) written in the
+---prompt set and messages given. stim = {contexts=, weights=, n=, rng=, targets=,
+---instill = {train=, validation=}}.
+---@param s introspect.Session
+---@param inputs table from study.inputs
+---@param opts? table
+---@return table
+function M.stimuli(s, inputs, opts)
+  opts = util.check_options("study.stimuli", opts, { prompts = "table", messages = "function" })
+  local list, n, mode = inputs.list, inputs.n, inputs.rng
+  local count = math.min(#list, mode == "python" and paper.scenario_contexts or 2 * n)
+  local contexts = scenarios.contexts(list, inputs.roles,
+    { count = count, rng = mode, seed = paper.seeds.stimuli.roles })
+  local st = s:timed("stimuli", stimuli.study, contexts, { rng = mode, instilled = n })
+  local names = {}
+  for _, f in ipairs(trainfiles.study_files(st, { prompts = opts.prompts, messages = opts.messages })) do
+    s:write(f.name, f.content)
+    names[#names + 1] = f.name
   end
-  local seeds = { finetune = M.DESIGN.finetune_seed, offset = self.seed }
-  for k, v in pairs(M.DESIGN.seeds) do seeds[k] = v + (k ~= "finetune" and self.seed or 0) end
-  for k, v in pairs(require("introspect.design.stimuli").PAPER.seeds) do seeds["stimuli_" .. k] = v end
-  self.run:set_manifest("versions", versions)
-  self.run:set_manifest("seeds", seeds)
-  self.run:set_manifest("templates", hashes)
+  s.run:set_manifest("stimuli", { scenarios = inputs.scenarios, roles = inputs.roles_path, rng = mode,
+    contexts = n, native_contexts = n, files = names })
+  return { contexts = contexts, weights = st.weights, n = n, rng = mode,
+    targets = analyze.targets(M.pick(contexts, M.ids(1, n)), st.weights),
+    instill = { train = s:path("instill_" .. n .. "_prefs.jsonl"),
+      validation = s:path("instill_" .. n .. "_prefs_val.jsonl") } }
 end
 
--- Builds the OpenAI client for the backend.
-function Study:_client()
-  local opts = self.opts
-  local common = { store = self.store, meter = self.meter }
-  if self.backend_name == "sim" then
-    local sim = require "introspect.sim"
-    local sim_opts = {}
-    for k, v in pairs(opts.sim or {}) do sim_opts[k] = v end
-    sim_opts.state_dir = sim_opts.state_dir or self.run:path("sim-state")
-    util.mkdir_p(sim_opts.state_dir)
-    common.transport = sim.transport(sim_opts)
-    common.base_url = "http://sim.invalid/v1"
-    common.api_key = "introspect-simulated-subject"
-    self.simulated = true
-  elseif self.backend_name:match("^https?://") then
-    common.base_url = self.backend_name
-    -- Long runs against rate-limited or flaky servers: retry as the openai profile does.
-    common.pool = { concurrency = opts.concurrency or 64, max_retries = 5 }
-  else
-    common.profile = self.backend_name
+---curriculum(path, n) -> a curriculum (plain Lua, introspect.design.curriculum) for n instilled
+---contexts; raises naming the file.
+---@param path string
+---@param n integer
+---@return table
+function M.curriculum(path, n)
+  local c, err = curriculum.load(path, { n = n })
+  if not c then error(err, 0) end
+  return c
+end
+
+---curricula(names, dir, n) -> curricula: each name a path (with a "/") or a file DIR/NAME.lua.
+---@param names string[]
+---@param dir string
+---@param n integer
+---@return table[]
+function M.curricula(names, dir, n)
+  local out = {}
+  for i, name in ipairs(names) do out[i] = M.curriculum(name:find("/") and name or dir .. "/" .. name .. ".lua", n) end
+  return out
+end
+
+---curriculum_files(session, c, stim[, {label_of=, prompts=, messages=}]) -> {train=path,
+---validation=path|nil}: writes the curriculum's training files in the given prompt set and
+---messages. label_of(context) -> weights (default the target weights; a curriculum with labels =
+---"learned" needs one).
+---@param s introspect.Session
+---@param c table
+---@param stim table from study.stimuli (contexts, weights, rng)
+---@param opts? table
+---@return table
+function M.curriculum_files(s, c, stim, opts)
+  opts = util.check_options("study.curriculum_files", opts, { label_of = "function", prompts = "table",
+    messages = "function" })
+  local label_of = opts.label_of
+  if not label_of then
+    if c.labels ~= "target" then error(c.source .. ": labels = '" .. c.labels .. "' needs label_of", 2) end
+    label_of = function(ctx) return stim.weights[ctx.id] end
   end
-  -- A dry run sends nothing, so it needs no key.
-  if opts.dry_run and not common.api_key then common.api_key = "dry-run-sends-nothing" end
-  return openai.new(common)
-end
-
--- study:backend_description() -> text naming the backend (never a key).
-function Study:backend_description()
-  if self.backend_name == "sim" then
-    return "sim: introspect's simulated subject (a statistical model, not an LLM)"
+  local files = curriculum.files(c, stim.contexts, label_of, { rng = stim.rng, final_newline = stim.rng ~= "python",
+    prompts = opts.prompts, messages = opts.messages })
+  local out = {}
+  for _, role in ipairs({ "train", "validation" }) do
+    if files[role] then
+      local name = c.files[role] or (c.name .. "_" .. (role == "train" and "training" or role) .. ".jsonl")
+      out[role] = s:write(name, files[role])
+    end
   end
-  return self.backend_name
+  return out
 end
-
--- study:phase(name, total) -> progress phase; its time goes into the summary's timings.
-function Study:phase(name, total)
-  local ph = self.progress:phase(name, total)
-  local finish = ph.finish
-  ph.finish = function(p)
-    local secs = finish(p)
-    if not self.timings[name] then self.phase_order[#self.phase_order + 1] = name end
-    self.timings[name] = (self.timings[name] or 0) + secs
-    return secs
-  end
-  return ph
-end
-
--- study:timed(name, fn, ...) -> fn's results; records the time under `name`.
-function Study:timed(name, fn, ...)
-  local t0 = sys.now()
-  local results = table.pack(fn(...))
-  if not self.timings[name] then self.phase_order[#self.phase_order + 1] = name end
-  self.timings[name] = (self.timings[name] or 0) + (sys.now() - t0)
-  return table.unpack(results, 1, results.n)
-end
-
--- study:record_cost(): saves the running total so a resumed run keeps counting from it.
-function Study:record_cost()
-  if (self.run:get("cost_spent") or 0) ~= self.meter.total then self.run:set("cost_spent", self.meter.total) end
-end
-
--- study:write(name, content) -> path (atomic, in the run directory)
-function Study:write(name, content) return self.run:write(name, content) end
-
--- study:close(): releases the run directory and closes the store.
-function Study:close()
-  if self.store then self.store:close() self.store = nil end
-  if self.run then self.run:close() end
-end
-
--- Installs the other parts of the study (stimuli and fine-tuning; sampling; analysis).
-require("introspect.study.finetune")(Study, M)
-require("introspect.study.sampling")(Study, M)
-require("introspect.study.report")(Study, M)
 
 return M

@@ -1,0 +1,187 @@
+-- The analysis steps of a session: learned weights from each model's choices, the accuracy
+-- conditions and training effects (introspect.analysis), then summary.json, summary.md and
+-- report.html in the run directory. Plain data in, plain data out: analyze() returns one
+-- model's result; finish() takes them all.
+local analysis = require "introspect.analysis"
+local backend = require "introspect.client.backend"
+local paper = require "introspect.design.paper"
+local report = require "introspect.run.report"
+local rundir = require "introspect.run.rundir"
+local util = require "introspect.core.util"
+
+local M = {}
+
+-- Replaces NaN and infinities (which JSON cannot hold) by nil, recursively.
+local function finite(v)
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return nil end
+    return v
+  end
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = finite(x) end
+  return out
+end
+
+local function points_of(rows)
+  local pts = {}
+  for i, r in ipairs(rows or {}) do pts[i] = { r.x, r.y } end
+  return pts
+end
+
+---targets(contexts, weights) -> weights by scenario name {name = {...}, order = {...}} for the
+---analysis (weights[i] belongs to contexts[i]).
+---@param contexts table[]
+---@param weights table[]
+---@return table
+function M.targets(contexts, weights)
+  local t = { order = {} }
+  for i, c in ipairs(contexts) do
+    t[c.scenario.short_name] = weights[i]
+    t.order[#t.order + 1] = c.scenario.short_name
+  end
+  return t
+end
+
+---pool(records_by_condition) -> reports, invalid: valid reports and invalid counts by analysis
+---condition from records of several calls ({condition = {records, ...}}, each call's records
+---carrying their condition).
+---@param calls table[] lists of records
+---@return table reports {condition = reports}
+---@return table invalid {condition = counts}
+function M.pool(calls)
+  local reports, invalid = {}, {}
+  local steps = require "introspect.study.steps"
+  for _, records in ipairs(calls) do
+    for _, r in ipairs(steps.reports(records)) do
+      reports[r.condition] = reports[r.condition] or {}
+      table.insert(reports[r.condition], r)
+    end
+    local c = steps.counts(records)
+    local cond = records[1] and records[1].condition
+    if cond then
+      local acc = invalid[cond] or { total = 0, valid = 0, invalid = 0, reasons = {} }
+      acc.total, acc.valid, acc.invalid = acc.total + c.total - c.failed, acc.valid + c.valid, acc.invalid + c.invalid
+      for reason, n in pairs(c.reasons) do acc.reasons[reason] = (acc.reasons[reason] or 0) + n end
+      invalid[cond] = acc
+    end
+  end
+  return reports, invalid
+end
+
+local ANALYZE = { contexts = "table", selections = "table", native_selections = "table", reports = "table",
+  invalid = "table", targets = "table", soft = "boolean" }
+
+---analyze(session, model, data) -> result {summary=, input=, points=, target_points=, soft=}
+---data: contexts (every context the selections name), selections and native_selections
+---(analysis selections: study.selections(records)), reports and invalid by condition
+---(study.pool), targets (study.targets), soft (also fit from P(A) where choices have it).
+---Writes LABEL_regression_results.csv and LABEL_latent_regression_results.csv (and
+---LABEL_soft_regression_results.csv with soft).
+---@param session introspect.Session
+---@param model string the base model
+---@param data table
+---@return table
+function M.analyze(session, model, data)
+  data = util.check_options("study.analyze", data, ANALYZE)
+  local label = require("introspect.study.session").label(model)
+  local list = {}
+  for _, c in ipairs(data.contexts) do list[#list + 1] = c.scenario end
+  local ranges = analysis.ranges_from_scenarios(list)
+  local input = { reports = data.reports or {}, invalid = data.invalid or {}, left_out = {}, targets = data.targets }
+  for _, job in ipairs({ { "learned", data.selections, paper.files.learned },
+    { "native_learned", data.native_selections, paper.files.native_learned } }) do
+    local key, selections, suffix = job[1], job[2], job[3]
+    if selections then
+      local weights, _, problems = session:timed("fit weights", analysis.fit_weights, selections, ranges, {})
+      for _, p in ipairs(problems or {}) do input.left_out[#input.left_out + 1] = p end
+      input[key] = weights
+      assert(analysis.write_weights(session:path(label .. suffix), weights))
+    end
+  end
+  local result = { input = input, points = {}, target_points = {} }
+  if data.soft then
+    local soft = session:timed("fit weights", analysis.fit_weights, data.selections, ranges, { soft = true })
+    assert(analysis.write_weights(session:path(label .. paper.files.soft_learned), soft))
+    result.soft = { soft_vs_hard = analysis.learned_vs_target(soft, input.learned),
+      soft_vs_target = input.targets and analysis.learned_vs_target(soft, input.targets) or nil }
+  end
+  result.summary = session:timed("analysis", analysis.summarize, { models = { [model] = input } }).models[model]
+  for _, cond in ipairs(paper.condition_keys) do
+    local learned = input[paper.learned_of[cond]]
+    if input.reports[cond] and learned then
+      local R = analysis.accuracy(input.reports[cond], learned)
+      if R then result.points[cond] = points_of(R.rows) end
+    end
+  end
+  if input.targets and input.learned then
+    local zl, zt = analysis.zscore_weights(input.learned), analysis.zscore_weights(input.targets)
+    for _, scenario in ipairs(input.targets.order) do
+      local a, b = zt[scenario], zl[scenario]
+      if a and b then
+        for j = 1, #a do result.target_points[#result.target_points + 1] = { a[j], b[j] } end
+      end
+    end
+  end
+  return result
+end
+
+---finish(session, results[, {title=}]) -> paths {summary=, markdown=, html=, failed=}, or {plan=}
+---in a dry run. results: {model = analyze()'s result}. Writes summary.json (every analysed
+---model, pooled training effects, the backend, the time of each phase, the cost), summary.md
+---and report.html, and closes the session. failed counts the requests still without an answer
+---(a re-run of the same command retries them).
+---@param session introspect.Session
+---@param results table
+---@param opts? {title?: string}
+---@return table
+function M.finish(session, results, opts)
+  opts = util.check_options("study.finish", opts, { title = "string" })
+  local plan = session:plan()
+  if plan then
+    session:close()
+    return { plan = plan }
+  end
+  local inputs, points, target_points = {}, {}, {}
+  for model, r in pairs(results) do
+    inputs[model], points[model], target_points[model] = r.input, r.points, r.target_points
+  end
+  local summary = analysis.summarize({ models = inputs })
+  for model, r in pairs(results) do
+    if r.soft and summary.models[model] then summary.models[model].soft_labels = r.soft end
+  end
+  summary.backend = backend.describe(session.backend_name)
+  summary.timings = {}
+  for _, name in ipairs(session.phase_order) do summary.timings[name] = session.timings[name] end
+  summary.cost = session.meter:summary()
+  summary = finite(summary)
+  local paths = { summary = session:write("summary.json", rundir.json(summary)) }
+  local data = { summary = summary, points = points, target_points = target_points,
+    settings = finite(rundir.scrub(session.run.manifest)), simulated = session.simulated, title = opts.title }
+  paths.markdown = session:write("summary.md", report.markdown(data))
+  paths.html = session:write("report.html", report.html(data))
+  if session.store then session.run:set_manifest("store", session.store:stats()) end
+  session.run:set_manifest("cost", session.meter:summary())
+  paths.failed = session.failed
+  session:close()
+  return paths
+end
+
+---plan_text(plan) -> the dry run's plan as an aligned table: phase, requests, tokens, estimated
+---cost, and the total.
+---@param plan table[] from study.finish (or session:plan())
+---@return string
+function M.plan_text(plan)
+  local width, total = 40, 0
+  for _, p in ipairs(plan) do width = math.max(width, #p.phase) end
+  local row = "%-" .. width .. "s %10s %14s %12s"
+  local lines = { string.format(row, "phase", "requests", "tokens", "est. cost") }
+  for _, p in ipairs(plan) do
+    total = total + (p.cost or 0)
+    lines[#lines + 1] = string.format(row, p.phase, p.requests, p.tokens, string.format("$%.2f", p.cost or 0))
+  end
+  lines[#lines + 1] = string.format(row, "total (dry run: nothing was sent)", "", "", string.format("$%.2f", total))
+  return table.concat(lines, "\n")
+end
+
+return M
