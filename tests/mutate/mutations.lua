@@ -5,26 +5,26 @@
 -- runner reports it STALE and fails: update it here.
 return {
   -- study: recording choices and reports
-  { id = "study.swap_recorded_choice", file = "scripts/introspect/study/sampling.lua",
-    search = "local letter, why = replies.parse_choice(text)",
-    replace = "local letter, why = replies.parse_choice(text)\n"
-      .. "      letter = letter and (letter == \"A\" and \"B\" or \"A\")",
+  { id = "study.swap_recorded_choice", file = "scripts/introspect/study/steps.lua",
+    search = "rec.value, rec.reason = replies.parse_choice(text)",
+    replace = "rec.value, rec.reason = replies.parse_choice(text)\n"
+      .. "      rec.value = rec.value and (rec.value == \"A\" and \"B\" or \"A\")",
     specs = { "oracle_paper" } },
-  { id = "study.swap_choice_in_csv_only", file = "scripts/introspect/study/sampling.lua",
-    search = "local row = { spec.served, sel.scenario, letter }",
-    replace = "local row = { spec.served, sel.scenario, letter == \"A\" and \"B\" or \"A\" }",
+  { id = "study.swap_choice_in_csv_only", file = "scripts/introspect/study/steps.lua",
+    search = "{ r.model, r.context.scenario.short_name, r.value }",
+    replace = "{ r.model, r.context.scenario.short_name, r.value == \"A\" and \"B\" or \"A\" }",
     specs = { "oracle_paper" } },
-  { id = "study.report_57_0", file = "scripts/introspect/study/sampling.lua",
+  { id = "study.report_57_0", file = "scripts/introspect/study/steps.lua",
     search = "return string.format(\"%d\", v) end",
     replace = "return string.format(\"%.1f\", v) end",
     specs = { "oracle_paper" } },
-  { id = "study.report_columns_reversed", file = "scripts/introspect/study/sampling.lua",
-    search = "row[#row + 1] = report_number(values[j])",
-    replace = "row[#row + 1] = report_number(values[#values + 1 - j])",
+  { id = "study.report_columns_reversed", file = "scripts/introspect/study/steps.lua",
+    search = "values[j] = report_number(v)",
+    replace = "values[#r.value + 1 - j] = report_number(v)",
     specs = { "oracle_paper" } },
-  { id = "study.choice_temperature_1", file = "scripts/introspect/study/sampling.lua",
-    search = "local body = { model = model, temperature = 0,",
-    replace = "local body = { model = model, temperature = 1,",
+  { id = "study.choice_temperature_1", file = "scripts/introspect/study/steps.lua",
+    search = "temperature = opts.temperature or 0,",
+    replace = "temperature = opts.temperature or 1,",
     specs = { "oracle_paper" } },
 
   -- replies: the one choice parser and the report parser
@@ -101,8 +101,8 @@ return {
     replace = "return math.ceil(#text / 40)",
     specs = { "contracts" } },
   { id = "study.finetune_budget_guard_skipped", file = "scripts/introspect/study/finetune.lua",
-    search = "local fits, budget = self.meter:check(estimate)",
-    replace = "local fits, budget = true, nil",
+    search = "if estimate and not self.planner then fits, budget = self.meter:check(estimate) end",
+    replace = "if false then fits, budget = self.meter:check(estimate) end",
     specs = { "guards" } },
 
   -- study: resuming
