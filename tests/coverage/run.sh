@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: tests/coverage/run.sh BUILD_DIR
+# Usage: tests/coverage/run.sh BUILD_DIR [--report-only]
 # `make coverage`: builds BUILD_DIR with gcov instrumentation (--coverage), runs the C tests,
 # the host specs and the command-line tests (ctest -L '^(c|host|cli)$') with the Lua line counter
 # tests/coverage/hook.lua loaded into every host process (LUA_INIT), then prints per-file line
@@ -8,17 +8,20 @@ set -u
 build=${1:?usage: run.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$build" && build=$(cd "$build" && pwd)
+cov="$build/lua-coverage"
+# --report-only: print the coverage of what already ran in BUILD_DIR (no build, no tests)
+if [ "${2:-}" = --report-only ]; then status=0; else
 cmake -S "$root" -B "$build" -DINTROSPECT_WERROR=OFF -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS="--coverage -O0" -DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage \
   -DCMAKE_MODULE_LINKER_FLAGS=--coverage \
   >/dev/null || exit 1
 cmake --build "$build" -j "${JOBS:-2}" >/dev/null || exit 1
 find "$build" -name '*.gcda' -delete
-cov="$build/lua-coverage"
 rm -rf "$cov"; mkdir -p "$cov"
 (cd "$build" && LUA_INIT="@$root/tests/coverage/hook.lua" INTROSPECT_COVERAGE_DIR="$cov" \
   INTROSPECT_COVERAGE_ROOT="$root" ctest -j "${JOBS:-2}" -L '^(c|host|cli)$' >"$build/coverage-ctest.log" 2>&1)
 status=$?
+fi
 tail -3 "$build/coverage-ctest.log"
 echo
 # C: gcov per object file; a source compiled into several objects (the host and its .so) is
