@@ -13,7 +13,6 @@ local csv = require "introspect.core.csv"
 local curriculum = require "introspect.design.curriculum"
 local options = require "introspect.core.options"
 local plot = require "introspect.run.plot"
-local report = require "introspect.run.report"
 local paper = require "introspect.design.paper"
 local study = require "introspect.study"
 
@@ -89,7 +88,7 @@ local ok, err = pcall(function()
     end
   end
   s:write("curriculum.csv", csv.format({ "model", "contexts", "against", "slope", "lo", "hi", "rows" }, rows))
-  s:write("curriculum.svg", plot.standalone(report.intervals(intervals,
+  s:write("curriculum.svg", plot.standalone(plot.intervals(intervals,
     { title = "Report accuracy vs learned weights (" .. opts.model .. ")", width = 640 })))
   s:close()
   print("wrote " .. opts.out .. "/curriculum.csv and " .. opts.out .. "/curriculum.svg")

@@ -2,6 +2,7 @@
  * introspect.host: what only the host executable offers to Lua: the REPL, version information,
  * the library directory and the Ctrl-C flag. Preloaded by the host; absent under stock lua5.4.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -34,10 +35,18 @@ static void push_cjson_version(lua_State *L) {
   lua_pushliteral(L, "?");
 }
 
+/* Writes libmicrohttpd's version: MHD_VERSION holds its digits as hex nibbles (0x00097500 is
+ * 0.9.75), so each byte prints in hex, not decimal. */
+static void mhd_version(char *buf, size_t size) {
+  unsigned mhd = MHD_VERSION;
+  snprintf(buf, size, "%x.%x.%x", (mhd >> 24) & 0xffu, (mhd >> 16) & 0xffu, (mhd >> 8) & 0xffu);
+}
+
 /* Pushes a table {introspect=, lua=, libcurl=, gsl=, sqlite=, libmicrohttpd=, libedit=,
  * cjson=, bindings=} of the versions this host was built against. [-0, +1] */
 static void push_version_table(lua_State *L) {
-  unsigned mhd = MHD_VERSION;
+  char mhd[32];
+  mhd_version(mhd, sizeof mhd);
   lua_createtable(L, 0, 9);
   lua_pushliteral(L, INTROSPECT_VERSION);
   lua_setfield(L, -2, "introspect");
@@ -49,8 +58,7 @@ static void push_version_table(lua_State *L) {
   lua_setfield(L, -2, "gsl");
   lua_pushliteral(L, SQLITE_VERSION);
   lua_setfield(L, -2, "sqlite");
-  lua_pushfstring(L, "%d.%d.%d", (int)((mhd >> 24) & 0xff), (int)((mhd >> 16) & 0xff),
-                  (int)((mhd >> 8) & 0xff));
+  lua_pushstring(L, mhd);
   lua_setfield(L, -2, "libmicrohttpd");
   lua_pushfstring(L, "%d.%d", LIBEDIT_MAJOR, LIBEDIT_MINOR);
   lua_setfield(L, -2, "libedit");
@@ -61,14 +69,14 @@ static void push_version_table(lua_State *L) {
 }
 
 void host_push_version(lua_State *L) {
-  unsigned mhd = MHD_VERSION;
+  char mhd[32];
+  mhd_version(mhd, sizeof mhd);
   push_cjson_version(L);
   const char *cjson = lua_tostring(L, -1);
   lua_pushfstring(L,
-    "introspect %s  %s  libcurl %s  GSL %s  SQLite %s  libmicrohttpd %d.%d.%d  libedit %d.%d"
+    "introspect %s  %s  libcurl %s  GSL %s  SQLite %s  libmicrohttpd %s  libedit %d.%d"
     "  lua-cjson %s",
-    INTROSPECT_VERSION, LUA_RELEASE, LIBCURL_VERSION, GSL_VERSION, SQLITE_VERSION,
-    (int)((mhd >> 24) & 0xff), (int)((mhd >> 16) & 0xff), (int)((mhd >> 8) & 0xff),
+    INTROSPECT_VERSION, LUA_RELEASE, LIBCURL_VERSION, GSL_VERSION, SQLITE_VERSION, mhd,
     LIBEDIT_MAJOR, LIBEDIT_MINOR, cjson);
   lua_remove(L, -2);
 }
@@ -102,10 +110,14 @@ static int l_repl(lua_State *L) {
   return 0;
 }
 
-/* host.interrupted() -> boolean: whether Ctrl-C was pressed during the current call. */
+/* host.interrupted() -> boolean [, signal name]: whether Ctrl-C (SIGINT) or SIGTERM arrived
+ * during the current call, and which ("SIGINT" or "SIGTERM"). */
 static int l_interrupted(lua_State *L) {
-  lua_pushboolean(L, *host_interrupt_flag() != 0);
-  return 1;
+  int sig = (int)*host_interrupt_flag();
+  lua_pushboolean(L, sig != 0);
+  if (sig == 0) return 1;
+  lua_pushstring(L, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  return 2;
 }
 
 int luaopen_introspect_host(lua_State *L) {

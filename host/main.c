@@ -42,12 +42,13 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
-/* SIGINT handler: restore the default action (a second Ctrl-C kills), set the flag and a hook
- * so the running Lua code stops at its next instruction. Async-signal-safe as in lua.c. */
+/* SIGINT and SIGTERM handler: restore the default action (a second signal kills), set the
+ * flag to the signal's number and a hook so the running Lua code stops at its next instruction
+ * (a script then closes what it opened). Async-signal-safe as in lua.c. */
 static void on_interrupt(int sig) {
   int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
   signal(sig, SIG_DFL);
-  interrupt_flag = 1;
+  interrupt_flag = sig;
   if (interrupt_state) lua_sethook(interrupt_state, stop_hook, flag, 1);
 }
 
@@ -59,10 +60,12 @@ void host_catch_interrupts(lua_State *L) {
   interrupt_state = L;
   interrupt_flag = 0;
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 }
 
 void host_release_interrupts(void) {
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   interrupt_flag = 0;
   if (interrupt_state) lua_sethook(interrupt_state, NULL, 0, 0);
   interrupt_state = NULL;
@@ -121,6 +124,7 @@ static void print_usage(const char *badoption) {
     "  -E        ignore environment variables\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n"
+    "  -h, --help  show the commands and experiments\n"
     "Run '" PROGNAME " help' for the subcommands.\n");
 }
 
@@ -336,6 +340,33 @@ static int run_subcommand(lua_State *L, int argc, char **argv) {
   return lua_toboolean(L, -1) || lua_isnil(L, -1) ? 0 : 1;
 }
 
+/* `introspect WORD` where WORD is neither a subcommand nor a file: one line from the help
+ * module (with the closest command) on stderr; returns exit status 2. */
+static int unknown_command(lua_State *L, const char *word) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "introspect.cmd.help");
+  if (host_docall(L, 1, 1) == LUA_OK) {
+    lua_getfield(L, -1, "unknown");
+    lua_pushstring(L, word);
+    if (host_docall(L, 1, 1) == LUA_OK) {
+      fprintf(stderr, "%s\n", lua_tostring(L, -1));
+      fflush(stderr);
+      return 2;
+    }
+  }
+  host_report(L, LUA_ERRRUN);
+  return 2;
+}
+
+/* Whether argv[1] looks like a mistyped subcommand: a lower-case word that is no file. */
+static int looks_like_command(const char *word) {
+  struct stat st;
+  if (word == NULL || word[0] < 'a' || word[0] > 'z') return 0;
+  for (const char *p = word; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
+  return stat(word, &st) != 0;
+}
+
 /* Ask the REPL to print the version banner and enter; ix = require "introspect" first. */
 static void start_repl(lua_State *L) {
   lua_getglobal(L, "require");
@@ -356,6 +387,9 @@ static int pmain(lua_State *L) {
   int script = 0;
   ma->exit_code = 1;
   luaL_checkversion(L);
+  /* `introspect --help` and `-h` are `introspect help` */
+  char help_word[] = "help";
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) argv[1] = help_word;
   int flags = collect_args(argv, &script);
   if (flags == has_error) {
     print_usage(argv[script]);
@@ -372,6 +406,7 @@ static int pmain(lua_State *L) {
   if (flags == 0 && script == 1) {
     int code = run_subcommand(L, argc, argv);
     if (code >= 0) { ma->exit_code = code; return 0; }
+    if (looks_like_command(argv[1])) { ma->exit_code = unknown_command(L, argv[1]); return 0; }
   }
   create_arg_table(L, argv, argc, script < argc ? script : 0);
   lua_gc(L, LUA_GCGEN, 0, 0);

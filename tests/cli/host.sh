@@ -48,8 +48,14 @@ printf 'return { summary = "test command", main = function(args) print("hello", 
 expect "subcommand dispatch" 5 "^hello	2	a$" env INTROSPECT_PATH="$tmp/lib" "$BIN" hello a b
 expect "subcommand in help" 0 "hello +test command" env INTROSPECT_PATH="$tmp/lib" "$BIN" help
 expect "INTROSPECT_PATH used" 0 "^$tmp/lib$" env INTROSPECT_PATH="$tmp/lib" "$BIN" -e "print(require('introspect.host').library_dir)"
-expect "non-command word is a script" 1 "cannot open nosuchword" "$BIN" nosuchword
+expect "a word that is neither command nor file" 2 "'nosuchword' is neither a command nor a file" "$BIN" nosuchword
+expect "a mistyped command gets the closest" 2 "did you mean serve\?" "$BIN" serv
+expect "--help is help" 0 "^commands:" "$BIN" --help
 expect "repl rejects args" 2 "usage: introspect repl" "$BIN" repl extra
 expect "options: unknown rejected" 2 "unknown option '--nope'" "$BIN" version --nope
+# libmicrohttpd's version as installed (its MHD_VERSION digits are hex: 0.9.75, not 0.9.117)
+if mhd=$(pkg-config --modversion libmicrohttpd 2>/dev/null); then
+  expect "libmicrohttpd version as installed" 0 "libmicrohttpd $mhd " "$BIN" version
+fi
 
 finish

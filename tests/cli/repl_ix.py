@@ -36,6 +36,7 @@ def main():
     check("use prints the connection", "backend sim, model sim-large" in out, repr(out))
     out = r.ask("ix.use{modle = 1}")
     check("unknown option named", "ix.use: unknown option 'modle'" in out, repr(out))
+    check("usage error without a traceback", "traceback" not in out, repr(out))
     r.ask("ix.use{seed = 4}")
 
     out = r.ask("ix.contexts(3)")
@@ -46,7 +47,8 @@ def main():
           repr(out))
 
     out = r.ask("ix.report(2)")
-    check("report beside target", aligned(out) and "reported  target" in out, repr(out))
+    check("base model's report: no target column", aligned(out) and "reported  sim actual" in out
+          and "target" not in out, repr(out))
 
     out = r.ask("ix.measure(2, 120)")
     check("measure with intervals", aligned(out) and "95% lo" in out and "valid choices of 120" in out, repr(out))

@@ -59,3 +59,88 @@ describe("introspect.client.cost", function()
     assert.has_error(function() cost.of_usage("gpt-4o", {}, { batched = true }) end)
   end)
 end)
+
+-- Issue 15 item 1: an unpriced model is never $0.00 under a budget.
+describe("unpriced models", function()
+  local function tmpfile(text)
+    local p = os.tmpname()
+    local f = assert(io.open(p, "w"))
+    f:write(text)
+    f:close()
+    return p
+  end
+
+  it("names the model, the closest priced one and how to give prices", function()
+    local d, err = cost.of_usage("gpt-4o-mni", { prompt_tokens = 10 })
+    assert.is_nil(d)
+    assert.matches("no price for model 'gpt-4o-mni' (did you mean gpt-4o-mini?)", err, 1, true)
+    assert.matches("--prices=FILE", err, 1, true)
+  end)
+
+  it("stops a run under max_cost before anything is sent, and not without one", function()
+    local m = cost.meter({ max_cost = 5 })
+    local ok, err = m:require_prices({ "gpt-4o-mini", "gpt-4o-2024-11-20" }, { training = true })
+    assert.is_nil(ok)
+    assert.matches("model 'gpt-4o-2024-11-20'", err, 1, true)
+    assert.is_true(m:require_prices({ "gpt-4o-mini", "ft:gpt-4o-mini-2024-07-18:o:x:1" }, { training = true }))
+    assert.is_true(cost.meter():require_prices({ "gpt-4o-2024-11-20" }))
+    assert.same({ "gpt-4o-2024-11-20" }, m:unpriced_models({ "sim-large", "gpt-4o-2024-11-20" }))
+  end)
+
+  it("reads a prices file (fine-tunes priced by their base) and names bad fields", function()
+    local path = tmpfile('{"gpt-4o-2024-11-20": {"input": 2.5, "cached_input": 1.25, "output": 10, "training": 25}}')
+    local prices = assert(cost.load_prices(path))
+    assert.is_nil(cost.prices["gpt-4o-2024-11-20"])
+    local m = cost.meter({ max_cost = 5, prices = prices })
+    assert.is_true(m:require_prices({ "gpt-4o-2024-11-20" }, { training = true }))
+    local u = { prompt_tokens = 1000000, completion_tokens = 1000000 }
+    assert.are.near(12.5, cost.of_usage("ft:gpt-4o-2024-11-20:org:x:1", u, { prices = prices }), 1e-9)
+    for text, want in pairs({
+      ['{"m": {"input": 1, "outptu": 2}}'] = "model 'm': unknown field 'outptu'",
+      ['{"m": {"input": -1, "output": 2}}'] = "field 'input' must be a non-negative number",
+      ['{"m": {"input": 1}}'] = "needs at least 'input' and 'output'",
+      ['[1, 2'] = "not a JSON object",
+    }) do
+      local p = tmpfile(text)
+      local t, err = cost.load_prices(p)
+      assert.is_nil(t)
+      assert.matches(p, err, 1, true)
+      assert.matches(want, err, 1, true)
+      os.remove(p)
+    end
+    os.remove(path)
+  end)
+
+  it("shows unpriced plan rows as unpriced and says when the estimate exceeds max_cost", function()
+    local text = cost.plan_table({
+      { phase = "fine-tune instill", requests = 1, tokens = 100, cost = 0, unpriced = 1 },
+      { phase = "reports base", requests = 10, tokens = 1000, cost = 6.5, unpriced = 0 },
+      { phase = "choices", requests = 10, tokens = 1000, cost = 0.001, unpriced = 3 },
+    }, { max_cost = 5, unpriced = { "gpt-4o-mni" } })
+    assert.matches("fine%-tune instill%s+1%s+100%s+unpriced\n", text)
+    assert.matches("choices%s+10%s+1000%s+%$0%.0010 %+ unpriced\n", text)
+    assert.matches("total %(dry run: nothing was sent%)%s+%$6%.50 %+ unpriced\n", text)
+    assert.matches("under --max-cost the run would refuse to start", text, 1, true)
+    assert.matches("the estimate $6.50 exceeds --max-cost $5.00", text, 1, true)
+    assert.matches("no price for model 'gpt-4o-mni'", text, 1, true)
+    assert.is_nil(text:find("%$0%.00[\n ]"))
+  end)
+end)
+
+-- Issue 15 item 4: the summary's cost covers every session of a run.
+describe("cost.whole_run", function()
+  it("takes requests and tokens from the store's totals and adds every fine-tune", function()
+    local m = cost.meter({ max_cost = 100 })
+    m:add_usage("gpt-4o-mini", { prompt_tokens = 10, completion_tokens = 1 })   -- this session only
+    local totals = { requests = 40000, failed = 2, input_tokens = 4000000, output_tokens = 40000, cost = 1.5,
+      by_model = { ["gpt-4o-mini"] = { requests = 40000, cost = 1.5 } } }
+    local s = cost.whole_run(m, totals, { { model = "gpt-4o-mini-2024-07-18", tokens = 1000000 } })
+    assert.equal(40000, s.requests)
+    assert.equal(2, s.failed)
+    assert.equal(4000000, s.input_tokens)
+    assert.are.near(1.5 + 3.0, s.total, 1e-9)
+    assert.equal(1000000, s.training_tokens)
+    assert.equal(1, s.session.requests)
+    assert.equal(100, s.max_cost)
+  end)
+end)

@@ -85,3 +85,54 @@ describe("rundir", function()
       rundir.json({ c = { d = "x" }, b = { 1, 2 }, a = 1 }))
   end)
 end)
+
+-- Issue 15 item 2: one run directory, one run.
+describe("rundir identity", function()
+  local A = { backend = "sim", models = { "sim-small", "sim-large" }, design = { contexts = 20 } }
+
+  it("refuses a run of another backend, models or design, naming the run and --out", function()
+    local dir = tmpdir()
+    assert(rundir.open(dir, { identity = A })):close()
+    local before = util.read_file(dir .. "/manifest.json")
+    for key, value in pairs({ backend = "openai", models = { "gpt-4o-mini" }, design = { contexts = 100 } }) do
+      local other = { backend = A.backend, models = A.models, design = A.design }
+      other[key] = value
+      local run, err = rundir.open(dir, { identity = other })
+      assert.is_nil(run)
+      assert.matches(dir .. " holds another run", err, 1, true)
+      assert.matches("--out=DIR", err, 1, true)
+      assert.is_nil(rundir.check(dir, other))
+    end
+    assert.equal(before, util.read_file(dir .. "/manifest.json"))
+    local again = assert(rundir.open(dir, { identity = A }))
+    assert.is_true(again.resumed)
+    assert.same(A.models, again.manifest.identity.models)
+    again:close()
+  end)
+
+  it("a dry run creates no directory and never writes into an existing one", function()
+    local fresh = tmpdir()
+    local run = assert(rundir.open(fresh, { identity = A, dry_run = true }))
+    run:set("x", 1)
+    run:set_manifest("backend", "openai")
+    run:write("plan.txt", "p")
+    run:close()
+    assert.is_false(util.file_exists(fresh))
+    assert.equal("p", run.files["plan.txt"])
+
+    local dir = tmpdir()
+    assert(rundir.open(dir, { identity = A })):close()
+    local before = util.read_file(dir .. "/manifest.json")
+    local dry = assert(rundir.open(dir, { identity = { backend = "openai" }, dry_run = true }))
+    dry:set_manifest("backend", "openai")
+    dry:set("k", 2)
+    dry:close()
+    assert.equal(before, util.read_file(dir .. "/manifest.json"))
+    assert.is_nil(cjson.decode(util.read_file(dir .. "/state.json") or "{}").k)
+  end)
+
+  it("writes paths without escaped slashes", function()
+    assert.equal('{\n  "experiment": "experiments/paper.lua",\n  "x": "a\\\\/b"\n}\n',
+      rundir.json({ experiment = "experiments/paper.lua", x = "a\\/b" }))
+  end)
+end)

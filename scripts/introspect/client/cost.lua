@@ -1,7 +1,11 @@
--- Usage and cost: a user-editable price table, a running total and a budget (max_cost) that
--- stops a run before it is exceeded.
+-- Usage and cost: a user-editable price table (extended by a prices file), a running total and
+-- a budget (max_cost) that stops a run before it is exceeded. A model without a price is never
+-- counted as free: under max_cost it stops the run before anything is sent, and plans show it
+-- as "unpriced".
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
+local cjson = require("cjson")
+local suggest = require("introspect.core.suggest")
 
 local M = {}
 
@@ -21,6 +25,9 @@ M.prices = {
     training = 1.50, ft_input = 0.20, ft_output = 0.80 },
   ["gpt-3.5-turbo-0125"] = { input = 0.50, output = 1.50, training = 8.00,
     ft_input = 3.00, ft_output = 6.00 },
+  -- The simulated subject (embedded or behind `introspect serve`) costs nothing.
+  ["sim-small"] = { input = 0, output = 0, cached_input = 0, training = 0 },
+  ["sim-large"] = { input = 0, output = 0, cached_input = 0, training = 0 },
 }
 -- Aliases resolve to a dated entry.
 M.aliases = {
@@ -36,6 +43,58 @@ M.batch_discount = 0.5
 -- Output tokens assumed per choice when a request sets no max_completion_tokens.
 M.default_output_tokens = 256
 
+-- How a user gives prices, said wherever a price is missing.
+M.PRICES_HINT = "give its prices with --prices=FILE, a JSON file {\"MODEL\": {\"input\": ..., " ..
+  "\"cached_input\": ..., \"output\": ..., \"training\": ...}} in dollars per million tokens " ..
+  "(a fine-tuned model is priced by its base; docs/http.md)"
+
+-- unpriced_message(model) -> "no price for model 'X' (did you mean Y?): give its prices ..."
+function M.unpriced_message(model)
+  local names = {}
+  for k in pairs(M.prices) do names[#names + 1] = k end
+  for k in pairs(M.aliases) do names[#names + 1] = k end
+  return "no price for model '" .. model .. "'" .. suggest.did_you_mean(model, names) .. ": " .. M.PRICES_HINT
+end
+
+local PRICE_FIELDS = { input = true, cached_input = true, output = true, training = true,
+  ft_input = true, ft_output = true }
+
+-- load_prices(path [, base]) -> prices | nil, err: the price table `base` (default cost.prices)
+-- with the entries of a JSON prices file added or replaced: {"MODEL": {"input": 2.5,
+-- "cached_input": 1.25, "output": 10, "training": 25}} (dollars per million tokens; ft_input and
+-- ft_output optional: a fine-tuned model's inference, else its base's rates). Every field is
+-- checked; err names the file, the model and the field.
+function M.load_prices(path, base)
+  local text, rerr = util.read_file(path)
+  if not text then return nil, rerr end
+  local ok, doc = pcall(cjson.decode, text)
+  if not ok or type(doc) ~= "table" then
+    return nil, string.format("%s: not a JSON object of model prices (%s)", path, ok and type(doc) or doc)
+  end
+  local out = {}
+  for k, v in pairs(base or M.prices) do out[k] = v end
+  for model, entry in pairs(doc) do
+    if type(entry) ~= "table" then
+      return nil, string.format("%s: model '%s': expected an object of prices per million tokens", path, model)
+    end
+    for field, value in pairs(entry) do
+      if not PRICE_FIELDS[field] then
+        return nil, string.format("%s: model '%s': unknown field '%s' (known: input, cached_input, output, " ..
+          "training, ft_input, ft_output)", path, model, tostring(field))
+      end
+      if type(value) ~= "number" or value < 0 or value ~= value then
+        return nil, string.format("%s: model '%s': field '%s' must be a non-negative number of dollars " ..
+          "per million tokens", path, model, field)
+      end
+    end
+    if entry.input == nil or entry.output == nil then
+      return nil, string.format("%s: model '%s': needs at least 'input' and 'output'", path, model)
+    end
+    out[model] = entry
+  end
+  return out
+end
+
 -- price(model [, prices]) -> {input=, output=, ...}, finetuned | nil, err
 -- Fine-tuned names "ft:BASE:org:suffix:id" price as BASE with the ft_* rates.
 function M.price(model, prices)
@@ -45,7 +104,7 @@ function M.price(model, prices)
   local ft_base = model:match("^ft:([^:]+)")
   if ft_base then base, finetuned = ft_base, true end
   local entry = prices[base] or prices[M.aliases[base] or ""]
-  if not entry then return nil, "no price for model '" .. model .. "' (add it to cost.prices)" end
+  if not entry then return nil, M.unpriced_message(base) end
   if finetuned then
     return { input = entry.ft_input or entry.input, output = entry.ft_output or entry.output,
       cached_input = entry.ft_input and entry.ft_input / 2 or entry.cached_input,
@@ -77,7 +136,9 @@ end
 function M.of_training(model, tokens, prices)
   local p, err = M.price(model, prices)
   if not p then return nil, err end
-  if not p.training then return nil, "no training price for model '" .. model .. "'" end
+  if not p.training then
+    return nil, "no training price for model '" .. model .. "': " .. M.PRICES_HINT
+  end
   return tokens * p.training / 1e6
 end
 
@@ -161,6 +222,28 @@ function Meter:estimate_training(model, tokens, epochs)
   return M.of_training(model, tokens * (epochs or 1), self.prices)
 end
 
+-- meter:unpriced_models(models [, {training=}]) -> the models (base or fine-tuned names) the
+-- meter's prices cannot price (inference, and training too when training is true), in order.
+function Meter:unpriced_models(models, opts)
+  opts = util.check_options("meter:unpriced_models", opts, { training = "boolean" })
+  local out = {}
+  for _, model in ipairs(models) do
+    local p = M.price(model, self.prices)
+    if not p or (opts.training and not p.training) then out[#out + 1] = model end
+  end
+  return out
+end
+
+-- meter:require_prices(models [, {training=}]) -> true | nil, err: under max_cost every model
+-- must have a price (training too when training is true), else err names the first unpriced
+-- model and how to price it. Without max_cost, always true. Call it before anything is sent.
+function Meter:require_prices(models, opts)
+  if not self.max_cost then return true end
+  local missing = self:unpriced_models(models, opts)
+  if #missing == 0 then return true end
+  return nil, "--max-cost is set but there is " .. M.unpriced_message(missing[1])
+end
+
 local function budget_error(self, extra)
   return apierror.new({ type = "budget_exceeded", code = "max_cost",
     message = string.format("spending $%.4f more would exceed max_cost $%.4f (spent $%.4f, "
@@ -196,6 +279,70 @@ function Meter:summary()
   return { total = self.total, requests = self.requests, input_tokens = self.input_tokens,
     output_tokens = self.output_tokens, training_tokens = self.training_tokens,
     by_model = self.by_model, unpriced = self.unpriced, max_cost = self.max_cost }
+end
+
+-- whole_run(meter, totals, trainings) -> the meter:summary() of a whole run, all its sessions
+-- together: requests, tokens and inference dollars from the response store's totals
+-- (store:totals()), training from every finished fine-tune of the run (trainings: list of
+-- {model=, tokens=}, priced with the meter's prices), the budget from the meter. A session
+-- that was killed and resumed thus reports what an uninterrupted run does.
+function M.whole_run(meter, totals, trainings)
+  local s = meter:summary()
+  s.session = { total = s.total, requests = s.requests, input_tokens = s.input_tokens,
+    output_tokens = s.output_tokens, training_tokens = s.training_tokens }
+  s.requests, s.failed = totals.requests, totals.failed
+  s.input_tokens, s.output_tokens = totals.input_tokens, totals.output_tokens
+  s.total, s.training_tokens, s.by_model = totals.cost, 0, {}
+  for model, m in pairs(totals.by_model) do s.by_model[model] = m.cost end
+  for _, t in ipairs(trainings or {}) do
+    s.training_tokens = s.training_tokens + t.tokens
+    local d = M.of_training(t.model, t.tokens, meter.prices)
+    if d then
+      s.total = s.total + d
+      s.by_model[t.model] = (s.by_model[t.model] or 0) + d
+    end
+  end
+  return s
+end
+
+-- dollars(d) -> "$1.23" (cents; "$0.0012" below a cent, so a small cost never reads $0.00)
+function M.dollars(d)
+  if d ~= 0 and math.abs(d) < 0.005 then return string.format("$%.4f", d) end
+  return string.format("$%.2f", d)
+end
+
+-- plan_table(plan [, {max_cost=, title=, unpriced=}]) -> text: a dry run's plan, one row per phase
+-- ({phase=, requests=, tokens=, cost=, unpriced=}: unpriced = requests or jobs without a price),
+-- then the total. A phase with unpriced requests shows "unpriced" (never $0.00); the text ends
+-- by saying when the estimate exceeds max_cost or unpriced models would stop a run under it, and
+-- names each model of `unpriced` (a list: meter:unpriced_models) with how to price it.
+function M.plan_table(plan, opts)
+  opts = util.check_options("cost.plan_table", opts, { max_cost = "number", title = "string", unpriced = "table" })
+  local width, total, unpriced = 40, 0, 0
+  for _, p in ipairs(plan) do width = math.max(width, #p.phase) end
+  local row = "%-" .. width .. "s %10s %14s %14s"
+  local function money(d, n)
+    if (n or 0) == 0 then return M.dollars(d or 0) end
+    if (d or 0) == 0 then return "unpriced" end
+    return M.dollars(d) .. " + unpriced"
+  end
+  local lines = { string.format(row, "phase", "requests", "tokens", "est. cost") }
+  for _, p in ipairs(plan) do
+    total, unpriced = total + (p.cost or 0), unpriced + (p.unpriced or 0)
+    lines[#lines + 1] = string.format(row, p.phase, p.requests, p.tokens, money(p.cost, p.unpriced))
+  end
+  lines[#lines + 1] = string.format(row, opts.title or "total (dry run: nothing was sent)", "", "",
+    money(total, unpriced))
+  if unpriced > 0 then
+    lines[#lines + 1] = string.format("%d requests or jobs have no price (shown as unpriced, not counted " ..
+      "in the total)%s", unpriced, opts.max_cost and "; under --max-cost the run would refuse to start" or "")
+    for _, model in ipairs(opts.unpriced or {}) do lines[#lines + 1] = M.unpriced_message(model) end
+  end
+  if opts.max_cost and total > opts.max_cost then
+    lines[#lines + 1] = string.format("the estimate %s exceeds --max-cost %s: the run would stop before " ..
+      "spending more than that", M.dollars(total), M.dollars(opts.max_cost))
+  end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 function Meter:__tostring()

@@ -283,6 +283,25 @@ function Store:stats()
     rows = r.n or 0, retried = r.retried or 0, retries = r.retries or 0 }
 end
 
+-- store:totals() -> {requests=, failed=, input_tokens=, output_tokens=, cost=, by_model={model =
+-- {requests=, cost=}}}: over every session that wrote the store (a resumed run's whole history).
+-- requests counts the answered requests (each key once); failed the keys never answered.
+function Store:totals()
+  local rows = self.db:rows("SELECT model, count(CASE WHEN ok = 1 THEN 1 END) AS n, "
+    .. "count(DISTINCT CASE WHEN ok = 0 AND key NOT IN (SELECT key FROM responses WHERE ok = 1) "
+    .. "THEN key END) AS failed, "
+    .. "coalesce(sum(prompt_tokens), 0) AS input, coalesce(sum(completion_tokens), 0) AS output, "
+    .. "coalesce(sum(cost), 0) AS cost FROM responses GROUP BY model") or {}
+  local t = { requests = 0, failed = 0, input_tokens = 0, output_tokens = 0, cost = 0, by_model = {} }
+  for _, r in ipairs(rows) do
+    t.requests, t.failed = t.requests + r.n, t.failed + r.failed
+    t.input_tokens, t.output_tokens = t.input_tokens + r.input, t.output_tokens + r.output
+    t.cost = t.cost + r.cost
+    if r.model then t.by_model[r.model] = { requests = r.n, cost = r.cost } end
+  end
+  return t
+end
+
 -- Returns text as raw JSON when it is valid JSON (newlines outside strings made spaces), else
 -- as a JSON string.
 local function raw_or_string(text)

@@ -46,8 +46,9 @@ function M.main(args)
   io.stdout:flush()
   local log
   if opts.log then log = function(line) io.stderr:write(line, "\n") end end
-  -- Ctrl-C raises "interrupted!" from server:wait or, through the host's hook, from the next
-  -- Lua instruction; the nested pcall catches both, so the server is always closed.
+  -- Ctrl-C or SIGTERM raises "interrupted!" from server:wait or, through the host's hook, from
+  -- the next Lua instruction; the nested pcall catches both, so the server is always closed and
+  -- says where its state is.
   local loop = require("introspect.sim.server").serve
   local served_ok, serr = pcall(function()
     local ok_inner, err_inner = pcall(loop, server, api, { log = log })
@@ -56,7 +57,13 @@ function M.main(args)
   server:close()
   if not served_ok then
     if tostring(serr):find("interrupted!", 1, true) then
-      io.stdout:write("introspect serve: stopped\n")
+      local hok, hostlib = pcall(require, "introspect.host")
+      local signal = hok and select(2, hostlib.interrupted()) or nil
+      io.stdout:write(string.format("introspect serve: stopped (%s); %s\n", signal or "SIGINT",
+        opts.state_dir and ("its files, jobs, models and batches are in " .. opts.state_dir ..
+          " (serve --state-dir=" .. opts.state_dir .. " continues from them)")
+        or "it kept no state (--state-dir=DIR keeps files, jobs, models and batches)"))
+      io.stdout:flush()
       return 0
     end
     io.stderr:write("introspect serve: ", tostring(serr), "\n")

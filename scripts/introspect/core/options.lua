@@ -11,6 +11,8 @@
 -- Accepted forms: --name=value, --flag, --no-flag. Types: string, number, integer, boolean,
 -- list (comma-separated strings). Unknown options are rejected by name; --help prints the
 -- generated help. A spec may also be a map {name = {type=, default=, help=, choices=}}.
+local suggest = require "introspect.core.suggest"
+
 local M = {}
 
 local TYPES = { string = true, number = true, integer = true, boolean = true, list = true }
@@ -136,7 +138,9 @@ function M.try_parse(argv, spec)
         s, value = byname[name:sub(4)], "false"
       end
       if not s then
-        return nil, string.format("unknown option '--%s'", name)
+        local names = {}
+        for _, o in ipairs(list) do names[#names + 1] = "--" .. o.name end
+        return nil, string.format("unknown option '--%s'%s", name, suggest.did_you_mean("--" .. name, names))
       end
       if value == nil then
         if s.type ~= "boolean" then

@@ -12,6 +12,23 @@ local util = require "introspect.core.util"
 
 local M = {}
 
+-- Errors of the helpers print as one line in the REPL (a table error with __tostring: the
+-- host's message handler prints it without a traceback).
+local ERROR_MT = { __tostring = function(e) return e.message end }
+
+-- fail(fmt, ...): raises a one-line error "ix.NAME: ...".
+local function fail(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...) }, ERROR_MT), 0)
+end
+M.fail = fail
+
+-- checked(where, opts, spec) -> opts: util.check_options, its error as a one-line error.
+local function checked(where, opts, spec)
+  local ok, res = pcall(util.check_options, where, opts, spec)
+  if not ok then fail("%s", (tostring(res):gsub("^[^\n]-%.lua:%d+: ", ""))) end
+  return res
+end
+
 local USE_OPTIONS = { backend = "string", model = "string", temperature = "number", seed = "integer",
   scenarios = "string", roles = "string", state_dir = "string", logprobs = "boolean",
   max_tokens = "integer" }
@@ -44,13 +61,13 @@ local function library(opts)
   local spath = opts.scenarios or find_default("library.lua", "scenarios")
   local rpath = opts.roles or find_default("roles.lua", "roles")
   if not spath or not rpath then
-    error("ix: the default scenario library (experiments/scenarios/) was not found; set "
-      .. "INTROSPECT_SOURCE or pass ix.use{scenarios=, roles=}", 0)
+    fail("ix: the default scenario library (experiments/scenarios/) was not found; set "
+      .. "INTROSPECT_SOURCE or pass ix.use{scenarios=, roles=}")
   end
   local list, err = scenarios.load(spath)
-  if not list then error("ix: " .. err, 0) end
+  if not list then fail("ix: %s", err) end
   local roles, rerr = scenarios.load_roles(rpath)
-  if not roles then error("ix: " .. rerr, 0) end
+  if not roles then fail("ix: %s", rerr) end
   local contexts = scenarios.contexts(list, roles, { count = math.min(#list, #roles),
     seed = stimuli.PAPER.seeds.roles })
   local targets = stimuli.instilled_weights(contexts)
@@ -65,39 +82,197 @@ local function client_for(opts)
     local client = backend.client("sim", { state_dir = opts.state_dir })
     return client, client.transport
   end
-  if opts.state_dir then error("ix.use: option 'state_dir' applies only to backend 'sim'", 3) end
+  if opts.state_dir then fail("ix.use: option 'state_dir' applies only to backend 'sim'") end
   local ok, client = pcall(backend.client, name)
-  if not ok then error("ix.use: " .. tostring(client):gsub("^[^:]*:%d+: ", ""), 3) end
+  if not ok then fail("ix.use: %s", (tostring(client):gsub("^[^:]*:%d+: ", ""))) end
   return client
 end
 
--- Connection: what use() returns; prints as one line.
+-- Connection: what use() returns; prints as one line (two when attached to a run).
 local Connection = {}
 Connection.__index = Connection
 Connection.__name = "introspect.ix.connection"
 function Connection.__tostring(c)
-  return string.format("ix: backend %s, model %s, temperature %s%s", c.backend, c.model,
+  local model = c.model
+  if c.model_name and c.model_name ~= c.model then model = c.model_name .. " = " .. c.model end
+  local line = string.format("ix: backend %s, model %s, temperature %s%s", c.backend, model,
     tostring(c.temperature), c.backend == "sim" and " (simulated subject: a statistical model, not an LLM)" or "")
+  if c.run then
+    line = line .. string.format("\nrun %s; its models: %s (ix.use{model = NAME})", c.run,
+      table.concat(c.run_names, ", "))
+  end
+  return line
 end
 
--- use([opts]) -> connection. Connects the helpers to a backend and model.
+-- The run a connection is attached to: its backend, its models named by condition, its contexts.
+-- run_models(run_state) -> names = {[base] = {base = id, instilled = id, itrained_NAME = id}}, order
+local function run_models(run_state, bases)
+  local names, base_of, order = {}, {}, {}
+  local function entry(base)
+    if not names[base] then
+      names[base] = { base = base }
+      order[#order + 1] = base
+    end
+    return names[base]
+  end
+  for _, b in ipairs(bases or {}) do entry(b); base_of[b] = b end
+  -- fine-tunes form chains: base -> instill -> curricula; resolve parents until none is left
+  local pending = {}
+  for key, rec in pairs(run_state) do
+    local parent, name
+    if type(key) == "string" then parent, name = key:match("^finetune:(.+):([^:]+)$") end
+    if parent and type(rec) == "table" and type(rec.model) == "string" then
+      pending[#pending + 1] = { parent = parent, name = name, model = rec.model }
+    end
+  end
+  table.sort(pending, function(a, b) return a.model < b.model end)
+  local progress = true
+  while progress and #pending > 0 do
+    progress = false
+    for i = #pending, 1, -1 do
+      local f = pending[i]
+      local base = base_of[f.parent] or (not f.parent:match("^ft:") and f.parent) or nil
+      if base then
+        base_of[f.model] = base
+        entry(base)[f.name == "instill" and "instilled" or f.name] = f.model
+        table.remove(pending, i)
+        progress = true
+      end
+    end
+  end
+  return names, order
+end
+
+-- run_contexts(dir, library_contexts) -> contexts, targets: the run's own contexts (scenarios.csv:
+-- questions with their roles, attribute ranges; units from the library's scenario of the same
+-- name) and instilled (target) weights (instilled_weights.csv), by context id.
+local function run_contexts(dir, lib)
+  local csv = require "introspect.core.csv"
+  local t = csv.read(dir .. "/scenarios.csv")
+  if not t then return nil end
+  local by_name = {}
+  for _, c in ipairs(lib) do by_name[c.scenario.short_name] = c.scenario end
+  local weights = {}
+  local w = csv.read(dir .. "/instilled_weights.csv")
+  for _, row in ipairs(w and w.rows or {}) do
+    local v = {}
+    for j = 1, 99 do
+      if row["attr" .. j] == nil then break end
+      v[j] = tonumber(row["attr" .. j])
+    end
+    weights[row.scenario] = v
+  end
+  local contexts, targets = {}, {}
+  for i, row in ipairs(t.rows) do
+    local sc = by_name[row.scenario]
+    if not sc then
+      sc = { short_name = row.scenario, question = row.question, attributes = {} }
+      for j = 1, 99 do
+        if row["attr" .. j] == nil then break end
+        sc.attributes[j] = { name = row["attr" .. j], units = "", min = tonumber(row["attr" .. j .. "_min"]),
+          max = tonumber(row["attr" .. j .. "_max"]) }
+      end
+    end
+    contexts[i] = { id = i, scenario = sc, question = row.question,
+      role = row.question:match("^Imagine you are (.-)%. ") }
+    targets[i] = weights[row.scenario]
+  end
+  return contexts, targets
+end
+
+-- attach(dir) -> {dir=, backend=, state_dir=, names=, order=}: what ix.use needs of a run.
+local function attach(dir)
+  local rundir = require "introspect.run.rundir"
+  dir = dir:gsub("/+$", "")
+  local manifest, err = rundir.read_json(dir .. "/manifest.json")
+  if not manifest then fail("ix.use: %s is not a run directory (%s)", dir, tostring(err)) end
+  local run_state = rundir.read_json(dir .. "/state.json") or {}
+  local identity = type(manifest.identity) == "table" and manifest.identity or {}
+  local options = type(manifest.options) == "table" and manifest.options or {}
+  local backend = identity.backend or options.backend or "sim"
+  local bases = identity.models or manifest.models
+  local names, order = run_models(run_state, type(bases) == "table" and bases or nil)
+  local list = {}
+  for _, base in ipairs(order) do
+    for _, cond in ipairs({ "base", "instilled" }) do
+      if names[base][cond] then list[#list + 1] = (#order > 1 and base .. "/" or "") .. cond end
+    end
+    local extra = {}
+    for cond in pairs(names[base]) do if cond ~= "base" and cond ~= "instilled" then extra[#extra + 1] = cond end end
+    table.sort(extra)
+    for _, cond in ipairs(extra) do list[#list + 1] = (#order > 1 and base .. "/" or "") .. cond end
+  end
+  return { dir = dir, backend = backend, names = names, order = order, list = list,
+    state_dir = backend == "sim" and util.file_exists(dir .. "/sim-state") and dir .. "/sim-state" or nil }
+end
+
+-- resolve_model(run, name) -> model id: a condition name (the run's first base model), or
+-- "BASE/condition", or any model id.
+local function resolve_model(run, name)
+  if not run then return name end
+  local base, cond = name:match("^(.+)/([%w_]+)$")
+  if base and run.names[base] then
+    return run.names[base][cond] or fail("ix.use: run %s has no model '%s' (its models: %s)", run.dir, name,
+      table.concat(run.list, ", "))
+  end
+  local first = run.names[run.order[1] or ""]
+  if first and first[name] then return first[name] end
+  return name
+end
+
+-- use([dir,] [opts]) -> connection. Connects the helpers to a backend and model.
+-- dir: a run directory (from experiments/paper.lua): the helpers use its backend (the simulated
+-- subject with the run's state, so its fine-tuned models answer), its contexts and target weights,
+-- and name its models by condition: model = "base", "instilled", "itrained_first_50", ... (with
+-- several base models "sim-small/instilled"); default "instilled".
 -- opts: backend ("sim" (default, in process), "openai", another introspect.client.backend profile, or a
 -- base URL), model (default "sim-large"), temperature (0), seed (trial generator; default from
 -- the clock), scenarios / roles (files of the context library; default experiments/scenarios/),
--- state_dir (sim only: a simulated API state directory, e.g. "runs/x/sim-state", so the run's
--- fine-tuned models answer), logprobs (ask decisions for P(A)), max_tokens (report replies, 200).
-function M.use(opts)
-  opts = util.check_options("ix.use", opts, USE_OPTIONS)
+-- state_dir (sim only: a simulated API state directory), logprobs (ask decisions for P(A)),
+-- max_tokens (report replies, 200). Without a dir, a model of the current run's names (after
+-- ix.use(dir)) is still resolved through that run.
+function M.use(dir, opts)
+  if type(dir) == "table" and opts == nil then dir, opts = nil, dir end
+  if dir ~= nil and type(dir) ~= "string" then
+    fail("ix.use: argument 1 must be a run directory (\"runs/paper\") or an options table")
+  end
+  opts = checked("ix.use", opts, USE_OPTIONS)
+  local run = dir and attach(dir) or (opts.backend == nil and opts.state_dir == nil and state and state.run_info) or nil
+  local backend = opts.backend or (run and run.backend) or M.DEFAULTS.backend
+  local name = opts.model or (run and (run.names[run.order[1] or ""] or {}).instilled and "instilled")
+    or (run and run.order[1]) or M.DEFAULTS.model
   local conn = setmetatable({
-    backend = opts.backend or M.DEFAULTS.backend,
-    model = opts.model or M.DEFAULTS.model,
+    backend = backend,
+    model = resolve_model(run, name),
+    model_name = name,
     temperature = opts.temperature or M.DEFAULTS.temperature,
     logprobs = opts.logprobs or false,
     report_tokens = opts.max_tokens or M.DEFAULTS.report_tokens,
     seed = opts.seed or (os.time() % 1000003),
+    run = run and run.dir, run_names = run and run.list, run_info = run,
   }, Connection)
-  conn.client, conn.transport = client_for({ backend = conn.backend, state_dir = opts.state_dir })
+  local state_dir = opts.state_dir or (run and run.state_dir)
+  if state and state.run_info == run and state.transport and state.backend == conn.backend
+      and state_dir == state.state_dir then
+    conn.client, conn.transport = state.client, state.transport   -- same run: keep its subject
+  else
+    conn.client, conn.transport = client_for({ backend = conn.backend, state_dir = state_dir })
+  end
+  conn.state_dir = state_dir
+  if conn.backend == "sim" then
+    -- the subject is in process: an unknown model is said now, with the ones it has
+    local ok, err = require("introspect.client.preflight").models(conn.client, { conn.model },
+      { where = "the simulated subject" .. (run and " of run " .. run.dir or "") })
+    if not ok then
+      fail("ix.use: %s%s", err, run and string.format("; this run's models by condition: %s",
+        table.concat(run.list, ", ")) or "")
+    end
+  end
   conn.contexts, conn.targets, conn.library = library(opts)
+  if run then
+    local rc, rt = run_contexts(run.dir, conn.contexts)
+    if rc then conn.contexts, conn.targets = rc, rt end
+  end
   conn.gen = stimuli.generator("default", conn.seed)
   state = conn
   return conn
@@ -116,17 +291,26 @@ local function resolve(ctx, where)
   if math.type(ctx) == "integer" then
     local c = conn.contexts[ctx]
     if not c then
-      error(string.format("%s: context %d is not in the library (1..%d)", where, ctx, #conn.contexts), 3)
+      fail("%s: context %d is not in the %s (1..%d)", where, ctx, conn.run and "run's contexts" or "library",
+        #conn.contexts)
     end
-    return c, conn.targets[ctx]
+    return c, conn.targets[ctx], false
   end
   if type(ctx) ~= "table" or type(ctx.question) ~= "string" or type(ctx.scenario) ~= "table"
       or type(ctx.scenario.attributes) ~= "table" then
-    error(where .. ": argument 1 must be a context id (integer) or a context table {question=, scenario=}", 3)
+    fail("%s: argument 1 must be a context id (integer) or a context table {question=, scenario=}", where)
   end
   local lib = ctx.id and conn.contexts[ctx.id]
   if ctx.target == nil and lib and lib.question == ctx.question then return ctx, conn.targets[ctx.id] end
-  return ctx, ctx.target
+  return ctx, ctx.target, ctx.target ~= nil
+end
+
+-- shown_target(conn, target, explicit) -> the target weights to show: a context's own target
+-- always; the library's or run's instilled weights only for a fine-tuned model (a base model was
+-- never trained towards them).
+local function shown_target(conn, target, explicit)
+  if explicit or conn.model:match("^ft:") then return target end
+  return nil
 end
 
 local function attribute_names(ctx)
@@ -184,7 +368,7 @@ function M.contexts(what)
   elseif what == nil or math.type(what) == "integer" then
     for i = 1, math.min(what or 20, #conn.contexts) do list[i] = conn.contexts[i] end
   else
-    error("ix.contexts: argument 1 must be a count (integer) or a search string", 2)
+    fail("ix.contexts: argument 1 must be a count (integer) or a search string")
   end
   local rows = {}
   for i, c in ipairs(list) do
@@ -203,7 +387,7 @@ end
 function M.models()
   local conn = M.connection()
   local list, err = conn.client:models()
-  if not list then error("ix.models: " .. tostring(err), 2) end
+  if not list then fail("ix.models: %s", tostring(err)) end
   local rows, ids = {}, {}
   for i, m in ipairs(list) do
     rows[i] = { m.id, m.owned_by, m.created and os.date("!%Y-%m-%d %H:%M", m.created) or nil }
@@ -215,6 +399,15 @@ function M.models()
   for i, r in ipairs(rows) do marked[i] = { r[1] == conn.model and "*" or "", r[1], r[2], r[3] } end
   return result({ "", "model", "owned_by", "created" }, marked,
     { notes = { "(* the model ix.use selected)" } }, { ids = ids })
+end
+
+-- model_hint(conn, err) -> for a model the backend does not know: how to name a run's models.
+local function model_hint(conn, err)
+  if type(err) == "table" and err.status == 404 then
+    return conn.run and string.format(" (this run's models: %s)", table.concat(conn.run_names, ", "))
+      or " (ix.models() lists the backend's models; ix.use(\"runs/paper\") names a run's models by condition)"
+  end
+  return ""
 end
 
 -- draw(conn, ctx) -> one fresh Trial {a=, b=} for the context.
@@ -231,7 +424,7 @@ function M.choose(ctx)
   local c = resolve(ctx, "ix.choose")
   local trial = draw(conn, c)
   local response, err = conn.client:chat(body(conn, "decision", c, trial), { no_cache = true })
-  if not response then error("ix.choose: " .. tostring(err), 2) end
+  if not response then fail("ix.choose: %s%s", tostring(err), model_hint(conn, err)) end
   local text = reply_text(response)
   local choice = replies.parse_choice(text)
   local pa = prob_a(response)
@@ -243,7 +436,7 @@ function M.choose(ctx)
   local verdict = choice and ("choice: " .. choice) or ("no valid choice; reply: " .. string.format("%q", text or ""))
   if pa then verdict = verdict .. string.format("  (P(A) = %.3f)", pa) end
   return result({ "attribute", "A", "B", "units" }, rows,
-    { title = context_line(c), notes = { string.format("%s [%s]", verdict, conn.model) } },
+    { title = context_line(c), notes = { string.format("%s [%s]", verdict, conn.model_name or conn.model) } },
     { context = c, trial = trial, choice = choice, reply = text, p_a = pa })
 end
 
@@ -253,22 +446,26 @@ end
 -- backend only). Raises when the request fails.
 function M.report(ctx)
   local conn = M.connection()
-  local c, target = resolve(ctx, "ix.report")
+  local c, target, explicit = resolve(ctx, "ix.report")
   local response, err = conn.client:chat(body(conn, "report", c, draw(conn, c)), { no_cache = true })
-  if not response then error("ix.report: " .. tostring(err), 2) end
+  if not response then fail("ix.report: %s%s", tostring(err), model_hint(conn, err)) end
   local text = reply_text(response) or ""
   local names = attribute_names(c)
   local values, reason, detail = replies.parse(text, names)
   local actual = sim_weights(conn, c)
-  local header = { "attribute", "reported", "target" }
-  if actual then header[4] = "sim actual" end
+  target = shown_target(conn, target, explicit)
+  local header, cols = { "attribute", "reported" }, {}
+  if target then header[#header + 1] = "target"; cols[#cols + 1] = target end
+  if actual then header[#header + 1] = "sim actual"; cols[#cols + 1] = actual end
   local rows = {}
   for j, name in ipairs(names) do
-    rows[j] = { name, values and values[j], target and target[j], actual and actual[j] }
+    rows[j] = { name, values and values[j] }
+    for _, col in ipairs(cols) do rows[j][#rows[j] + 1] = col[j] end
   end
-  local notes = { string.format("[%s]", conn.model) }
+  local shown = conn.model_name or conn.model
+  local notes = { string.format("[%s]", shown) }
   if not values then
-    notes[1] = string.format("invalid reply (%s: %s): %q [%s]", tostring(reason), tostring(detail), text, conn.model)
+    notes[1] = string.format("invalid reply (%s: %s): %q [%s]", tostring(reason), tostring(detail), text, shown)
   end
   return result(header, rows, { title = context_line(c), notes = notes, decimals = 0 },
     { context = c, reply = text, report = values, invalid = not values and reason or nil, target = target,
@@ -276,17 +473,19 @@ function M.report(ctx)
 end
 
 -- measure(ctx [, n]) -> the context's weights measured from n choices (default 100) on fresh
--- trials, by the study's Bayesian logistic regression (introspect.stats.posterior), with 95%
--- intervals, beside the target. Predictors are (A - B) / (max - min) per attribute; weights are
--- the posterior mean slopes scaled so the largest |weight| is 100 (intervals scaled alike).
--- Result fields: context, n, valid, choices (string of A/B, "?" for invalid replies), coef, lo,
--- hi (unscaled slopes), weights, weights_lo, weights_hi (scaled), target, sim, fit (the posterior).
--- Raises when every request fails or the fit fails.
+-- trials, by the study's own analysis (introspect.analysis.fit_weights: the predictors, the
+-- Bayesian logistic regression and the scaling of the largest |weight| to 100), with 95%
+-- intervals scaled alike, beside the target (fine-tuned models). Result fields: context, n,
+-- valid, choices (string of A/B, "?" for invalid replies), selections (the valid choices as the
+-- analysis reads them), coef, lo, hi (unscaled slopes), weights,
+-- weights_lo, weights_hi (scaled), target, sim, fit (the posterior). Raises (one line) when
+-- every request fails or the fit fails.
 function M.measure(ctx, n)
   local conn = M.connection()
-  local c, target = resolve(ctx, "ix.measure")
+  local c, target, explicit = resolve(ctx, "ix.measure")
   n = n or 100
-  if math.type(n) ~= "integer" or n < 2 then error("ix.measure: argument 2 (n) must be an integer >= 2", 2) end
+  if math.type(n) ~= "integer" or n < 2 then fail("ix.measure: argument 2 (n) must be an integer >= 2") end
+  local analysis = require "introspect.analysis"
   local attrs = c.scenario.attributes
   local trials = conn.gen:trials(c.scenario, n)
   local bodies, list = {}, {}
@@ -295,49 +494,54 @@ function M.measure(ctx, n)
     bodies[i] = body(conn, "decision", c, list[i])
   end
   local entries = conn.client:chat_many(bodies, { no_cache = true })
-  local X, y, letters, failed = {}, {}, {}, 0
+  local selections, letters, failed, nA = {}, {}, 0, 0
+  local name = c.scenario.short_name
   for i, e in ipairs(entries) do
     local text = e.response and reply_text(e.response)
     local choice = replies.parse_choice(text)
     if e.error then failed = failed + 1 end
     letters[i] = choice or "?"
     if choice then
-      local x = {}
-      for j, a in ipairs(attrs) do x[j] = (list[i].a[j] - list[i].b[j]) / (a.max - a.min) end
-      X[#X + 1] = x
-      y[#y + 1] = choice == "A" and 1 or 0
+      selections[#selections + 1] = { scenario = name, selection = choice, a = list[i].a, b = list[i].b }
+      if choice == "A" then nA = nA + 1 end
     end
   end
-  if #X == 0 then
-    error(string.format("ix.measure: no valid choice in %d requests (%d failed)%s", n, failed,
-      entries[1] and entries[1].error and (": " .. tostring(entries[1].error)) or ""), 2)
+  if #selections == 0 then
+    fail("ix.measure: no valid choice in %d requests (%d failed)%s", n, failed,
+      entries[1] and entries[1].error and (": " .. tostring(entries[1].error) .. model_hint(conn, entries[1].error))
+      or "")
   end
-  local post, ferr = require("introspect.stats").posterior(X, y, { seed = 1 })
-  if not post then error("ix.measure: fit failed: " .. tostring(ferr), 2) end
+  local weights, fits, problems = analysis.fit_weights(selections, analysis.ranges_from_scenarios({ c.scenario }),
+    { method = "posterior", seed = 1 })
+  local post = fits[name]
+  if not post then fail("ix.measure: %s", problems[1] or "fit failed") end
   local lo, hi = post.quantiles[1].coef, post.quantiles[#post.quantiles].coef
-  local biggest = 0
-  for _, b in ipairs(post.coef) do biggest = math.max(biggest, math.abs(b)) end
-  local factor = biggest > 0 and 100 / biggest or 0
-  local weights, wlo, whi = {}, {}, {}
-  for j = 1, #attrs do
-    weights[j], wlo[j], whi[j] = post.coef[j] * factor, lo[j] * factor, hi[j] * factor
-  end
+  -- the analysis's own scale: its weights over the slopes (the largest |slope| maps to 100)
+  local k = 1
+  for j = 2, #attrs do if math.abs(post.coef[j]) > math.abs(post.coef[k]) then k = j end end
+  local factor = post.coef[k] ~= 0 and weights[name][k] / post.coef[k] or 0
+  local wlo, whi = {}, {}
+  for j = 1, #attrs do wlo[j], whi[j] = lo[j] * factor, hi[j] * factor end
   local actual = sim_weights(conn, c)
-  local header = { "attribute", "target", "measured", "95% lo", "95% hi", "slope", "sd" }
+  target = shown_target(conn, target, explicit)
+  local header = { "attribute", "measured", "95% lo", "95% hi", "slope", "sd" }
+  if target then table.insert(header, 2, "target") end
   if actual then header[#header + 1] = "sim actual" end
   local rows = {}
   for j, a in ipairs(attrs) do
-    rows[j] = { a.name, target and target[j], weights[j], wlo[j], whi[j], post.coef[j], post.sd[j],
-      actual and math.tointeger(actual[j]) or actual and actual[j] }
+    local row = { a.name }
+    if target then row[#row + 1] = target[j] end
+    for _, v in ipairs({ weights[name][j], wlo[j], whi[j], post.coef[j], post.sd[j] }) do row[#row + 1] = v end
+    if actual then row[#row + 1] = math.tointeger(actual[j]) or actual[j] end
+    rows[j] = row
   end
-  local nA = 0
-  for _, v in ipairs(y) do nA = nA + v end
   local notes = { string.format("%d valid choices of %d (%d A); intercept %.2f; ESS %.0f, Pareto k %.2f [%s]",
-    #X, n, nA, post.intercept, post.ess, post.khat, conn.model) }
-  if post.khat > 0.7 then notes[#notes + 1] = "warning: Pareto k > 0.7, the posterior is unreliable" end
+    #selections, n, nA, post.intercept, post.ess, post.khat, conn.model_name or conn.model) }
+  for _, p in ipairs(problems) do notes[#notes + 1] = "warning: " .. p end
   return result(header, rows, { title = context_line(c), notes = notes, decimals = 1 },
-    { context = c, n = n, valid = #X, choices = table.concat(letters), coef = post.coef, lo = lo, hi = hi,
-      weights = weights, weights_lo = wlo, weights_hi = whi, target = target, sim = actual, fit = post })
+    { context = c, n = n, valid = #selections, choices = table.concat(letters), selections = selections,
+      coef = post.coef, lo = lo, hi = hi,
+      weights = weights[name], weights_lo = wlo, weights_hi = whi, target = target, sim = actual, fit = post })
 end
 
 -- open(dir) -> a run directory's tables (see introspect.run.runview).
@@ -347,6 +551,7 @@ end
 
 M.HELP = {
   { "ix.use{backend=, model=, ...}", "connect to a backend (\"sim\" default, \"openai\", a URL) and model" },
+  { "ix.use(\"runs/paper\")", "attach to a run: its backend and state; models by condition (base, instilled, ...)" },
   { "ix.contexts([n | \"text\"])", "list the library's contexts (first n, or those matching text)" },
   { "ix.models()", "the backend's models" },
   { "ix.choose(ctx)", "a random trial for a context and the model's choice" },
@@ -356,11 +561,28 @@ M.HELP = {
   { "ix.help()", "this list" },
 }
 
+-- What every column of the helpers' tables means (ix.help() prints it).
+M.COLUMNS = {
+  { "reported", "the weight the model reported for the attribute (-100..100), parsed from its reply" },
+  { "target", "the weight the run's fine-tune instilled (fine-tuned models only; a base model has none)" },
+  { "sim actual", "the simulated subject's own current weight (sim backend only): what a perfect report says" },
+  { "measured", "the weight learned from the model's choices, scaled as the study does (largest |w| = 100)" },
+  { "95% lo, 95% hi", "the measured weight's 95% posterior interval, on the same scale" },
+  { "slope", "the unscaled posterior-mean logistic slope of the attribute's (A - B) / range" },
+  { "sd", "the slope's posterior standard deviation" },
+  { "ESS", "effective sample size of the posterior's importance draws (more is steadier; < 100 is thin)" },
+  { "Pareto k", "importance-sampling diagnostic: below 0.5 good, 0.5-0.7 usable, above 0.7 unreliable" },
+  { "intercept", "the fit's preference for option A regardless of attributes (a position bias)" },
+  { "P(A)", "the probability of answering A from the first token's logprobs (ix.use{logprobs = true})" },
+}
+
 -- help() -> table of the helpers and the library's modules (prints as a table in the REPL).
 function M.help(modules)
   local rows = {}
   for i, h in ipairs(M.HELP) do rows[i] = { h[1], h[2] } end
-  local notes = { "ctx is a context id (ix.contexts()) or a context table. docs/scripting.md has the reference." }
+  local notes = { "ctx is a context id (ix.contexts()) or a context table. docs/scripting.md has the reference.",
+    "columns:" }
+  for _, c in ipairs(M.COLUMNS) do notes[#notes + 1] = string.format("  %-15s %s", c[1], c[2]) end
   if modules then
     notes[#notes + 1] = "Modules (load on first use as ix.<name>): " .. table.concat(modules, ", ")
   end

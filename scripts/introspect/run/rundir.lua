@@ -48,12 +48,66 @@ function M.read_json(path)
   return value
 end
 
+-- describe(identity) -> "backend sim, models sim-small, sim-large, design {...}" (one line)
+function M.describe(identity)
+  local parts = {}
+  if identity.backend then parts[#parts + 1] = "backend " .. tostring(identity.backend) end
+  if type(identity.models) == "table" then parts[#parts + 1] = "models " .. table.concat(identity.models, ", ") end
+  if identity.design ~= nil then
+    parts[#parts + 1] = "design " .. (M.json(identity.design):gsub("%s*\n%s*", " "):gsub(" $", ""))
+  end
+  return table.concat(parts, "; ")
+end
+
+-- Compares a run's recorded identity with a new one; returns nil or the differing part's name.
+local function differs(old, new)
+  for _, k in ipairs({ "backend", "models", "design" }) do
+    if new[k] ~= nil and old[k] ~= nil and M.json(M.scrub(old[k])) ~= M.json(M.scrub(new[k])) then return k end
+  end
+  return nil
+end
+
+-- check(dir, identity) -> true | nil, err: whether a run with this identity may use dir: it
+-- does not exist, holds no run yet, or holds a run of the same identity (resuming). err names
+-- the existing run and suggests --out. Reads only.
+function M.check(dir, identity)
+  local manifest_path = dir .. "/manifest.json"
+  if not identity or not util.file_exists(manifest_path) then return true end
+  local old, err = M.read_json(manifest_path)
+  if not old then return nil, err end
+  if type(old.identity) ~= "table" then return true end
+  local key = differs(old.identity, identity)
+  if not key then return true end
+  local function one(ident)
+    return M.describe({ [key] = ident[key] })
+  end
+  return nil, string.format("%s holds another run (%s, started %s); this one has %s. Use --out=DIR for a " ..
+    "new run directory, or re-run with the run's own settings to resume it", dir, one(old.identity),
+    tostring(old.created or "?"), one(identity))
+end
+
+-- A run that exists only in memory: what a dry run uses, so it creates no directory and never
+-- writes into an existing one. Same methods as a run; write keeps the content in run.files.
+local function in_memory(dir, opts)
+  local self = setmetatable({ dir = dir, resumed = false, dry_run = true, files = {}, state = {} }, M)
+  self.manifest = { format = M.FORMAT, name = opts.name, identity = opts.identity }
+  for k, v in pairs(M.scrub(opts.manifest or {})) do self.manifest[k] = v end
+  return self
+end
+
 -- open(dir, opts) -> run | nil, err
--- opts: name (run name), manifest (table merged into manifest.json; scrubbed of secrets).
--- Creates the directory, takes its lock, checks the layout version of an existing run, and
--- loads state.json for resuming.
+-- opts: name (run name), manifest (table merged into manifest.json; scrubbed of secrets),
+-- identity ({backend=, models=, design=}: what makes two runs the same run; recorded in the
+-- manifest, and a directory holding a run of another identity is refused by name, see check),
+-- dry_run (true: nothing is created, locked or written; the run lives in memory).
+-- Creates the directory, takes its lock, checks the layout version and identity of an existing
+-- run, and loads state.json for resuming.
 function M.open(dir, opts)
-  opts = util.check_options("rundir.open", opts, { name = "string", manifest = "table" })
+  opts = util.check_options("rundir.open", opts, { name = "string", manifest = "table", identity = "table",
+    dry_run = "boolean" })
+  if opts.dry_run then return in_memory(dir, opts) end
+  local cok, cerr = M.check(dir, opts.identity)
+  if not cok then return nil, cerr end
   local ok, err = util.mkdir_p(dir)
   if not ok then return nil, err end
   local lock, lerr, pid = sys.lock(dir .. "/.lock")
@@ -83,12 +137,18 @@ function M.open(dir, opts)
         "format %d: resume it with the version that started it, or use a new --out", manifest_path,
         tostring(old.format), M.FORMAT)
     end
+    local key = type(old.identity) == "table" and opts.identity and differs(old.identity, opts.identity)
+    if key then
+      lock:release()
+      return nil, select(2, M.check(dir, opts.identity))
+    end
     self.manifest = old
     self.resumed = true
   else
     self.manifest = { format = M.FORMAT, name = opts.name, created = os.date("!%Y-%m-%dT%H:%M:%SZ") }
   end
   for k, v in pairs(M.scrub(opts.manifest or {})) do self.manifest[k] = v end
+  if opts.identity then self.manifest.identity = M.scrub(opts.identity) end
   local state_path = dir .. "/state.json"
   if util.file_exists(state_path) then
     local st, serr = M.read_json(state_path)
@@ -107,6 +167,7 @@ function M:path(name) return self.dir .. "/" .. name end
 
 -- run:save_manifest() -> true | nil, err
 function M:save_manifest()
+  if self.dry_run then return true end
   return util.write_file_atomic(self:path("manifest.json"), M.json(M.scrub(self.manifest)))
 end
 
@@ -123,6 +184,7 @@ function M:get(key) return self.state[key] end
 -- crash right after still finds it.
 function M:set(key, value)
   self.state[key] = value
+  if self.dry_run then return end
   assert(util.write_file_atomic(self:path("state.json"), M.json(self.state)))
 end
 
@@ -136,9 +198,14 @@ function M:once(key, fn)
   return v, false
 end
 
--- run:write(name, content) -> path; atomic; raises with the path on failure.
+-- run:write(name, content) -> path; atomic; raises with the path on failure. (A dry run's
+-- in-memory run keeps the content in run.files[name] instead.)
 function M:write(name, content)
   local path = self:path(name)
+  if self.dry_run then
+    self.files[name] = content
+    return path
+  end
   local ok, err = util.write_file_atomic(path, content)
   if not ok then error(string.format("cannot write %s: %s", path, tostring(err)), 2) end
   return path
