@@ -37,6 +37,7 @@ local opts = options.parse(arg, {
     .. "(e.g. experiments/slurm/finetune.sbatch)" },
   { "poll-interval", "number", nil, "seconds between fine-tuning and batch status checks" },
   { "stimuli-only", "boolean", false, "write the stimulus files into --out and stop" },
+  { "replicates", "integer", 1, "independent fine-tune lineages per base model (seeds 4, 5, ...), each evaluated" },
   { "sim-job-duration", "number", nil, "simulated subject only: seconds each fine-tuning job runs" },
 }, { program = "paper.lua", usage = "introspect experiments/paper.lua [options]",
   description = "Replicates the self-interpretability study: instill preferences, measure them, " ..
@@ -65,21 +66,20 @@ local function main()
   local n, F = stim.n, paper.files
   local function ctx(first, last) return study.pick(stim.contexts, study.ids(first, last)) end
   local hp, results = { n_epochs = opts.n_epochs }, {}
-  local function ft(suffix) return { seed = seeds.finetune, hyperparameters = hp, suffix = suffix } end
-  for _, base in ipairs(models) do
-    local label = study.label(base)
+  for _, base in ipairs(models) do for r = 1, opts.replicates do   -- replicate 1: the paper's run
+    local L = study.lineage(base, r, { seed = seeds.finetune, hyperparameters = hp }); local label, ft = L.label, L.ft
     -- 3.1 Instill preferences: fine-tune the base model on contexts 1..n, 50 choices each.
-    local instilled = s:finetune(base, "instill", stim.instill, ft(paper.names.instill_suffix(n)))
+    local instilled = s:finetune(base, L.name("instill"), stim.instill, ft(paper.names.instill_suffix(n)))
     -- 3.2 Introspection training: one fine-tune per curriculum, each from the instilled model.
     local trained = {}
     for _, c in ipairs(curricula) do
-      trained[c.name] = s:finetune(instilled, c.name, study.curriculum_files(s, c, stim), ft(c.suffix))
+      trained[c.name] = s:finetune(instilled, L.name(c.name), study.curriculum_files(s, c, stim), ft(c.suffix))
     end
     -- 3.3 Reports at temperature 0, 10 per context (valid ones in the published layout).
     local calls = {}
     local function ask(condition, served, contexts, file, name)
       name = name or condition
-      calls[#calls + 1] = s:reports({ name = "reports " .. base .. " " .. name, model = served, contexts = contexts,
+      calls[#calls + 1] = s:reports({ name = "reports " .. L.key .. " " .. name, model = served, contexts = contexts,
         per_context = opts.reports, seed = seeds.reports, rng = stim.rng, condition = condition, file = label .. file,
         version = (contexts[1].id > n and paper.names.native_version or paper.names.version)(n),
         raw = "replies/" .. label .. "_reports_" .. name .. ".jsonl" })
@@ -93,7 +93,7 @@ local function main()
     ask("native_instilled", instilled, ctx(n + 1, 2 * n), F.reports.native_instilled[1])
     -- 3.4 Choices of the instilled model on fresh trials: 1..n (seed 5), native n+1..2n (seed 2).
     local function choose(contexts, per, seed, name, suffix)
-      return s:choices({ name = "choices " .. base .. " " .. name, model = instilled, contexts = contexts,
+      return s:choices({ name = "choices " .. L.key .. " " .. name, model = instilled, contexts = contexts,
         per_context = per, seed = seed, rng = stim.rng, logprobs = opts.logprobs or nil, file = label .. suffix,
         raw = "replies/" .. label .. "_choices_" .. name .. ".jsonl" })
     end
@@ -101,10 +101,10 @@ local function main()
     local native = choose(ctx(n + 1, 2 * n), 2 * opts.trials, seeds.native_choices, "native", F.native_selections)
     -- 3.5 and 4. Learned weights, accuracy per condition, training effects.
     local reports, invalid = study.pool(calls)
-    results[base] = not opts.dry_run and study.analyze(s, base, { contexts = stim.contexts, targets = stim.targets,
-      selections = study.selections(selections), native_selections = study.selections(native),
+    results[L.key] = not opts.dry_run and study.analyze(s, L.key, { lineage = L, contexts = stim.contexts,
+      targets = stim.targets, selections = study.selections(selections), native_selections = study.selections(native),
       reports = reports, invalid = invalid, soft = opts.logprobs }) or nil
-  end
+  end end
   local out = study.finish(s, results, { title = "Self-interpretability replication: " .. table.concat(models, ", ") })
   if out.plan then return print(study.plan_text(out.plan)) end
   print("summary: " .. out.summary .. "\nreport:  " .. out.html)

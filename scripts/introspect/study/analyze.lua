@@ -70,7 +70,7 @@ function M.pool(calls)
 end
 
 local ANALYZE = { contexts = "table", selections = "table", native_selections = "table", reports = "table",
-  invalid = "table", targets = "table", soft = "boolean" }
+  invalid = "table", targets = "table", soft = "boolean", lineage = "table" }
 
 ---analyze(session, model, data) -> result {summary=, input=, points=, target_points=, soft=}
 ---data: contexts (every context the selections name), selections and native_selections
@@ -99,7 +99,7 @@ function M.analyze(session, model, data)
       assert(analysis.write_weights(session:path(label .. suffix), weights))
     end
   end
-  local result = { input = input, points = {}, target_points = {} }
+  local result = { input = input, points = {}, target_points = {}, lineage = data.lineage }
   if data.soft then
     local soft = session:timed("fit weights", analysis.fit_weights, data.selections, ranges, { soft = true })
     assert(analysis.write_weights(session:path(label .. paper.files.soft_learned), soft))
@@ -147,6 +147,16 @@ function M.finish(session, results, opts)
     inputs[model], points[model], target_points[model] = r.input, r.points, r.target_points
   end
   local summary = analysis.summarize({ models = inputs })
+  -- replicate lineages (study.lineage, paper.lua --replicates): summary.replicates
+  local lineages, several = {}, false
+  for key, r in pairs(results) do
+    if r.lineage then
+      local list = lineages[r.lineage.base] or {}
+      lineages[r.lineage.base], list[r.lineage.r] = list, key
+      several = several or r.lineage.r > 1
+    end
+  end
+  if several then summary.replicates = require("introspect.analysis.replicates").study(summary, inputs, lineages) end
   for model, r in pairs(results) do
     if r.soft and summary.models[model] then summary.models[model].soft_labels = r.soft end
   end

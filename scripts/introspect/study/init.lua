@@ -175,4 +175,22 @@ function M.curriculum_files(s, c, stim, opts)
   return out
 end
 
+---lineage(base, r, ft) -> replicate r of a base model's fine-tunes (paper.lua --replicates): {base=,
+---r=, key= (summary key: the base model, or "BASE rR"), label= (file prefix), name(stage) (the
+---fine-tune's name, "_rR" added), ft(suffix) (session:finetune's options: ft's hyperparameters,
+---seed ft.seed + r - 1, the suffix with "rR-" before it)}. Replicate 1 is the study's own run.
+---@param base string
+---@param r integer
+---@param ft {seed?: integer, hyperparameters?: table}
+---@return table
+function M.lineage(base, r, ft)
+  local tag = r > 1 and ("_r" .. r) or ""
+  local key = r > 1 and (base .. " r" .. r) or base
+  return { base = base, r = r, key = key, label = session.label(key), name = function(stage) return stage .. tag end,
+    ft = function(suffix)
+      return { seed = (ft.seed or paper.seeds.finetune) + r - 1, hyperparameters = ft.hyperparameters,
+        suffix = suffix and paper.names.replicate_suffix(suffix, r) }
+    end }
+end
+
 return M
