@@ -6,23 +6,22 @@
 --   introspect experiments/decide-explain.lua [--backend=sim] [--model=sim-large] [--max-cost=N] [--out=DIR]
 local agreement = require "introspect.analysis.agreement"
 local analysis = require "introspect.analysis"
-local options = require "introspect.core.options"
 local prompts = require "introspect.design.prompts"
 local pyjson = require "introspect.core.pyjson"
+local entry = require "introspect.run.entry"
 local study = require "introspect.study"
 
-local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local opts = options.parse(arg, { { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+entry.main({ program = "decide-explain.lua", options = {
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
   { "trials", "integer", 30, "decisions per context" }, { "backend", "string", "sim", "sim, openai, a profile, a URL" },
   { "question", "string", "Which weights did you use for this decision? Answer only with JSON, the dimension names "
     .. "as keys and weights from -100 to 100 as values.", "the second turn" },
   { "max-cost", "number", nil, "dollars at most" }, { "out", "string", "runs/decide-explain", "run directory" },
-}, { program = "decide-explain.lua" })
-
-local function main()
-  local s = study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost, name = "decide-explain" })
-  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts, scenarios = HERE .. "/scenarios/library.lua",
-    roles = HERE .. "/scenarios/roles.lua" }))
+} }, function(opts)
+  local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
+    name = "decide-explain" }))
+  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
+    scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))
   local model = s:finetune(opts.model, "instill", stim.instill, { suffix = "instill" })
   local recs = s:choices({ name = "decisions", model = model, file = "selections.csv",
@@ -55,6 +54,4 @@ local function main()
   out.explanation_minus_plain = { mean = P.mean, lo = P.lo, hi = P.hi, n = P.n }
   print(string.format("explanation - plain report, per context: %.3f [%.3f, %.3f]", P.mean, P.lo, P.hi))
   s:write("summary.json", pyjson.encode(out) .. "\n"); s:close()
-end
-local ok, err = pcall(main)
-os.exit(ok and 0 or (io.stderr:write("decide-explain.lua: ", study.explain(err), "\n") and 1))
+end)

@@ -8,23 +8,22 @@
 --     [--backend=sim] [--max-cost=DOLLARS] [--out=runs/replicates]
 local analysis = require "introspect.analysis"
 local names = require("introspect.design.paper").names
-local options = require "introspect.core.options"
 local pyjson = require "introspect.core.pyjson"
+local entry = require "introspect.run.entry"
 local study = require "introspect.study"
 local tables = require "introspect.analysis.tables"
 
-local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local opts = options.parse(arg, { { "replicates", "integer", 3, "instill fine-tunes (seeds 4, 5, ...)" },
+entry.main({ program = "replicates.lua", options = {
+  { "replicates", "integer", 3, "instill fine-tunes (seeds 4, 5, ...)" },
   { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 100, "instilled contexts" },
   { "trials", "integer", 50, "choices per context" }, { "reports", "integer", 10, "reports per context" },
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
-  { "out", "string", "runs/replicates", "run directory" } }, { program = "replicates.lua" })
-
-local function main()
-  local s = study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost, name = "replicates" })
+  { "out", "string", "runs/replicates", "run directory" } } }, function(opts)
+  local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
+    name = "replicates" }))
   local n = opts.contexts
-  local stim = study.stimuli(s, study.inputs({ contexts = n, scenarios = HERE .. "/scenarios/library.lua",
-    roles = HERE .. "/scenarios/roles.lua" }))
+  local stim = study.stimuli(s, study.inputs({ contexts = n,
+    scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, n))
   local learned, reports, label = {}, {}, {}
   for r = 1, opts.replicates do
@@ -51,6 +50,4 @@ local function main()
   s:write("summary.json", pyjson.encode({ replicates = rows, between_sd = R.between_sd, pooled = { slope = R.slope,
     lo = R.lo, hi = R.hi, r = R.r, n = R.n, boot_lo = R.boot.lo, boot_hi = R.boot.hi, boot_se = R.boot.se } }) .. "\n")
   s:close()
-end
-local ok, err = pcall(main)
-os.exit(ok and 0 or (io.stderr:write("replicates.lua: ", study.explain(err), "\n") and 1))
+end)

@@ -7,23 +7,22 @@
 --     [--temperatures=0,0.7,1] [--backend=sim] [--max-cost=DOLLARS] [--out=runs/temperature]
 local analysis = require "introspect.analysis"
 local names = require("introspect.design.paper").names
-local options = require "introspect.core.options"
 local pyjson = require "introspect.core.pyjson"
+local entry = require "introspect.run.entry"
 local samples = require "introspect.analysis.samples"
 local study = require "introspect.study"
 local tables = require "introspect.analysis.tables"
 
-local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local opts = options.parse(arg, { { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+entry.main({ program = "temperature.lua", options = {
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
   { "trials", "integer", 30, "trials per context" }, { "samples", "integer", 10, "samples per trial at T > 0" },
   { "temperatures", "list", { "0", "0.7", "1" }, "temperatures" }, { "reports", "integer", 5, "reports per context" },
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
-  { "out", "string", "runs/temperature", "run directory" } }, { program = "temperature.lua" })
-
-local function main()
-  local s = study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost, name = "temperature" })
-  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts, scenarios = HERE .. "/scenarios/library.lua",
-    roles = HERE .. "/scenarios/roles.lua" }))
+  { "out", "string", "runs/temperature", "run directory" } } }, function(opts)
+  local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
+    name = "temperature" }))
+  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
+    scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))
   local model = s:finetune(opts.model, "instill", stim.instill, { suffix = names.instill_suffix(opts.contexts) })
   local trials = study.trials(ctxs, { per_context = opts.trials, seed = 5 })
@@ -47,6 +46,4 @@ local function main()
     "report_slope", "report_lo", "report_hi" }))
   s:write("learned.csv", tables.weights(learned, "temperature", opts.temperatures))
   s:write("summary.json", pyjson.encode({ temperatures = rows }) .. "\n"); s:close()
-end
-local ok, err = pcall(main)
-os.exit(ok and 0 or (io.stderr:write("temperature.lua: ", study.explain(err), "\n") and 1))
+end)

