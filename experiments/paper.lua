@@ -8,7 +8,8 @@
 --
 -- Re-running the same command after an interruption resumes it: stored responses are reused and
 -- fine-tuning jobs are found again by their recorded ids. Exit status: 0 done; 1 error; 2 bad
--- options; 3 finished but some requests failed after their retries (run it again to retry them).
+-- options; 3 finished but some requests failed after their retries (re-run to retry); 130 Ctrl-C.
+local entry = require "introspect.run.entry"
 local options = require "introspect.core.options"
 local paper = require "introspect.design.paper"
 local study = require "introspect.study"
@@ -54,11 +55,11 @@ local function main()
   local curricula = study.curricula(opts.curricula, HERE .. "/curricula", opts.contexts)
   local settings = opts.finetune_settings and study.finetune_settings(opts.finetune_settings,
     { backend = opts.backend, finetune_command = opts.finetune_command, curricula = curricula }) or nil
-  local s = study.session({ out = opts.out, name = "paper", backend = opts.backend, batch = opts.batch,
+  local s = entry.closing(study.session({ out = opts.out, name = "paper", backend = opts.backend, batch = opts.batch,
     finetune_settings = settings, slurm_template = opts.slurm_template, finetune_command = opts.finetune_command,
     max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only,
     poll_interval = opts.poll_interval, sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration },
-    manifest = { options = opts, models = models, experiment = "experiments/paper.lua", seeds = seeds } })
+    manifest = { options = opts, models = models, experiment = "experiments/paper.lua", seeds = seeds } }))
   s:check_models(models, { logprobs = opts.logprobs })
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.
   local stim = study.stimuli(s, inputs)
@@ -115,6 +116,5 @@ local function main()
   end
 end
 
-local ok, err = pcall(main)
-if not ok then io.stderr:write("paper.lua: ", study.explain(err), "\n") end
-os.exit(ok and (err or 0) or 1)
+os.exit(entry.run({ program = "paper.lua" }, function() local ok, e = pcall(main) -- Ctrl-C: 130, one line
+  if ok then return e end error(entry.interrupted(e) and e or study.explain(e), 0) end, { [0] = arg[0] }), true)
