@@ -144,3 +144,13 @@ describe("cost.whole_run", function()
     assert.equal(100, s.max_cost)
   end)
 end)
+
+describe("cost.trainings", function()
+  it("lists every finished fine-tune of a run's state with its parent", function()
+    assert.same({ { model = "ft:gpt-4o-mini:o:instill:1", tokens = 10 }, { model = "gpt-4o-mini", tokens = 500 } },
+      cost.trainings({
+        ["finetune:gpt-4o-mini:instill"] = { trained_tokens = 500, model = "ft:gpt-4o-mini:o:instill:1" },
+        ["finetune:ft:gpt-4o-mini:o:instill:1:first_50"] = { trained_tokens = 10 },
+        ["finetune:gpt-4o-mini:running"] = { job = "ftjob-1" }, other = 1 }))
+  end)
+end)

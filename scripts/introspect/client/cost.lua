@@ -305,6 +305,18 @@ function M.whole_run(meter, totals, trainings)
   return s
 end
 
+-- trainings(state) -> {{model=, tokens=}, ...}: every finished fine-tune a run's state.json records
+-- under "finetune:PARENT:NAME" (its parent and trained tokens), for whole_run.
+function M.trainings(state)
+  local out = {}
+  for key, rec in pairs(state or {}) do
+    local parent = type(key) == "string" and type(rec) == "table" and key:match("^finetune:(.+):[^:]+$")
+    if parent and rec.trained_tokens then out[#out + 1] = { model = parent, tokens = rec.trained_tokens } end
+  end
+  table.sort(out, function(a, b) return a.model < b.model end)
+  return out
+end
+
 -- dollars(d) -> "$1.23" (cents; "$0.0012" below a cent, so a small cost never reads $0.00)
 function M.dollars(d)
   if d ~= 0 and math.abs(d) < 0.005 then return string.format("$%.4f", d) end

@@ -3,6 +3,7 @@
 -- report.html in the run directory. Plain data in, plain data out: analyze() returns one
 -- model's result; finish() takes them all.
 local analysis = require "introspect.analysis"
+local cost = require "introspect.client.cost"
 local backend = require "introspect.client.backend"
 local paper = require "introspect.design.paper"
 local report = require "introspect.run.report"
@@ -163,7 +164,9 @@ function M.finish(session, results, opts)
   summary.backend = backend.describe(session.backend_name)
   summary.timings = {}
   for _, name in ipairs(session.phase_order) do summary.timings[name] = session.timings[name] end
-  summary.cost = session.meter:summary()
+  -- the whole run's cost, all sessions together
+  summary.cost = session.store and cost.whole_run(session.meter, session.store:totals(),
+    cost.trainings(session.run.state)) or session.meter:summary()
   summary = finite(summary)
   local paths = { summary = session:write("summary.json", rundir.json(summary)) }
   local data = { summary = summary, points = points, target_points = target_points,
@@ -171,7 +174,7 @@ function M.finish(session, results, opts)
   paths.markdown = session:write("summary.md", report.markdown(data))
   paths.html = session:write("report.html", report.html(data))
   if session.store then session.run:set_manifest("store", session.store:stats()) end
-  session.run:set_manifest("cost", session.meter:summary())
+  session.run:set_manifest("cost", summary.cost)
   paths.failed = session.failed
   session:close()
   return paths
