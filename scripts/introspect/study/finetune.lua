@@ -126,6 +126,11 @@ function M.check_models(self, models, opts)
   if profile.finetune == "command" and not self.opts.finetune_command and not self.planner then
     error("backend " .. self.backend_name .. " fine-tunes through --finetune-command (docs/finetune-command.md)", 0)
   end
+  -- under --max-cost an unpriced model is refused before anything is sent (never counted as $0)
+  if not self.planner then
+    local priced, perr = self.meter:require_prices(models, { training = self.opts.finetune_command == nil })
+    if not priced then error(perr, 0) end
+  end
   if self.simulated or self.planner then return end
   local lines = self.client:shutdown_warnings(models)
   for _, line in ipairs(lines or {}) do io.stderr:write(line, "\n") end
