@@ -37,7 +37,7 @@ MUTATE_BUDGET ?= 1200
 test: deps
 	cmake -S . -B $(ASAN_BUILD) -DINTROSPECT_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	sh tests/run-ctest.sh $(ASAN_BUILD) -j $(JOBS) -L '^(c|host|cli)$'
+	sh tests/run-ctest.sh $(ASAN_BUILD) -j $(JOBS) -L '^(c|host|cli)$$'
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	$(MAKE) --no-print-directory mutate-run

@@ -88,6 +88,7 @@ build = {
     ["introspect.design.paper"] = "scripts/introspect/design/paper.lua",
     ["introspect.design.prompts"] = "scripts/introspect/design/prompts.lua",
     ["introspect.core.pyjson"] = "scripts/introspect/core/pyjson.lua",
+    ["introspect.core.linalg"] = "scripts/introspect/core/linalg.lua",
     ["introspect.repl.helpers"] = "scripts/introspect/repl/helpers.lua",
     ["introspect.design.replies"] = "scripts/introspect/design/replies.lua",
     ["introspect.run.report"] = "scripts/introspect/run/report.lua",

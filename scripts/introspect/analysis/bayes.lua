@@ -5,6 +5,7 @@
 -- c'b is a mixture over sigma of normals, integrated exactly on a fine grid of log sigma
 -- (no sampling). See docs/statistics.md ("Bayesian summaries").
 local util = require "introspect.core.util"
+local linalg = require "introspect.core.linalg"
 
 local M = {}
 
@@ -22,40 +23,7 @@ local function Phi(z)
 end
 M.Phi = Phi
 
--- Cholesky factor of symmetric positive definite A (p x p) | nil.
-local function cholesky(A, p)
-  local L = {}
-  for i = 1, p do
-    L[i] = {}
-    for j = 1, i do
-      local s = A[i][j]
-      for k = 1, j - 1 do s = s - L[i][k] * L[j][k] end
-      if i == j then
-        if s <= 0 then return nil end
-        L[i][i] = math.sqrt(s)
-      else
-        L[i][j] = s / L[j][j]
-      end
-    end
-  end
-  return L
-end
-
--- solve L L' x = v
-local function solve(L, p, v)
-  local z, x = {}, {}
-  for i = 1, p do
-    local s = v[i]
-    for k = 1, i - 1 do s = s - L[i][k] * z[k] end
-    z[i] = s / L[i][i]
-  end
-  for i = p, 1, -1 do
-    local s = z[i]
-    for k = i + 1, p do s = s - L[k][i] * x[k] end
-    x[i] = s / L[i][i]
-  end
-  return x
-end
+local cholesky, solve = linalg.cholesky, linalg.solve
 
 -- contrast(X, y, c [, opts]) -> {median, lo, hi, pd, rope, mean, sd, level, prior} | nil, err
 -- X: rows of predictors (no intercept is added: put a column of 1s where one is wanted);

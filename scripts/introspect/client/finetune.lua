@@ -80,6 +80,24 @@ function M.check_stage(p, stage)
   return stage
 end
 
+-- create_once(p, stage, send) -> result | nil, err. Creating a job is paid and not idempotent:
+-- send() is called without transport retries; after a connection error, a timeout or a 5xx the
+-- server may have accepted it, so p:find(stage) looks the job up before sending again (up to
+-- p.create_attempts times, backing off).
+function M.create_once(p, stage, send)
+  local err
+  for attempt = 1, p.create_attempts do
+    local job
+    job, err = send()
+    if job then return job end
+    if not (err.type == "connection_error" or (err.status or 0) >= 500 or err.status == 408) then return nil, err end
+    local found = p:find(stage)
+    if found then return found end
+    if attempt < p.create_attempts then p.client.sleep(math.min(30, 2 ^ attempt)) end
+  end
+  return nil, err
+end
+
 -- wait(p, job [, {poll_interval=, on_status=, on_event=, on_progress=, sleep=, timeout=}])
 -- -> snap | nil, err. Polls until the job ends, passing each new event text to on_event, each
 -- new status to on_status(snap) and progress text to on_progress. An interrupt (Ctrl-C) while

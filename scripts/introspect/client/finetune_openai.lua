@@ -7,6 +7,7 @@
 local util = require("introspect.core.util")
 local sys = require("introspect.sys")
 local openai = require("introspect.client.openai")
+local finetune = require("introspect.client.finetune")
 
 local M = {}
 
@@ -114,19 +115,10 @@ function Provider:create(stage, prepared)
   local h = {}
   for _, k in ipairs({ "n_epochs", "batch_size", "learning_rate_multiplier" }) do h[k] = hp[k] end
   if next(h) then body.method = { type = "supervised", supervised = { hyperparameters = h } } end
-  local err
-  for attempt = 1, self.create_attempts do
-    local job
-    job, err = self.client:request_once("POST", "/fine_tuning/jobs", body)
-    if job then return { id = job.id, model = job.model } end
-    local transient = err.type == "connection_error" or (err.status or 0) >= 500 or err.status == 408
-    if not transient then return nil, err end
-    -- the server may have accepted the job before the connection dropped
-    local found = self:find(stage)
-    if found then return found end
-    if attempt < self.create_attempts then self.client.sleep(math.min(30, 2 ^ attempt)) end
-  end
-  return nil, err
+  return finetune.create_once(self, stage, function()
+    local job, err = self.client:request_once("POST", "/fine_tuning/jobs", body)
+    return job and { id = job.id, model = job.model }, err
+  end)
 end
 
 -- p:poll(job) -> snap | nil, err

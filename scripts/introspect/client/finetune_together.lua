@@ -7,6 +7,7 @@
 local util = require("introspect.core.util")
 local sys = require("introspect.sys")
 local openai = require("introspect.client.openai")
+local finetune = require("introspect.client.finetune")
 
 local M = {}
 
@@ -93,17 +94,10 @@ function Provider:create(stage, prepared)
     if LORA[k] then body.training_type[k] = v else body[k] = v end
   end
   if prepared.validation and body.n_evals == nil then body.n_evals = body.n_epochs or 1 end
-  local err
-  for attempt = 1, self.create_attempts do
-    local j
-    j, err = self.client:request_once("POST", "/fine-tunes", body)
-    if j then return { id = j.id, model = j.model, output = j.model_output_name } end
-    if not (err.type == "connection_error" or (err.status or 0) >= 500 or err.status == 408) then return nil, err end
-    local found = self:find(stage)
-    if found then return found end
-    if attempt < self.create_attempts then self.client.sleep(math.min(30, 2 ^ attempt)) end
-  end
-  return nil, err
+  return finetune.create_once(self, stage, function()
+    local j, err = self.client:request_once("POST", "/fine-tunes", body)
+    return j and { id = j.id, model = j.model, output = j.model_output_name }, err
+  end)
 end
 
 -- p:poll(job) -> snap | nil, err

@@ -7,10 +7,11 @@ local hash = require("introspect.sim.hash")
 local subject = require("introspect.sim.subject")
 local conversation = require("introspect.sim.conversation")
 local message_text = require("introspect.sim.prompt").message_text
+local linalg = require("introspect.core.linalg")
 
 local M = {}
 
-local exp, sqrt, abs = math.exp, math.sqrt, math.abs
+local exp, abs = math.exp, math.abs
 local combine, normal = hash.combine, hash.normal
 
 M.MIN_EXAMPLES = 10   -- OpenAI's minimum number of training examples
@@ -153,36 +154,7 @@ function M.parse_examples(text, parser, what)
   return ex
 end
 
--- cholesky_solve(A, b, n) -> x solving A x = b for a symmetric positive definite A (in place).
-local function cholesky_solve(A, b, n)
-  local L = {}
-  for i = 1, n do
-    L[i] = {}
-    for j = 1, i do
-      local s = A[i][j]
-      for k = 1, j - 1 do s = s - L[i][k] * L[j][k] end
-      if i == j then
-        if s <= 0 then return nil end
-        L[i][i] = sqrt(s)
-      else
-        L[i][j] = s / L[j][j]
-      end
-    end
-  end
-  local y = {}
-  for i = 1, n do
-    local s = b[i]
-    for k = 1, i - 1 do s = s - L[i][k] * y[k] end
-    y[i] = s / L[i][i]
-  end
-  local x = {}
-  for i = n, 1, -1 do
-    local s = y[i]
-    for k = i + 1, n do s = s - L[k][i] * x[k] end
-    x[i] = s / L[i][i]
-  end
-  return x
-end
+local cholesky_solve = linalg.cholesky_solve
 
 -- design(rows, range) -> X (rows of {1, d1..dk}), y
 local function design(rows, range, k)
