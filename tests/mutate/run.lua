@@ -44,6 +44,10 @@ local list = dofile(SOURCE .. "/tests/mutate/mutations.lua")
 local work = os.tmpname()
 os.remove(work)
 assert(exec("mkdir -p " .. sh_quote(work)))
+-- The copies live at WORK/NAME, so the published data the specs read as ../shared is linked
+-- beside them (when the tree has it; the specs themselves say when it is missing).
+exec(string.format("[ -d %s/../shared ] && ln -s \"$(cd %s/../shared && pwd)\" %s/shared", sh_quote(SOURCE),
+  sh_quote(SOURCE), sh_quote(work)))
 
 -- copy(dest) -> a fresh copy of the tree's library, experiments, tests and docs at dest
 local function copy(dest)
