@@ -1,0 +1,80 @@
+/* Internal to the introspect.stats module, shared by its two source files: bindings/stats.c
+ * (scratch buffers, option readers, the rng handle, logistic regression, correlations, OLS,
+ * the cluster bootstrap, the module table) and bindings/stats_posterior.c (the importance
+ * sampler, sorting and weighted quantiles, Pareto k, the threaded stats.fit_many and
+ * stats.loglik_floor). Every symbol declared here is hidden: linked into the host it is not
+ * exported, so no other module can bind to it. */
+#ifndef INTROSPECT_STATS_INTERNAL_H
+#define INTROSPECT_STATS_INTERNAL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+#define STATS_INTERNAL __attribute__((visibility("hidden")))
+#define RNG_TYPE "introspect.stats.rng"
+#define MAX_COEF 64
+
+/* A stats.rng handle (userdata of metatable RNG_TYPE). */
+typedef struct {
+  gsl_rng *r;
+  int closed;
+} Rng;
+
+/* A logistic regression problem: data, case weights and priors. */
+typedef struct {
+  size_t n, d;       /* observations, coefficients (column 0 is the intercept if any) */
+  const double *X;   /* n x d, row-major */
+  const double *y;   /* outcomes in [0, 1] (soft labels allowed) */
+  const double *w;   /* case weights, or NULL */
+  double pmean[MAX_COEF], psd[MAX_COEF]; /* Gaussian prior; psd = INFINITY means flat */
+  int t_index;                           /* coefficient with a Student-t prior, or -1 */
+  double t_df, t_loc, t_scale;
+} Problem;
+
+/* What Newton's method reports about a fit. */
+typedef struct {
+  int iterations, converged, separated, extreme; /* extreme: fitted p numerically 0 or 1 */
+  double logpost, max_eta;
+} Info;
+
+/* A sort key with a payload (a weight, or a row index stored as a double). */
+typedef struct {
+  double key, w;
+} KeyWeight;
+
+/* log(1 + exp(x)) without overflow. */
+static inline double log1pexp(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+
+/* stats.c: Lua-side helpers (see their definitions for the contracts). */
+STATS_INTERNAL double *stats_scratch(lua_State *L, size_t count);
+STATS_INTERNAL double stats_opt_number(lua_State *L, int idx, const char *key, double def);
+STATS_INTERNAL int stats_opt_bool(lua_State *L, int idx, const char *key, int def);
+STATS_INTERNAL void stats_push_vector(lua_State *L, const double *v, size_t n, size_t stride);
+STATS_INTERNAL void stats_set_number(lua_State *L, const char *key, double v);
+STATS_INTERNAL void stats_check_interrupt(lua_State *L);
+STATS_INTERNAL Rng *stats_new_rng(lua_State *L, unsigned long seed);
+STATS_INTERNAL gsl_rng *stats_call_rng(lua_State *L, int opts);
+
+/* stats.c: logistic regression. */
+STATS_INTERNAL double stats_log_prior(const Problem *p, const double *b);
+STATS_INTERNAL const char *stats_newton(const Problem *p, double *b, double *cov, Info *info,
+                                        int max_iter);
+STATS_INTERNAL void stats_build_problem(lua_State *L, const char *fname, int xi, int yi, int oi,
+                                        Problem *p, int study, double *means);
+STATS_INTERNAL void stats_uncentre(double *b, double *cov, const double *means, size_t d);
+STATS_INTERNAL int stats_fit_and_push(lua_State *L, const Problem *p, int icpt,
+                                      const double *means, int max_iter);
+STATS_INTERNAL void stats_check_fit_args(lua_State *L, const char *fname,
+                                         const char *const *keys);
+
+/* stats_posterior.c: sorting, and the posterior functions of the module table. */
+STATS_INTERNAL void stats_sort_keys(KeyWeight *a, size_t n);
+STATS_INTERNAL void stats_sort_doubles(double *x, size_t n, KeyWeight *kw);
+STATS_INTERNAL extern const luaL_Reg stats_posterior_funcs[];
+
+#endif
