@@ -3,10 +3,16 @@
  *
  * sqlite.open(path [, opts]) -> db; db:exec(sql); db:prepare(sql) -> stmt; stmt:bind(...),
  * stmt:step(), stmt:row(); db:run(sql, ...), db:rows(sql, ...); db:transaction(fn); db:close().
- * Misuse raises; database failures return nil, err.
+ * sqlite.log(path) -> an append-only file held with an exclusive flock (the store's log of
+ * records not yet committed). Misuse raises; database and file failures return nil, err.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -16,6 +22,7 @@
 
 #define DB_MT "introspect.sqlite.Db"
 #define STMT_MT "introspect.sqlite.Stmt"
+#define LOG_MT "introspect.sqlite.Log"
 
 typedef struct Db {
   sqlite3 *db;
@@ -26,6 +33,12 @@ typedef struct Stmt {
   sqlite3_stmt *stmt;
   int closed;
 } Stmt;
+
+/* An append-only log file: fd < 0 once closed; size is the bytes known written. */
+typedef struct Log {
+  int fd;
+  off_t size;
+} Log;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Handles.                                                                                   */
@@ -390,6 +403,155 @@ static int l_db_tostring(lua_State *L) {
   return 1;
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* Append-only logs.                                                                          */
+
+/* Pushes nil and "path: strerror(err)"; returns 2. */
+static int push_errno(lua_State *L, const char *path, int err) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s: %s", path, strerror(err));
+  return 2;
+}
+
+/* Returns the open log at index 1 or raises. */
+static Log *checklog(lua_State *L) {
+  Log *g = luaL_checkudata(L, 1, LOG_MT);
+  if (g->fd < 0) luaL_argerror(L, 1, "attempt to use a closed log");
+  return g;
+}
+
+/* sqlite.log(path) -> log | nil, err [, true]. Opens (creating) path for appending and takes an
+ * exclusive flock without waiting; the third result is true when another process holds it.
+ * The lock is on the file the path names when this returns (a file unlinked meanwhile is
+ * reopened), so two processes never both append to one log. */
+static int l_log(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  Log *g = lua_newuserdatauv(L, sizeof(Log), 1);
+  g->fd = -1;
+  g->size = 0;
+  luaL_setmetatable(L, LOG_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  for (int tries = 0; tries < 8; tries++) {
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return push_errno(L, path, errno);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      close(fd);
+      if (err != EWOULDBLOCK) return push_errno(L, path, err);
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: held by another process", path);
+      lua_pushboolean(L, 1);
+      return 3;
+    }
+    struct stat held, named;
+    if (fstat(fd, &held) != 0) {
+      int err = errno;
+      close(fd);
+      return push_errno(L, path, err);
+    }
+    if (stat(path, &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) {
+      g->fd = fd;
+      g->size = held.st_size;
+      return 1;
+    }
+    close(fd);   /* unlinked by its last holder after we opened it: open the new file */
+  }
+  return push_errno(L, path, EAGAIN);
+}
+
+/* log:append(s) -> true | nil, err. Writes all of s at the end; on a failure (a full disk) the
+ * file is cut back to its size before the call, so it never ends with part of s. */
+static int l_log_append(lua_State *L) {
+  Log *g = checklog(L);
+  size_t len, done = 0;
+  const char *s = luaL_checklstring(L, 2, &len);
+  while (done < len) {
+    ssize_t n = write(g->fd, s + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : ENOSPC;
+      if (ftruncate(g->fd, g->size) != 0) { /* the reader drops a cut-short last entry anyway */ }
+      lua_pushnil(L);
+      lua_pushstring(L, strerror(err));
+      return 2;
+    }
+    done += (size_t)n;
+  }
+  g->size += (off_t)len;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* log:read() -> the whole file's content | nil, err. */
+static int l_log_read(lua_State *L) {
+  Log *g = checklog(L);
+  struct stat st;
+  if (fstat(g->fd, &st) != 0) return push_errno(L, "log", errno);
+  luaL_Buffer b;
+  char *out = luaL_buffinitsize(L, &b, (size_t)st.st_size);
+  size_t got = 0;
+  while (got < (size_t)st.st_size) {
+    ssize_t n = pread(g->fd, out + got, (size_t)st.st_size - got, (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return push_errno(L, "log", errno);
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  luaL_pushresultsize(&b, got);
+  return 1;
+}
+
+/* log:truncate() -> true | nil, err. Empties the file. */
+static int l_log_truncate(lua_State *L) {
+  Log *g = checklog(L);
+  if (ftruncate(g->fd, 0) != 0) return push_errno(L, "log", errno);
+  g->size = 0;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* log:size() -> bytes appended and not truncated. */
+static int l_log_size(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)checklog(L)->size);
+  return 1;
+}
+
+/* Closes the log's file (releasing its lock) once. */
+static void log_close(Log *g) {
+  if (g->fd >= 0) {
+    flock(g->fd, LOCK_UN);
+    close(g->fd);
+    g->fd = -1;
+  }
+}
+
+/* log:close() -> true. Idempotent; also __gc/__close. The file stays. */
+static int l_log_close(lua_State *L) {
+  log_close(luaL_checkudata(L, 1, LOG_MT));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* log:finish() -> true. Closes the log, first removing its file (still locked) if empty. */
+static int l_log_finish(lua_State *L) {
+  Log *g = luaL_checkudata(L, 1, LOG_MT);
+  if (g->fd >= 0 && g->size == 0 && lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+    unlink(lua_tostring(L, -1));
+  log_close(g);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __tostring of a log. */
+static int l_log_tostring(lua_State *L) {
+  Log *g = luaL_checkudata(L, 1, LOG_MT);
+  if (g->fd < 0) lua_pushliteral(L, "sqlite log (closed)");
+  else lua_pushfstring(L, "sqlite log (%d bytes)", (int)g->size);
+  return 1;
+}
+
 static const luaL_Reg db_methods[] = {
   {"exec", l_exec}, {"prepare", l_prepare}, {"run", l_run}, {"rows", l_rows},
   {"transaction", l_transaction}, {"changes", l_changes},
@@ -399,12 +561,17 @@ static const luaL_Reg stmt_methods[] = {
   {"bind", l_bind}, {"step", l_step}, {"row", l_row}, {"columns", l_columns},
   {"reset", l_reset}, {"finalize", l_finalize}, {NULL, NULL}};
 
-static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
+static const luaL_Reg log_methods[] = {
+  {"append", l_log_append}, {"read", l_log_read}, {"truncate", l_log_truncate},
+  {"size", l_log_size}, {"close", l_log_close}, {"finish", l_log_finish}, {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {{"open", l_open}, {"log", l_log}, {NULL, NULL}};
 
 /* Opens the module; pushes its table (with .version = SQLite's version). */
 int luaopen_introspect_sqlite(lua_State *L) {
   handle_register(L, DB_MT, db_methods, l_close, l_db_tostring);
   handle_register(L, STMT_MT, stmt_methods, l_finalize, l_stmt_tostring);
+  handle_register(L, LOG_MT, log_methods, l_log_close, l_log_tostring);
   luaL_newlib(L, funcs);
   lua_pushstring(L, sqlite3_libversion());
   lua_setfield(L, -2, "version");

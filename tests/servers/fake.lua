@@ -44,7 +44,8 @@ function Server:stop()
   self.pipe = nil
 end
 
--- tmpdb() -> a fresh temporary database path; cleanup_db(path) removes it and its WAL files.
+-- tmpdb() -> a fresh temporary database path; cleanup_db(path) removes it, its WAL files and
+-- the store's pending log.
 function M.tmpdb()
   local p = os.tmpname()
   os.remove(p)
@@ -52,7 +53,7 @@ function M.tmpdb()
 end
 
 function M.cleanup_db(p)
-  for _, s in ipairs({ "", "-wal", "-shm" }) do os.remove(p .. s) end
+  for _, s in ipairs({ "", "-wal", "-shm", "-pending" }) do os.remove(p .. s) end
 end
 
 -- interpreter() -> shell command running a Lua script with the introspect modules: the host
@@ -77,6 +78,12 @@ function M.spawn(code, env)
     .. " & echo PID $!", "r"))
   local pid = pipe:read("l"):match("^PID (%d+)")
   return pid, pipe, path
+end
+
+-- kill9(pid): kill -9 and wait (up to 10 s) until the process is gone, so its locks are released.
+function M.kill9(pid)
+  os.execute(string.format("kill -9 %s; for i in $(seq 1000); do kill -0 %s 2>/dev/null || break; sleep 0.01; done",
+    pid, pid))
 end
 
 return M

@@ -361,7 +361,7 @@ describe("introspect.client.openai", function()
     ]], p, fake.KEY, server.base_url)
     local pid, pipe, script = fake.spawn(code)
     for _ = 1, 6 do assert.truthy(pipe:read("l")) end
-    os.execute("kill -9 " .. pid)
+    fake.kill9(pid)
     pipe:close()
     os.remove(script)
     local st = assert(store.open(p))

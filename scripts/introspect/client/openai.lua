@@ -512,6 +512,8 @@ function Client:chat_many(bodies, opts)
     end
     if entries[i].error then summary.errors = summary.errors + 1 end
   end
+  -- the phase's last records committed (a store that batches commits has flush)
+  if self.store and self.store.flush then assert(self.store:flush()) end
   return entries, summary
 end
 

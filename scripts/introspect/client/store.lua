@@ -1,24 +1,34 @@
 -- The response store: every request and response of a run in SQLite (WAL mode), keyed by a
 -- hash of (base URL, model, full request body, sample index). Successful responses double as a
--- cache; errors are recorded but never served from the cache. Each record is its own committed
--- transaction, so a run killed at any moment (kill -9) keeps everything it had received.
+-- cache; errors are recorded but never served from the cache.
 --
--- Schema 2 (this version) keeps the four bodies (request, response and their headers) as zstd
--- frames compressed against a dictionary of earlier records of the same store (rebuilt from an
--- even sample of the records at 64, 256, 1024, 4096 and 16384 records; each row names its
--- dictionary, 0 for none), and the key as its 32 raw bytes: a study's replies take ~0.3 KB
--- each instead of ~4 KB. Every byte of every reply is kept; `store:records()` reads them back.
--- Schema 1 stores (plain text columns, hex keys) open, read and append as they are.
+-- Durability without a commit per record: records go into one open transaction, committed every
+-- BATCH records or BATCH_SECONDS (and by store:flush() and store:close()); each record is also
+-- appended to the pending log DB-pending (client/store_log.lua, one write(2)) before
+-- store:record returns, and a store opened after a crash (kill -9) replays that log first, so
+-- nothing reported stored is lost. A store whose log another live process holds commits each
+-- record on its own.
+--
+-- Schema 3 (new stores) keeps a record's four bodies (request, response and their headers) as
+-- one zstd frame (column `bodies`: their lengths, then the bodies) compressed against a
+-- dictionary of earlier records of the same store (rebuilt from an even sample of the records at
+-- 64, 256, 1024, 4096 and 16384 records; each row names its dictionary, 0 for none), and the
+-- key as its 32 raw bytes. Every byte of every reply is kept; `store:records()` reads them back.
+-- Schema 2 stores (a frame per body column) and schema 1 stores (plain text columns, hex keys)
+-- open, read and append in their own layout.
 local sqlite = require("introspect.sqlite")
 local sys = require("introspect.sys")
 local zstd = require("introspect.zstd")
 local cjson = require("cjson")
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
+local store_log = require("introspect.client.store_log")
 
 local M = {}
 
-M.SCHEMA_VERSION = 2
+M.SCHEMA_VERSION = 3
+-- a commit after this many records, or once the oldest uncommitted one is this old
+M.BATCH, M.BATCH_SECONDS = 1000, 1.0
 
 local SCHEMA_V1 = [[
 CREATE TABLE IF NOT EXISTS responses(
@@ -49,13 +59,38 @@ CREATE INDEX IF NOT EXISTS responses_run ON responses(run);
 
 -- Schema 2: key is 32 raw bytes; request, request_headers, response, response_headers are zstd
 -- frames against dictionaries(id = dict) (dict 0: no dictionary).
-local SCHEMA_V2 = [[
+local DICTIONARIES = [[
 CREATE TABLE IF NOT EXISTS dictionaries(id INTEGER PRIMARY KEY, records INTEGER NOT NULL,
   data BLOB NOT NULL);
-]] .. SCHEMA_V1:gsub("  key TEXT", "  key BLOB"):gsub("  path TEXT NOT NULL,\n", "%0  dict INTEGER NOT NULL,\n")
+]]
+local SCHEMA_V2 = DICTIONARIES .. SCHEMA_V1:gsub("  key TEXT", "  key BLOB")
+  :gsub("  path TEXT NOT NULL,\n", "%0  dict INTEGER NOT NULL,\n")
   :gsub("  (request[_%w]*) TEXT", "  %1 BLOB"):gsub("  (response[_%w]*) TEXT", "  %1 BLOB")
 
+-- Schema 3: as schema 2 with the four bodies in one frame (`bodies`), and no index on run.
+local SCHEMA_V3 = DICTIONARIES .. SCHEMA_V2:match("CREATE TABLE IF NOT EXISTS responses.-;\n")
+  :gsub("  request BLOB NOT NULL,\n  request_headers BLOB,\n", "  bodies BLOB NOT NULL,\n")
+  :gsub("  response BLOB,\n  response_headers BLOB,\n", "")
+  .. "CREATE UNIQUE INDEX IF NOT EXISTS responses_ok_key ON responses(key) WHERE ok = 1;\n"
+
+local SCHEMAS = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 }
+
+-- The columns each schema's insert statement binds (after the row id), in order.
+local COLUMNS = {
+  { "key", "run", "created", "base_url", "model", "sample", "method", "path", "request",
+    "request_headers", "status", "response", "response_headers", "error", "ok", "attempts", "latency",
+    "prompt_tokens", "completion_tokens", "cost" },
+}
+COLUMNS[2] = { table.unpack(COLUMNS[1], 1, 8) }
+table.insert(COLUMNS[2], "dict")
+table.move(COLUMNS[1], 9, #COLUMNS[1], 10, COLUMNS[2])
+COLUMNS[3] = { table.unpack(COLUMNS[2], 1, 9) }
+table.insert(COLUMNS[3], "bodies")
+for _, c in ipairs({ "status", "error", "ok", "attempts", "latency", "prompt_tokens", "completion_tokens",
+  "cost" }) do table.insert(COLUMNS[3], c) end
+
 local BODIES = { "request", "request_headers", "response", "response_headers" }
+local LENGTHS = "<i4i4i4i4"   -- schema 3: the four bodies' lengths (-1: none) before the bodies
 -- record counts at which a new dictionary is built, and how many records it samples
 local DICT_AT = { [64] = true, [256] = true, [1024] = true, [4096] = true, [16384] = true }
 local DICT_SAMPLE = 64
@@ -66,6 +101,8 @@ M.SECRET_HEADERS = { authorization = true, ["proxy-authorization"] = true, ["api
 
 local Store = {}
 Store.__index = Store
+
+local SECRETS = setmetatable({}, { __mode = "k" })   -- store -> secrets scrubbed (not a field)
 
 -- key(base_url, model, body, sample) -> 64-hex SHA-256 of the length-prefixed fields.
 function M.key(base_url, model, body, sample)
@@ -80,7 +117,7 @@ for i = 0, 255 do UNHEX[string.format("%02x", i)] = string.char(i) end
 local HEX = {}
 for h, c in pairs(UNHEX) do HEX[c] = h end
 
--- The key as stored: raw bytes in schema 2, hex text in schema 1.
+-- The key as stored: raw bytes from schema 2 on, hex text in schema 1.
 local function stored_key(self, key)
   if self.version == 1 then return key end
   return (key:gsub("%x%x", UNHEX))
@@ -97,6 +134,25 @@ local function dictionary(self, id)
   return d
 end
 
+-- content(request, request_headers, response, response_headers) -> the text of a schema-3 frame
+local function content(a, b, c, d)
+  return string.pack(LENGTHS, a and #a or -1, b and #b or -1, c and #c or -1, d and #d or -1)
+    .. (a or "") .. (b or "") .. (c or "") .. (d or "")
+end
+
+-- unpack_bodies(row, text): sets the row's four bodies from a schema-3 frame's text.
+local function unpack_bodies(row, text)
+  local n = { string.unpack(LENGTHS, text) }
+  local pos = n[5]
+  for i, f in ipairs(BODIES) do
+    if n[i] >= 0 then
+      row[f] = text:sub(pos, pos + n[i] - 1)
+      pos = pos + n[i]
+    end
+  end
+  if pos ~= #text + 1 then error("bodies do not add up to the frame") end
+end
+
 -- decode(self, row) -> row with the stored body columns as text and the key as hex | nil, err
 local function decode(self, row)
   if self.version == 1 or row.dict == nil then return row end
@@ -105,24 +161,76 @@ local function decode(self, row)
     d, err = dictionary(self, row.dict)
     if not d then return nil, err end
   end
-  for _, f in ipairs(BODIES) do
+  local fields = row.bodies and { "bodies" } or BODIES
+  for _, f in ipairs(fields) do
     if row[f] then
       local text, zerr
       if d then text, zerr = d:decompress(row[f]) else text, zerr = zstd.decompress(row[f]) end
+      if text and f == "bodies" then
+        local ok, perr = pcall(unpack_bodies, row, text)
+        if not ok then text, zerr = nil, perr end
+      end
       if not text then
         return nil, string.format("store: %s: record %d: %s unreadable (%s)", self.path, row.id, f, zerr)
       end
-      row[f] = text
+      if f ~= "bodies" then row[f] = text end
     end
   end
   row.key = (row.key:gsub(".", HEX))
-  row.dict = nil
+  row.dict, row.bodies = nil, nil
   return row
+end
+
+-- begin(self) -> true | nil, err: opens the batch transaction unless one is open.
+local function begin(self)
+  if self.in_txn then return true end
+  local ok, err = self.db:exec("BEGIN IMMEDIATE")
+  if not ok then return nil, err end
+  self.in_txn, self.txn_started, self.pending = true, sys.now(), 0
+  return true
+end
+
+-- fail(self, err) -> nil, message: the store refuses every write from now on (a failed commit or
+-- log write); what the log holds is replayed by the next open.
+local function fail(self, err)
+  if self.in_txn then self.db:exec("ROLLBACK") end
+  self.in_txn = false
+  self.failed = "store: " .. self.path .. ": " .. err
+  return nil, self.failed
+end
+
+-- replay(self) -> true | nil, err: inserts the pending log's records not yet in the store (a
+-- crash between a commit and emptying the log leaves some there: same id and key), commits,
+-- and empties the log.
+local function replay(self)
+  local where = self.path .. "-pending"
+  local text, err = self.log:read()
+  if not text then return nil, "store: " .. where .. ": " .. err end
+  if #text == 0 then return true end
+  local entries, derr = store_log.decode(text, #COLUMNS[self.version], where)
+  if not entries then return nil, "store: " .. derr end
+  local ok, berr = begin(self)
+  if not ok then return nil, "store: " .. self.path .. ": " .. berr end
+  for _, e in ipairs(entries) do
+    local rows, rerr = self.db:rows("SELECT key FROM responses WHERE id = ?", e.id)
+    if not rows then return fail(self, "replaying " .. where .. ": " .. tostring(rerr)) end
+    if not (rows[1] and rows[1].key == e.values[1]) then
+      local st, id = self.insert_stmt, e.id
+      if rows[1] then id = nil end   -- the id went to another record: a new one
+      local bound, serr = st:bind(id, table.unpack(e.values, 1, #COLUMNS[self.version]))
+      local step
+      if bound then step, serr = st:step() end
+      st:reset()
+      if step ~= "done" then return fail(self, "replaying " .. where .. ": " .. tostring(serr)) end
+    end
+  end
+  return self:flush()
 end
 
 -- open(path [, {run=, secrets=}]) -> store | nil, err
 -- run: a label stored with each record; secrets: strings (API keys) scrubbed from everything
--- written. A new store gets schema 2; a schema-1 store is read and appended to as it is.
+-- written. A new store gets schema 3; a schema-1 or -2 store is read and appended to as it is.
+-- Replays the pending log of a run that died (unless a live process holds it).
 function M.open(path, opts)
   opts = util.check_options("store.open", opts, { run = "string", secrets = "table" })
   local db, err = sqlite.open(path, { busy_timeout = 10000 })
@@ -131,47 +239,49 @@ function M.open(path, opts)
   local rows = ok and db:rows("SELECT value FROM meta WHERE name = 'schema_version'")
   if not rows then db:close() return nil, "store: " .. path .. ": " .. tostring(serr) end
   local version = rows[1] and tonumber(rows[1].value) or M.SCHEMA_VERSION
-  if version ~= 1 and version ~= 2 then
+  if not SCHEMAS[version] then
     db:close()
-    return nil, string.format("store: %s has schema version %s, expected 1 or %d", path, rows[1].value,
+    return nil, string.format("store: %s has schema version %s, expected 1 to %d", path, rows[1].value,
       M.SCHEMA_VERSION)
   end
-  ok, serr = db:exec(version == 1 and SCHEMA_V1 or SCHEMA_V2)
+  ok, serr = db:exec(SCHEMAS[version])
   if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
   db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
   local s = setmetatable({ db = db, path = path, run = opts.run, hits = 0, misses = 0,
-    stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0 }, Store)
-  -- secrets live in a closure, not a field, so printing the store never shows them
+    stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0, in_txn = false, pending = 0 }, Store)
   local secrets = {}
   for _, v in ipairs(opts.secrets or {}) do secrets[#secrets + 1] = v end
+  SECRETS[s] = secrets
   s.scrub = function(text) return apierror.scrub(text, secrets) end
-  s.lookup_stmt = assert(db:prepare(
-    "SELECT * FROM responses WHERE key = ? AND ok = 1"))
-  if version == 1 then
-    s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
-        model, sample, method, path, request, request_headers, status, response, response_headers,
-        error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
-  else
-    s.insert_stmt = assert(db:prepare([[INSERT OR IGNORE INTO responses(key, run, created, base_url,
-        model, sample, method, path, dict, request, request_headers, status, response,
-        response_headers, error, ok, attempts, latency, prompt_tokens, completion_tokens, cost)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]]))
+  s.lookup_stmt = assert(db:prepare("SELECT * FROM responses WHERE key = ? AND ok = 1"))
+  local columns = COLUMNS[version]
+  s.insert_stmt = assert(db:prepare(string.format("INSERT OR IGNORE INTO responses(id, %s) VALUES (?%s)",
+    table.concat(columns, ", "), string.rep(", ?", #columns))))
+  local log, lerr, busy = sqlite.log(path .. "-pending")
+  if log then
+    s.log = log
+    local rok, rerr = replay(s)
+    if not rok then s:close() return nil, rerr end
+  elseif not busy then
+    s:close()
+    return nil, "store: " .. lerr
+  end
+  if version >= 2 then
     local last = db:rows("SELECT max(id) AS id FROM dictionaries")
     if last and last[1] and last[1].id then
       s.dict_id = last[1].id
       s.zdict = assert(dictionary(s, s.dict_id))
     end
-    local count = db:rows("SELECT max(id) AS n FROM responses")
-    s.count = count and count[1] and count[1].n or 0
   end
+  local count = db:rows("SELECT max(id) AS n FROM responses")
+  s.count = count and count[1] and count[1].n or 0
   return s
 end
 
 -- store:add_secret(s): scrubs s from everything written from now on.
 function Store:add_secret(secret)
-  local previous = self.scrub
-  self.scrub = function(text) return apierror.scrub(previous(text), { secret }) end
+  local list = SECRETS[self]
+  list[#list + 1] = secret
 end
 
 -- store:lookup(key, base_url, model, body, sample) -> record | nil
@@ -193,11 +303,22 @@ function Store:lookup(key, base_url, model, body, sample)
   return nil
 end
 
-local function headers_json(headers, scrub, strip)
+local LOWER = setmetatable({}, { __index = function(t, k) local v = k:lower() t[k] = v return v end })
+
+-- headers_json(headers, scrub) -> JSON of the headers without credentials, values scrubbed
+-- (one scrub of all values joined; each value only when that finds something).
+local function headers_json(headers, scrub)
   if not headers then return nil end
-  local kept = {}
+  local kept, values = {}, {}
   for k, v in pairs(headers) do
-    if not (strip and M.SECRET_HEADERS[k:lower()]) then kept[k] = scrub(v) end
+    if not M.SECRET_HEADERS[LOWER[k]] then
+      kept[k] = v
+      values[#values + 1] = type(v) == "string" and v or ""
+    end
+  end
+  local joined = table.concat(values, "\0")
+  if scrub(joined) ~= joined then
+    for k, v in pairs(kept) do kept[k] = scrub(v) end
   end
   return cjson.encode(kept)
 end
@@ -208,48 +329,108 @@ local RECORD_FIELDS = { key = "string", base_url = "string", model = "string", s
   ok = "boolean", attempts = "integer", latency = "number", prompt_tokens = "integer",
   completion_tokens = "integer", cost = "number" }
 
+-- valid(want, v) -> whether v has the RECORD_FIELDS type want
+local function valid(want, v)
+  if want == "integer" then return math.type(v) == "integer" end
+  if want == "number" then return type(v) == "number" end
+  return type(v) == want
+end
+
+-- values(self, r) -> the insert statement's values for record r (scrubbed, bodies encoded as
+-- the store's schema keeps them), indexed like COLUMNS[version].
+local function values(self, r)
+  local scrub = self.scrub
+  local f = { key = stored_key(self, r.key), run = self.run, created = os.time(), base_url = scrub(r.base_url),
+    model = r.model, sample = r.sample or 0, method = r.method or "POST", path = r.path or "",
+    status = r.status, error = r.error and scrub(r.error), ok = r.ok and 1 or 0, attempts = r.attempts,
+    latency = r.latency, prompt_tokens = r.prompt_tokens, completion_tokens = r.completion_tokens,
+    cost = r.cost, dict = self.dict_id }
+  local request, request_headers = scrub(r.request or ""), headers_json(r.request_headers, scrub)
+  local response, response_headers = r.response and scrub(r.response), headers_json(r.response_headers, scrub)
+  local z = self.zdict
+  local function pack(text)
+    if text == nil then return nil end
+    if z then return z:compress(text) end
+    return zstd.compress(text)
+  end
+  if self.version == 3 then
+    f.bodies = pack(content(request, request_headers, response, response_headers))
+  elseif self.version == 2 then
+    f.request, f.request_headers = pack(request), pack(request_headers)
+    f.response, f.response_headers = pack(response), pack(response_headers)
+  else
+    f.request, f.request_headers, f.response, f.response_headers = request, request_headers, response,
+      response_headers
+  end
+  local list = {}
+  for i, c in ipairs(COLUMNS[self.version]) do list[i] = f[c] end
+  return list
+end
+
 -- store:record{key=, base_url=, model=, sample=, method=, path=, request=, request_headers=,
 -- status=, response=, response_headers=, error=, ok=, attempts=, latency=, prompt_tokens=,
 -- completion_tokens=, cost=} -> id | nil, err
--- Writes one record in its own transaction. Authorization headers are dropped and secrets
--- scrubbed. Only ok=true records are served by lookup (a duplicate ok key is ignored).
+-- Stored (in the pending log, committed with its batch) when this returns. Authorization
+-- headers are dropped and secrets scrubbed. Only ok=true records are served by lookup (a
+-- duplicate ok key is ignored). After a failed commit or log write (a full disk) every record
+-- returns that error.
 function Store:record(r)
-  util.check_options("store:record", r, RECORD_FIELDS)
-  local scrub = self.scrub
-  local st = self.insert_stmt
-  local request, request_headers = scrub(r.request or ""), headers_json(r.request_headers, scrub, true)
-  local response, response_headers = r.response and scrub(r.response), headers_json(r.response_headers, scrub, true)
-  local bound, berr
-  if self.version == 1 then
-    bound, berr = st:bind(r.key, self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
-      r.method or "POST", r.path or "", request, request_headers, r.status, response, response_headers,
-      r.error and scrub(r.error), r.ok and 1 or 0, r.attempts, r.latency, r.prompt_tokens,
-      r.completion_tokens, r.cost)
-  else
-    local z = self.zdict
-    local function pack(text)
-      if text == nil then return nil end
-      if z then return z:compress(text) end
-      return zstd.compress(text)
-    end
-    bound, berr = st:bind(stored_key(self, r.key), self.run, os.time(), scrub(r.base_url), r.model,
-      r.sample or 0, r.method or "POST", r.path or "", self.dict_id, pack(request), pack(request_headers),
-      r.status, pack(response), pack(response_headers), r.error and scrub(r.error), r.ok and 1 or 0,
-      r.attempts, r.latency, r.prompt_tokens, r.completion_tokens, r.cost)
+  for k, v in pairs(r) do
+    local want = RECORD_FIELDS[k]
+    if not (want and valid(want, v)) then util.check_options("store:record", r, RECORD_FIELDS) end
   end
+  if self.failed then return nil, self.failed end
+  local list = values(self, r)
+  local n = #COLUMNS[self.version]
+  if self.log then
+    local ok, err = begin(self)
+    if not ok then return nil, "store: " .. self.path .. ": " .. err end
+  end
+  local st = self.insert_stmt
+  local bound, berr = st:bind(nil, table.unpack(list, 1, n))
   local step, err
   if bound then step, err = st:step() end
   st:reset()
   if step ~= "done" then return nil, "store: " .. self.path .. ": " .. tostring(berr or err) end
   local id = self.db:last_insert_rowid()
+  if self.log and self.db:changes() > 0 then
+    local ok, lerr = self.log:append(store_log.encode(id, list, n))
+    if not ok then
+      local disk = lerr:find("No space", 1, true) and "database or disk is full (" or "("
+      return fail(self, disk .. self.path .. "-pending: " .. lerr .. ")")
+    end
+    self.pending = self.pending + 1
+    if self.pending >= M.BATCH or sys.now() - self.txn_started >= M.BATCH_SECONDS then
+      local fok, ferr = self:flush()
+      if not fok then return nil, ferr end
+    end
+  end
   if r.ok then self.stored = self.stored + 1 else self.errors = self.errors + 1 end
-  if self.version == 2 and DICT_AT[id] and id > self.count then self:build_dictionary() end
+  if self.version >= 2 and DICT_AT[id] and id > self.count then
+    local fok, ferr = self:flush()
+    if not fok then return nil, ferr end
+    self:build_dictionary()
+  end
   self.count = math.max(self.count or 0, id)
   return id
 end
 
+-- store:flush() -> true | nil, err: commits the records of the open batch and empties the
+-- pending log (a no-op without one).
+function Store:flush()
+  if self.failed then return nil, self.failed end
+  if not self.in_txn then return true end
+  local ok, err = self.db:exec("COMMIT")
+  if not ok then return fail(self, err) end
+  self.in_txn, self.pending = false, 0
+  ok, err = self.log:truncate()
+  if not ok then return fail(self, err) end
+  return true
+end
+
 -- store:build_dictionary() -> true | nil, err: a new zstd dictionary from DICT_SAMPLE records
--- spread evenly over the store (their four bodies, decoded), used for the records written next.
+-- spread evenly over the store (their bodies, decoded, as the schema frames them), used for the
+-- records written next.
 function Store:build_dictionary()
   local n = self.db:rows("SELECT count(*) AS n FROM responses")[1].n
   local step = math.max(1, n // DICT_SAMPLE)
@@ -259,7 +440,9 @@ function Store:build_dictionary()
   local parts = {}
   for _, row in ipairs(rows) do
     local rec = decode(self, row)
-    if rec then
+    if rec and self.version == 3 then
+      parts[#parts + 1] = content(rec.request, rec.request_headers, rec.response, rec.response_headers)
+    elseif rec then
       for _, f in ipairs(BODIES) do parts[#parts + 1] = rec[f] end
     end
   end
@@ -360,8 +543,11 @@ function Store:records(opts)
   return rows
 end
 
--- store:close() -> true
+-- store:close() -> true | nil, err: commits the open batch (an error if that fails: the
+-- pending log keeps its records for the next open), then closes the database and the log.
 function Store:close()
+  local ok, err = true, nil
+  if self.db and self.in_txn then ok, err = self:flush() end
   for _, k in ipairs({ "lookup_stmt", "insert_stmt" }) do
     if self[k] then self[k]:finalize() end
     self[k] = nil
@@ -370,6 +556,9 @@ function Store:close()
   self.zdict = nil
   if self.db then self.db:close() end
   self.db = nil
+  if self.log then self.log:finish() end
+  self.log = nil
+  if not ok then return nil, err end
   return true
 end
 
