@@ -222,21 +222,6 @@ gsl_rng *stats_call_rng(lua_State *L, int opts) {
 
 /* ---------------------------------------------------------------- logistic regression */
 
-/* Log prior density of b (up to a constant). */
-double stats_log_prior(const Problem *p, const double *b) {
-  double lp = 0;
-  for (size_t j = 0; j < p->d; j++) {
-    if ((int)j == p->t_index) {
-      double r = (b[j] - p->t_loc) / p->t_scale;
-      lp -= 0.5 * (p->t_df + 1) * log1p(r * r / p->t_df);
-    } else if (isfinite(p->psd[j])) {
-      double z = (b[j] - p->pmean[j]) / p->psd[j];
-      lp -= 0.5 * z * z;
-    }
-  }
-  return lp;
-}
-
 /* Log posterior (log likelihood + log prior, up to a constant) of b. */
 static double log_target(const Problem *p, const double *b) {
   double ll = 0;
@@ -247,7 +232,7 @@ static double log_target(const Problem *p, const double *b) {
     double li = p->y[i] * eta - log1pexp(eta);
     ll += p->w ? p->w[i] * li : li;
   }
-  return ll + stats_log_prior(p, b);
+  return ll + log_prior(p, b);
 }
 
 /* Gradient g and negative Hessian H (d x d) of the log posterior at b; `exact` selects the

@@ -50,6 +50,21 @@ typedef struct {
 /* log(1 + exp(x)) without overflow. */
 static inline double log1pexp(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
+/* Log prior density of b (up to a constant). */
+static inline double log_prior(const Problem *p, const double *b) {
+  double lp = 0;
+  for (size_t j = 0; j < p->d; j++) {
+    if ((int)j == p->t_index) {
+      double r = (b[j] - p->t_loc) / p->t_scale;
+      lp -= 0.5 * (p->t_df + 1) * log1p(r * r / p->t_df);
+    } else if (isfinite(p->psd[j])) {
+      double z = (b[j] - p->pmean[j]) / p->psd[j];
+      lp -= 0.5 * z * z;
+    }
+  }
+  return lp;
+}
+
 /* stats.c: Lua-side helpers (see their definitions for the contracts). */
 STATS_INTERNAL double *stats_scratch(lua_State *L, size_t count);
 STATS_INTERNAL double stats_opt_number(lua_State *L, int idx, const char *key, double def);
@@ -61,7 +76,6 @@ STATS_INTERNAL Rng *stats_new_rng(lua_State *L, unsigned long seed);
 STATS_INTERNAL gsl_rng *stats_call_rng(lua_State *L, int opts);
 
 /* stats.c: logistic regression. */
-STATS_INTERNAL double stats_log_prior(const Problem *p, const double *b);
 STATS_INTERNAL const char *stats_newton(const Problem *p, double *b, double *cov, Info *info,
                                         int max_iter);
 STATS_INTERNAL void stats_build_problem(lua_State *L, const char *fname, int xi, int yi, int oi,

@@ -30,6 +30,30 @@ static const char *const POSTERIOR_KEYS[] = {POSTERIOR_OPTS, NULL};
 static const char *const FIT_MANY_KEYS[] = {POSTERIOR_OPTS, "method", "prior_sd",
                                             "intercept_sd", "max_iter", "threads", NULL};
 
+/* The mean of log1p(-t x[i]) over the n values x, ascending and >= 0, as the log of the
+ * running product of the factors 1 - t x[i], each split exactly into mantissa and binary
+ * exponent as it is multiplied in: one log instead of n, within 1e-15 of the sum of log1p
+ * (absolute, per factor). Falls back to log1p when a factor lies outside [2^-1000, 2^1000]. */
+static double mean_log1m(const double *x, size_t n, double t) {
+  double f0 = 1 - t * x[0], f1 = 1 - t * x[n - 1]; /* the factors are monotone in x */
+  double k = 0;
+  if (!(fmin(f0, f1) >= 0x1p-1000 && fmax(f0, f1) <= 0x1p1000)) {
+    for (size_t i = 0; i < n; i++) k += log1p(-t * x[i]);
+    return k / (double)n;
+  }
+  double m = 1;
+  int64_t e = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t b;
+    m *= 1 - t * x[i];
+    memcpy(&b, &m, sizeof b);
+    e += (int64_t)(b >> 52) - 1023;
+    b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+    memcpy(&m, &b, sizeof m);
+  }
+  return (log(m) + (double)e * 0x1.62e42fefa39efp-1) / (double)n;
+}
+
 /* Pareto shape k-hat of the upper tail of the importance weights (Zhang & Stephens 2009 with
  * the weakly informative adjustment of Vehtari et al.'s PSIS): x holds the n exceedances in
  * ascending order. Below 0.5 the estimates are reliable; above 0.7 they are not. */
@@ -40,18 +64,14 @@ static double pareto_khat(const double *x, size_t n) {
   if (m > 128) m = 128;
   for (size_t j = 0; j < m; j++) {
     theta[j] = 1 / x[n - 1] + (1 - sqrt(m / (j + 0.5))) / 3.0 / xstar;
-    double k = 0;
-    for (size_t i = 0; i < n; i++) k += log1p(-theta[j] * x[i]);
-    k /= (double)n;
+    double k = mean_log1m(x, n, theta[j]);
     lt[j] = n * (log(-theta[j] / k) - k - 1);
     if (lt[j] > best) best = lt[j];
   }
   double wsum = 0, th = 0;
   for (size_t j = 0; j < m; j++) wsum += exp(lt[j] - best);
   for (size_t j = 0; j < m; j++) th += theta[j] * exp(lt[j] - best) / wsum;
-  double k = 0;
-  for (size_t i = 0; i < n; i++) k += log1p(-th * x[i]);
-  k /= (double)n;
+  double k = mean_log1m(x, n, th);
   return (k * n + 0.5 * 10) / (n + 10);
 }
 
@@ -93,96 +113,227 @@ void stats_sort_doubles(double *x, size_t n, KeyWeight *kw) {
   for (size_t i = 0; i < n; i++) x[i] = kw[i].key;
 }
 
-/* exp(x) for |x| <= 700 without a library call (so the compiler can inline and vectorise it):
- * x = k ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) by its degree-13 Taylor
- * polynomial (truncation below 3e-18 relative), 2^k assembled in the exponent bits. Within
- * 2.3e-16 relative of libm's exp over [-700, 700] (2e7 random points). */
+/* Four doubles (or 64-bit integers) as one value, by the GCC/Clang vector extension: lane-wise
+ * IEEE arithmetic, compiled to AVX2, to pairs of SSE2 registers (or NEON, or scalars) alike, so
+ * every build on every CPU computes the same bits (ISO C mode: no contraction into FMA). Only
+ * passed by pointer: by value, their calling convention depends on the instruction set. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef uint64_t v4u __attribute__((vector_size(32)));
+typedef int64_t v4i __attribute__((vector_size(32)));
+#define LANES 4
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* The hot loop in two clones, AVX2 and the x86-64 baseline, chosen once when the module loads
+ * (GCC on x86-64 GNU/Linux; elsewhere the one portable build). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define HOT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT_CLONES
+#endif
+
+static const double EXP_SHIFT = 0x1.8p52, LOG2E = 0x1.71547652b82fep0;
+static const double LN2_HI = 0x1.62e42feep-1, LN2_LO = 0x1.a39ef35793c76p-33;
+
+/* p = exp(r) for |r| <= ln2/2 by the degree-13 Taylor polynomial (Horner), for a double or a
+ * v4d r alike. */
+#define EXP_POLY(p, r)                                                                        \
+  do {                                                                                        \
+    p = 1.0 / 6227020800.0 * r + 1.0 / 479001600.0;                                         \
+    p = p * r + 1.0 / 39916800.0;                                                             \
+    p = p * r + 1.0 / 3628800.0;                                                              \
+    p = p * r + 1.0 / 362880.0;                                                               \
+    p = p * r + 1.0 / 40320.0;                                                                \
+    p = p * r + 1.0 / 5040.0;                                                                 \
+    p = p * r + 1.0 / 720.0;                                                                  \
+    p = p * r + 1.0 / 120.0;                                                                  \
+    p = p * r + 1.0 / 24.0;                                                                   \
+    p = p * r + 1.0 / 6.0;                                                                    \
+    p = p * r + 0.5;                                                                          \
+    p = p * r + 1.0;                                                                          \
+    p = p * r + 1.0;                                                                          \
+  } while (0)
+
+/* exp(x) for |x| <= 700 without a library call: x = k ln2 + r with |r| <= ln2/2 (Cody-Waite
+ * split of ln2), exp(r) by EXP_POLY (truncation below 3e-18 relative), 2^k assembled in the
+ * exponent bits. Within 2.3e-16 relative of libm's exp over [-700, 700] (2e7 random points). */
 static inline double exp_inline(double x) {
-  const double shift = 0x1.8p52, ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
-  double kd = x * 0x1.71547652b82fep0 + shift; /* round to nearest: k in the low bits */
+  double kd = x * LOG2E + EXP_SHIFT, r, p, scale; /* round to nearest: k in the low bits */
   uint64_t bits;
   memcpy(&bits, &kd, sizeof bits);
-  kd -= shift;
-  double r = (x - kd * ln2_hi) - kd * ln2_lo;
-  double p = 1.0 / 6227020800.0;
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  uint64_t sbits = (bits + 1023) << 52; /* low bits of kd + shift hold k (two's complement) */
-  double scale;
-  memcpy(&scale, &sbits, sizeof scale);
+  kd -= EXP_SHIFT;
+  r = (x - kd * LN2_HI) - kd * LN2_LO;
+  EXP_POLY(p, r);
+  bits = (bits + 1023) << 52; /* low bits of kd + shift hold k (two's complement) */
+  memcpy(&scale, &bits, sizeof scale);
   return p * scale;
 }
 
-/* Log-likelihoods of the antithetic pair of draws mode + v and mode - v (ll[0], ll[1]).
- * eta0: linear predictor at the mode; y0 = sum y_i eta0_i; E: exp(eta0) when every |eta0| <= 50
- * and there are no case weights, else NULL. With E the sums of log(1 + exp(eta)) are logs of
- * running products: exp(eta0 + c) = E exp(c) and 1 + exp(eta0 - c) = (exp(c) + E) / exp(c),
- * so each observation costs one exp() for both draws and the logs are taken once per ~2^560 of
- * product (an observation whose |c| > 250 takes the exact path). XT: the predictors (columns
- * 1..d-1) column by column; E has room for 2n numbers (the second n are workspace). */
-static void pair_loglik(const Problem *p, const double *eta0, double y0, double *E,
-                        const double *XT, const double *v, double ll[2]) {
-  size_t d = p->d;
-  if (!E) {
-    ll[0] = ll[1] = 0;
-    for (size_t i = 0; i < p->n; i++) { /* both draws of the pair share x.v */
-      const double *x = p->X + i * d;
-      double c = 0, wi = p->w ? p->w[i] : 1.0;
-      for (size_t j = 0; j < d; j++) c += x[j] * v[j];
-      double e1 = eta0[i] + c, e2 = eta0[i] - c;
-      ll[0] += wi * (p->y[i] * e1 - log1pexp(e1));
-      ll[1] += wi * (p->y[i] * e2 - log1pexp(e2));
-    }
-    return;
-  }
-  double yc = 0, csum = 0, P1 = 1, P2 = 1, L1 = 0, L2 = 0, *cs = E + p->n;
-  size_t n = p->n;
-  for (size_t i = 0; i < n; i++) cs[i] = v[0]; /* column 0 is the intercept's 1 */
-  for (size_t j = 1; j < d; j++) { /* x.v by columns: a streaming loop per coefficient */
-    const double *col = XT + (j - 1) * n;
-    double vj = v[j];
-    for (size_t i = 0; i < n; i++) cs[i] += col[i] * vj;
-  }
-  for (size_t i = 0; i < n; i++) {
-    double c = cs[i];
-    yc += p->y[i] * c;
-    if (fabs(c) > 250) {
-      L1 += log1pexp(eta0[i] + c);
-      L2 += log1pexp(eta0[i] - c);
-      continue;
-    }
-    double ec = exp_inline(c);
-    csum += c;
-    P1 *= 1 + E[i] * ec;
-    P2 *= ec + E[i];
-    if (P1 > 0x1p560) L1 += log(P1), P1 = 1;
-    if (P2 > 0x1p560) L2 += log(P2), P2 = 1;
-  }
-  ll[0] = y0 + yc - (L1 + log(P1));
-  ll[1] = y0 - yc - (L2 + log(P2) - csum);
+/* *y = exp(*x) lane by lane with exp_inline's operations (the same bits), for |x| <= 700. */
+ALWAYS_INLINE void exp4(v4d *y, const v4d *x) {
+  v4d kd = *x * LOG2E + EXP_SHIFT, r, p, scale;
+  v4u bits;
+  memcpy(&bits, &kd, sizeof bits);
+  kd -= EXP_SHIFT;
+  r = (*x - kd * LN2_HI) - kd * LN2_LO;
+  EXP_POLY(p, r);
+  bits = (bits + 1023) << 52;
+  memcpy(&scale, &bits, sizeof scale);
+  *y = p * scale;
 }
 
-/* Importance sampling of the posterior of p: proposal multivariate t(nu) at the mode with the
- * inverse negative Hessian as scale, M draws in antithetic pairs. Fills theta (M x d), w (M,
- * normalised weights), mode and info; eta0 (n), E (2n) and XT (n x d) are workspace. No Lua
- * calls (runs in
- * worker threads). Returns NULL or a static message. */
-static const char *sample_posterior(const Problem *p, gsl_rng *r, size_t M, double nu,
-                                    double *theta, double *w, double *eta0, double *E,
-                                    double *XT, double *mode, Info *info) {
+/* Loads 4 doubles from p (any alignment). */
+ALWAYS_INLINE void load4(v4d *v, const double *p) { memcpy(v, p, sizeof *v); }
+
+/* Splits each lane of *m (positive and normal) into its mantissa in [1, 2), left in *m, and
+ * its binary exponent, added to *e: exact, and the running product can never overflow. */
+ALWAYS_INLINE void renorm4(v4d *m, v4i *e) {
+  v4u b;
+  memcpy(&b, m, sizeof b);
+  *e += (v4i)(b >> 52) - 1023;
+  b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+  memcpy(m, &b, sizeof b);
+}
+
+/* log(m[0] m[1] m[2] m[3] 2^(e[0] + ... + e[3])) for mantissas m in [1, 2): one log. */
+static double log_lanes(const v4d *m, const v4i *e) {
+  double k = (double)((*e)[0] + (*e)[1] + (*e)[2] + (*e)[3]); /* |k| < 2^21: k LN2_HI exact */
+  return log((*m)[0] * (*m)[1] * (*m)[2] * (*m)[3]) + k * LN2_HI + k * LN2_LO;
+}
+
+/* The sum of the four lanes of v. */
+static double sum_lanes(const v4d *v) { return ((*v)[0] + (*v)[1]) + ((*v)[2] + (*v)[3]); }
+
+/* A problem's data laid out for pair_loglik_fast: observations padded to a multiple of LANES,
+ * each column contiguous. A padded observation has all-zero predictors (intercept column
+ * included), E = 0 and y = 0: its x.v is 0, exp(0) = 1, and both of its factors are exactly 1. */
+typedef struct {
+  size_t np;           /* padded number of observations */
+  size_t d;            /* coefficients (column 0 the intercept's 1) */
+  const double *XT;    /* d x np, column by column */
+  const double *E, *Y; /* np each: exp(eta0) at the mode, the outcomes */
+  double y0;           /* sum_i y_i eta0_i */
+} Layout;
+
+/* Largest |x.v| of an observation on the fast path. With |eta0| <= 50 every factor
+ * 1 + exp(eta0 + c) lies in [1, 2^165) and every exp(c) + exp(eta0) in (2^-93, 2^94), so a
+ * product over 4 blocks started from [1, 2) stays within (2^-373, 2^661): no overflow, no
+ * denormals. */
+#define FAST_C_MAX 64.0
+
+/* pair_loglik_fast's loop for D coefficients (a constant when inlined, so the loop over the
+ * coefficients unrolls). See pair_loglik_fast. */
+ALWAYS_INLINE int pair_loglik_d(const Layout *lay, const double *v, double ll[2], size_t D) {
+  size_t np = lay->np;
+  v4d P1 = {1, 1, 1, 1}, P2 = {1, 1, 1, 1}, yc = {0, 0, 0, 0}, cs = {0, 0, 0, 0};
+  v4i e1 = {0, 0, 0, 0}, e2 = {0, 0, 0, 0}, ok = {-1, -1, -1, -1};
+  for (size_t o0 = 0; o0 < np; o0 += 4 * LANES) {
+    size_t end = o0 + 4 * LANES < np ? o0 + 4 * LANES : np;
+    for (size_t o = o0; o < end; o += LANES) {
+      v4d c, x, ec, E, y;
+      load4(&c, lay->XT + o);
+      c *= v[0];
+#pragma GCC unroll 8
+      for (size_t j = 1; j < D; j++) {
+        load4(&x, lay->XT + j * np + o);
+        c += x * v[j];
+      }
+      v4u mag;
+      memcpy(&mag, &c, sizeof mag);
+      mag &= 0x7fffffffffffffffull; /* |c|, as bits: a NaN compares false below */
+      memcpy(&x, &mag, sizeof x);
+      ok &= x <= FAST_C_MAX;
+      load4(&y, lay->Y + o);
+      load4(&E, lay->E + o);
+      yc += y * c;
+      cs += c;
+      exp4(&ec, &c);
+      P1 *= E * ec + 1.0;
+      P2 *= ec + E;
+    }
+    renorm4(&P1, &e1); /* after at most 4 blocks: see FAST_C_MAX */
+    renorm4(&P2, &e2);
+  }
+  if (!(ok[0] & ok[1] & ok[2] & ok[3])) return 0;
+  double ycs = sum_lanes(&yc);
+  ll[0] = lay->y0 + ycs - log_lanes(&P1, &e1);
+  ll[1] = lay->y0 - ycs - (log_lanes(&P2, &e2) - sum_lanes(&cs));
+  return 1;
+}
+
+/* Log-likelihoods of the antithetic pair mode + v, mode - v (ll[0], ll[1]) from the layout
+ * lay, LANES observations at a time. exp(eta0 + c) = E exp(c) and
+ * 1 + exp(eta0 - c) = (exp(c) + E) / exp(c), so each observation costs one exp for both draws;
+ * the sums of log(1 + exp(eta)) are logs of running products, renormalised (exactly) every 4
+ * blocks, one log per draw. Returns 0, ll untouched, when some |c| > FAST_C_MAX (or is NaN): the
+ * caller takes the exact path. */
+HOT_CLONES static int pair_loglik_fast(const Layout *lay, const double *v, double ll[2]) {
+  switch (lay->d) { /* the study's 6 coefficients and its neighbours, unrolled */
+  case 2: return pair_loglik_d(lay, v, ll, 2);
+  case 3: return pair_loglik_d(lay, v, ll, 3);
+  case 4: return pair_loglik_d(lay, v, ll, 4);
+  case 5: return pair_loglik_d(lay, v, ll, 5);
+  case 6: return pair_loglik_d(lay, v, ll, 6);
+  case 7: return pair_loglik_d(lay, v, ll, 7);
+  case 8: return pair_loglik_d(lay, v, ll, 8);
+  default: return pair_loglik_d(lay, v, ll, lay->d);
+  }
+}
+
+/* Log-likelihoods of the antithetic pair mode + v, mode - v (ll[0], ll[1]) by the plain
+ * formula (with case weights), the two draws sharing x.v; eta0: linear predictor at the mode. */
+static void pair_loglik_exact(const Problem *p, const double *eta0, const double *v,
+                              double ll[2]) {
+  size_t d = p->d;
+  ll[0] = ll[1] = 0;
+  for (size_t i = 0; i < p->n; i++) {
+    const double *x = p->X + i * d;
+    double c = 0, wi = p->w ? p->w[i] : 1.0;
+    for (size_t j = 0; j < d; j++) c += x[j] * v[j];
+    double e1 = eta0[i] + c, e2 = eta0[i] - c;
+    ll[0] += wi * (p->y[i] * e1 - log1pexp(e1));
+    ll[1] += wi * (p->y[i] * e2 - log1pexp(e2));
+  }
+}
+
+/* Per-thread workspace of the sampler, sized for the largest group. */
+typedef struct {
+  double *theta, *w, *tail, *eta0, *E, *Y, *XT;
+  KeyWeight *kw;
+} Work;
+
+/* Fills eta0 (the linear predictor at the mode) and, when the fast path applies (no case
+ * weights, every |eta0| <= 50), the layout lay in wk's buffers. Returns whether it applies. */
+static int lay_out(const Problem *p, const double *mode, Work *wk, Layout *lay) {
+  size_t n = p->n, d = p->d, np = (n + LANES - 1) / LANES * LANES;
+  int fast = p->w == NULL;
+  lay->np = np, lay->d = d, lay->y0 = 0;
+  lay->XT = wk->XT, lay->E = wk->E, lay->Y = wk->Y;
+  for (size_t i = 0; i < n; i++) {
+    double eta = 0;
+    for (size_t j = 0; j < d; j++) eta += p->X[i * d + j] * mode[j];
+    wk->eta0[i] = eta;
+    lay->y0 += p->y[i] * eta;
+    if (!(fabs(eta) <= 50)) fast = 0;
+  }
+  if (!fast) return 0;
+  for (size_t i = 0; i < np; i++) {
+    wk->E[i] = i < n ? exp_inline(wk->eta0[i]) : 0;
+    wk->Y[i] = i < n ? p->y[i] : 0;
+    for (size_t j = 0; j < d; j++) wk->XT[j * np + i] = i < n ? p->X[i * d + j] : 0;
+  }
+  return 1;
+}
+
+/* Importance sampling of the posterior of p (predictors centred by means): proposal
+ * multivariate t(nu) at the mode with the inverse negative Hessian as scale, M draws in
+ * antithetic pairs. Fills wk->theta (d x M, column by column, intercept uncentred), wk->w (M,
+ * normalised weights), mode (centred) and info. No Lua calls (runs in worker threads). Returns
+ * NULL or a static message. */
+static const char *sample_posterior(const Problem *p, const double *means, gsl_rng *r,
+                                    size_t M, double nu, Work *wk, double *mode, Info *info) {
   size_t d = p->d;
   double cov[MAX_COEF * MAX_COEF], chol[MAX_COEF * MAX_COEF], z[MAX_COEF];
+  double *theta = wk->theta, *w = wk->w;
   memset(mode, 0, d * sizeof(double));
   const char *err = stats_newton(p, mode, cov, info, 200);
   if (err) return err;
@@ -191,18 +342,11 @@ static const char *sample_posterior(const Problem *p, gsl_rng *r, size_t M, doub
   if (gsl_linalg_cholesky_decomp1(&cm.matrix)) return "posterior covariance is not positive";
   for (size_t i = 0; i < d; i++)
     for (size_t j = 0; j < d; j++) chol[i * d + j] = j <= i ? cov[i * d + j] : 0.0;
-  double y0 = 0;
-  int fast = p->w == NULL;
-  for (size_t i = 0; i < p->n; i++) { /* linear predictor at the mode */
-    eta0[i] = 0;
-    for (size_t j = 0; j < d; j++) eta0[i] += p->X[i * d + j] * mode[j];
-    y0 += p->y[i] * eta0[i];
-    if (fabs(eta0[i]) > 50) fast = 0;
-  }
-  for (size_t i = 0; i < p->n && fast; i++) E[i] = exp_inline(eta0[i]);
-  for (size_t j = 1; j < d && fast; j++)
-    for (size_t i = 0; i < p->n; i++) XT[(j - 1) * p->n + i] = p->X[i * d + j];
-  double maxlw = -INFINITY, v[MAX_COEF];
+  Layout lay;
+  int fast = lay_out(p, mode, wk, &lay);
+  double mode0 = mode[0]; /* the intercept of the uncentred predictors at the mode */
+  for (size_t j = 1; j < d; j++) mode0 -= means[j] * mode[j];
+  double maxlw = -INFINITY, v[MAX_COEF], plus[MAX_COEF], minus[MAX_COEF];
   for (size_t s = 0; s + 1 < M; s += 2) {
     double zz = 0, u = gsl_ran_chisq(r, nu);
     for (size_t j = 0; j < d; j++) {
@@ -214,17 +358,25 @@ static const char *sample_posterior(const Problem *p, gsl_rng *r, size_t M, doub
       v[i] = 0;
       for (size_t j = 0; j <= i; j++) v[i] += chol[i * d + j] * z[j];
       v[i] *= f;
-      theta[s * d + i] = mode[i] + v[i];
-      theta[(s + 1) * d + i] = mode[i] - v[i];
+      plus[i] = mode[i] + v[i];
+      minus[i] = mode[i] - v[i];
+      theta[i * M + s] = plus[i];
+      theta[i * M + s + 1] = minus[i];
     }
-    pair_loglik(p, eta0, y0, fast ? E : NULL, XT, v, ll);
-    for (int k = 0; k < 2; k++) {
-      w[s + k] = ll[k] + stats_log_prior(p, theta + (s + k) * d) - logq;
-      if (w[s + k] > maxlw) maxlw = w[s + k];
-    }
+    double v0 = v[0]; /* the intercept's step for the uncentred predictors */
+    for (size_t j = 1; j < d; j++) v0 -= means[j] * v[j];
+    theta[s] = mode0 + v0;
+    theta[s + 1] = mode0 - v0;
+    if (!fast || !pair_loglik_fast(&lay, v, ll)) pair_loglik_exact(p, wk->eta0, v, ll);
+    w[s] = ll[0] + log_prior(p, plus) - logq;
+    w[s + 1] = ll[1] + log_prior(p, minus) - logq;
+    maxlw = fmax(maxlw, fmax(w[s], w[s + 1]));
   }
   double sum = 0;
-  for (size_t s = 0; s < M; s++) sum += (w[s] = exp(w[s] - maxlw));
+  for (size_t s = 0; s < M; s++) {
+    double x = w[s] - maxlw;
+    sum += (w[s] = x < -700 ? 0 : exp_inline(x));
+  }
   for (size_t s = 0; s < M; s++) w[s] /= sum;
   return NULL;
 }
@@ -283,40 +435,54 @@ static double weighted_quantile(KeyWeight *a, size_t n, double q) {
   return a[s].key;
 }
 
-/* The weighted q-quantile (as weighted_quantile) of column x[0], x[stride], ... of M draws with
- * weights w. Brackets the answer between two keys of a sorted sample of 63 (about the q-th
- * fraction of the weight, +-4 sample ranks), gathers the keys inside the bracket in one pass
- * and selects among those; falls back to the full selection when the bracket misses. kw and
- * sample (M entries each) are workspace. */
-static double column_quantile(const double *x, size_t stride, const double *w, size_t M,
-                              double q, KeyWeight *kw, double *sample) {
-  enum { S = 63 };
-  if (M >= 32 * S) {
-    for (size_t k = 0; k < S; k++) sample[k] = x[(k * (M / S) + M / (2 * S)) * stride];
-    for (size_t k = 1; k < S; k++) { /* insertion sort of the sample */
-      double t = sample[k];
-      size_t m = k;
-      while (m > 0 && sample[m - 1] > t) sample[m] = sample[m - 1], m--;
-      sample[m] = t;
-    }
-    long at = (long)(q * S), lo_i = at - 4, hi_i = at + 4;
-    double lo = lo_i < 0 ? -INFINITY : sample[lo_i], hi = hi_i >= S ? INFINITY : sample[hi_i];
-    double below = 0;
-    size_t n = 0;
-    for (size_t s = 0; s < M; s++) {
-      double v = x[s * stride];
-      if (v < lo) below += w[s];
-      else if (v <= hi) kw[n++] = (KeyWeight){v, w[s]};
-    }
-    double inside = 0;
-    for (size_t k = 0; k < n; k++) inside += kw[k].w;
-    /* the bracket holds the answer when the weight below it is short of q and the weight up to
-     * its top reaches q (or nothing lies above it) */
-    if (n > 0 && below < q && (below + inside >= q || hi == INFINITY))
-      return weighted_quantile(kw, n, q - below);
+/* Bins of column_quantiles: with 4000 draws spread over the proposal's range, about 10-40
+ * draws per bin near the usual levels. */
+enum { QBINS = 512 };
+
+/* The bin of x among QBINS equal bins from lo at `scale` bins per unit: monotone in x. */
+static inline size_t qbin(double x, double lo, double scale) {
+  double t = (x - lo) * scale;
+  return t < QBINS - 1 ? (size_t)t : QBINS - 1; /* also the last bin for x == hi and NaN */
+}
+
+/* The weighted quantiles (as weighted_quantile) at levels qs[0..nq) of the M values x with
+ * weights w, into out[0..nq). One pass sorts the values into QBINS equal bins between their
+ * minimum and maximum and sums each bin's weight; the level's bin is where the running sum of
+ * bin weights reaches it (bins are ordered like their values), and weighted_quantile selects
+ * within that bin's values, gathered by a second pass. kw (M entries) and bins (M uint16_t)
+ * are workspace. */
+static void column_quantiles(const double *x, const double *w, size_t M, const double *qs,
+                             size_t nq, KeyWeight *kw, uint16_t *bins, double *out) {
+  double lo = x[0], hi = x[0], bw[QBINS] = {0}, below[16];
+  size_t count[QBINS] = {0}, at[16], start[QBINS];
+  for (size_t s = 1; s < M; s++) {
+    if (x[s] < lo) lo = x[s];
+    if (x[s] > hi) hi = x[s];
   }
-  for (size_t s = 0; s < M; s++) kw[s] = (KeyWeight){x[s * stride], w[s]};
-  return weighted_quantile(kw, M, q);
+  double scale = QBINS / (hi - lo);
+  if (!(hi > lo) || !isfinite(scale)) scale = 0;
+  for (size_t s = 0; s < M; s++) {
+    size_t b = qbin(x[s], lo, scale);
+    bins[s] = (uint16_t)b;
+    bw[b] += w[s];
+    count[b]++;
+  }
+  for (size_t b = 0; b < QBINS; b++) start[b] = SIZE_MAX; /* bins not needed */
+  size_t used = 0;
+  for (size_t i = 0; i < nq; i++) {
+    double cum = 0;
+    size_t b = 0;
+    while (b < QBINS && cum + bw[b] < qs[i]) cum += bw[b++];
+    at[i] = b, below[i] = cum;
+    if (b < QBINS && start[b] == SIZE_MAX) start[b] = used, used += count[b];
+  }
+  size_t fill[QBINS];
+  memcpy(fill, start, sizeof fill);
+  for (size_t s = 0; s < M; s++)
+    if (start[bins[s]] != SIZE_MAX) kw[fill[bins[s]]++] = (KeyWeight){x[s], w[s]};
+  for (size_t i = 0; i < nq; i++)
+    out[i] = at[i] == QBINS ? hi /* rounding: the weights never reach the level */
+             : weighted_quantile(kw + start[at[i]], count[at[i]], qs[i] - below[i]);
 }
 
 /* Moves the k-th smallest key of a[0..n) to a[k], smaller ones before it, larger after. */
@@ -352,38 +518,27 @@ typedef struct {
   double *draws; /* M x d unweighted draws (systematic resampling) when keep_draws, else NULL */
 } Summary;
 
-/* Per-thread workspace of the sampler, sized for the largest group. */
-typedef struct {
-  double *theta, *w, *tail, *eta0, *E, *XT;
-  KeyWeight *kw;
-} Work;
-
-/* Fills out from the draws theta (M x d, intercept uncentred in column 0) with weights w:
- * mean, sd, mcse (antithetic pairs are the independent units), ess, Pareto k of the largest
+/* Fills out from the draws theta (d x M, column by column, intercept uncentred) with weights
+ * w: mean, sd, mcse (antithetic pairs are the independent units), ess, Pareto k of the largest
  * weights' exceedances (PSIS tail length), weighted quantiles, and the resampled draws.
  * kw and tail (M entries each) are workspace. */
 static void summarise(const double *theta, const double *w, size_t d, const PostOpts *o,
                       KeyWeight *kw, double *tail, gsl_rng *r, Summary *out) {
   size_t M = o->M;
-  double *mean = out->mean, *sd = out->sd, *mcse = out->mcse, ess = 0;
-  memset(mean, 0, sizeof out->mean);
-  memset(sd, 0, sizeof out->sd);
-  memset(mcse, 0, sizeof out->mcse);
-  for (size_t s = 0; s < M; s++)
-    for (size_t j = 0; j < d; j++) mean[j] += w[s] * theta[s * d + j];
-  for (size_t s = 0; s < M; s++) {
-    ess += w[s] * w[s];
-    for (size_t j = 0; j < d; j++) sd[j] += w[s] * pow(theta[s * d + j] - mean[j], 2);
-  }
-  for (size_t s = 0; s + 1 < M; s += 2)
-    for (size_t j = 0; j < d; j++)
-      mcse[j] += pow(w[s] * (theta[s * d + j] - mean[j]) + w[s + 1] * (theta[(s + 1) * d + j] -
-                     mean[j]), 2);
-  for (size_t j = 0; j < d; j++) {
-    sd[j] = sqrt(sd[j]);
-    mcse[j] = sqrt(mcse[j]);
-  }
+  double ess = 0;
+  for (size_t s = 0; s < M; s++) ess += w[s] * w[s];
   out->ess = 1.0 / ess;
+  for (size_t j = 0; j < d; j++) {
+    const double *x = theta + j * M;
+    double mean = 0, var = 0, mc = 0;
+    for (size_t s = 0; s < M; s++) mean += w[s] * x[s];
+    for (size_t s = 0; s < M; s++) var += w[s] * (x[s] - mean) * (x[s] - mean);
+    for (size_t s = 0; s + 1 < M; s += 2) {
+      double t = w[s] * (x[s] - mean) + w[s + 1] * (x[s + 1] - mean);
+      mc += t * t;
+    }
+    out->mean[j] = mean, out->sd[j] = sqrt(var), out->mcse[j] = sqrt(mc);
+  }
   size_t nt = (size_t)ceil(fmin(0.2 * M, 3 * sqrt((double)M)));
   for (size_t s = 0; s < M; s++) kw[s] = (KeyWeight){w[s], 0};
   select_kth(kw, M, M - nt - 1);
@@ -393,15 +548,16 @@ static void summarise(const double *theta, const double *w, size_t d, const Post
   for (size_t i = 0; i < nt; i++) tail[i] = top[i].key - cut;
   out->khat = pareto_khat(tail, nt);
   for (size_t j = 0; j < d; j++) {
-    for (size_t i = 0; i < o->nq; i++) out->q[i][j] = column_quantile(theta + j, d, w, M,
-                                                                      o->qs[i], kw, tail);
+    double q[16];
+    column_quantiles(theta + j * M, w, M, o->qs, o->nq, kw, (uint16_t *)tail, q);
+    for (size_t i = 0; i < o->nq; i++) out->q[i][j] = q[i];
   }
   if (out->draws) {
     double u = gsl_rng_uniform(r) / (double)M, cum = w[0];
     size_t src = 0;
     for (size_t s = 0; s < M; s++, u += 1.0 / (double)M) {
       while (cum < u && src + 1 < M) cum += w[++src];
-      memcpy(out->draws + s * d, theta + src * d, d * sizeof(double));
+      for (size_t j = 0; j < d; j++) out->draws[s * d + j] = theta[j * M + src];
     }
   }
 }
@@ -417,10 +573,8 @@ static void posterior_fit(const Problem *p, const double *means, gsl_rng *r, con
     out->err = "no observations";
     return;
   }
-  out->err = sample_posterior(p, r, o->M, o->nu, wk->theta, wk->w, wk->eta0, wk->E, wk->XT,
-                              out->mode, &info);
+  out->err = sample_posterior(p, means, r, o->M, o->nu, wk, out->mode, &info);
   if (out->err) return;
-  for (size_t s = 0; s < o->M; s++) stats_uncentre(wk->theta + s * p->d, NULL, means, p->d);
   stats_uncentre(out->mode, NULL, means, p->d);
   summarise(wk->theta, wk->w, p->d, o, wk->kw, wk->tail, r, out);
 }
@@ -453,16 +607,18 @@ static void read_post_opts(lua_State *L, int oi, PostOpts *o) {
 /* Pushes a workspace for groups of up to nmax observations and d coefficients (one userdata).
  * Stack: +1. */
 static void push_work(lua_State *L, const PostOpts *o, size_t nmax, size_t d, Work *wk) {
-  size_t M = o->M, bytes = (M * d + 2 * M + (3 + d) * nmax + 3) * sizeof(double) +
-                            M * sizeof(KeyWeight);
+  size_t M = o->M, np = (nmax + LANES - 1) / LANES * LANES;
+  size_t bytes = (M * d + 2 * M + nmax + (2 + d) * np + 1) * sizeof(double) +
+                 M * sizeof(KeyWeight);
   double *base = lua_newuserdatauv(L, bytes, 0);
   wk->theta = base;
   wk->w = wk->theta + M * d;
   wk->tail = wk->w + M;
   wk->eta0 = wk->tail + M;
-  wk->E = wk->eta0 + nmax + 1;
-  wk->XT = wk->E + 2 * nmax + 1;
-  wk->kw = (KeyWeight *)(wk->XT + d * nmax + 1);
+  wk->E = wk->eta0 + nmax;
+  wk->Y = wk->E + np;
+  wk->XT = wk->Y + np;
+  wk->kw = (KeyWeight *)(wk->XT + d * np + 1);
 }
 
 /* Pushes the posterior summary table of s (see stats.posterior). Stack: +1. */
