@@ -34,7 +34,8 @@ build = {
   modules = {
     -- C bindings (bindings/NAME.c -> introspect.NAME)
     ["introspect.rng"] = { sources = { "bindings/rng.c" }, libraries = { "m" } },
-    ["introspect.stats"] = { sources = { "bindings/stats.c", "bindings/stats_posterior.c" }, libraries = { "gsl", "gslcblas", "m" },
+    ["introspect.stats"] = { sources = { "bindings/stats.c", "bindings/stats_posterior.c",
+      "bindings/stats_sampler.c" }, libraries = { "gsl", "gslcblas", "m" },
       incdirs = { "$(GSL_INCDIR)" }, libdirs = { "$(GSL_LIBDIR)" } },
     ["introspect.http"] = { sources = { "bindings/http.c" }, libraries = { "curl", "m" },
       incdirs = { "bindings", "$(CURL_INCDIR)" }, libdirs = { "$(CURL_LIBDIR)" } },

@@ -1,9 +1,9 @@
-/* Internal to the introspect.stats module, shared by its two source files: bindings/stats.c
+/* Internal to the introspect.stats module, shared by its three source files: bindings/stats.c
  * (scratch buffers, option readers, the rng handle, logistic regression, correlations, OLS,
- * the cluster bootstrap, the module table) and bindings/stats_posterior.c (the importance
- * sampler, sorting and weighted quantiles, Pareto k, the threaded stats.fit_many and
- * stats.loglik_floor). Every symbol declared here is hidden: linked into the host it is not
- * exported, so no other module can bind to it. */
+ * the cluster bootstrap, the module table), bindings/stats_sampler.c (the posterior sampler
+ * and its summaries, without Lua; sorting) and bindings/stats_posterior.c (stats.posterior,
+ * the threaded stats.fit_many, stats.loglik_floor). Every symbol declared here is hidden:
+ * linked into the host it is not exported, so no other module can bind to it. */
 #ifndef INTROSPECT_STATS_INTERNAL_H
 #define INTROSPECT_STATS_INTERNAL_H
 
@@ -86,9 +86,36 @@ STATS_INTERNAL int stats_fit_and_push(lua_State *L, const Problem *p, int icpt,
 STATS_INTERNAL void stats_check_fit_args(lua_State *L, const char *fname,
                                          const char *const *keys);
 
-/* stats_posterior.c: sorting, and the posterior functions of the module table. */
+/* Per-thread workspace of the sampler, sized for the largest group. */
+typedef struct {
+  double *theta, *w, *tail, *eta0, *E, *Y, *XT;
+  KeyWeight *kw;
+} Work;
+
+/* The options of a posterior fit, read once from Lua. */
+typedef struct {
+  size_t M, nq;
+  double nu, qs[16];
+  int keep;
+} PostOpts;
+
+/* What one posterior fit produces: filled without touching Lua (in a worker thread). */
+typedef struct {
+  const char *err;
+  size_t n, d;
+  double mean[MAX_COEF], sd[MAX_COEF], mcse[MAX_COEF], mode[MAX_COEF], q[16][MAX_COEF];
+  double ess, khat;
+  double *draws; /* M x d unweighted draws (systematic resampling) when keep_draws, else NULL */
+} Summary;
+
+/* stats_sampler.c: one posterior fit (no Lua calls), its workspace, and sorting. */
+STATS_INTERNAL void stats_posterior_fit(const Problem *p, const double *means, gsl_rng *r,
+                                        const PostOpts *o, Work *wk, Summary *out);
+STATS_INTERNAL size_t stats_work_carve(Work *wk, void *base, size_t M, size_t nmax, size_t d);
 STATS_INTERNAL void stats_sort_keys(KeyWeight *a, size_t n);
 STATS_INTERNAL void stats_sort_doubles(double *x, size_t n, KeyWeight *kw);
+
+/* stats_posterior.c: the posterior functions of the module table. */
 STATS_INTERNAL extern const luaL_Reg stats_posterior_funcs[];
 
 #endif
