@@ -121,7 +121,8 @@ for k, label in ipairs({ "100 contexts x 50 choices", "100 native contexts x 100
     max_k = math.max(max_k, p.khat)
   end
   print(string.format("posterior (b), %s, 4000 draws each: %.3f s wall (best of 5; %.3f s on one "
-    .. "thread); min ESS %.0f, max Pareto k %.2f; target <= 0.1 s", label, secs, one, min_ess, max_k))
+    .. "thread); min ESS %.0f, max Pareto k %.2f; target <= 0.1 s (%s)", label, secs, one, min_ess,
+    max_k, secs <= 0.1 and "met" or "NOT met"))
   print(string.format("  floor, one plain log-likelihood evaluation at each of the 400,000 draws (one "
     .. "thread): %.3f s; ratio posterior/floor %.2f (one thread %.2f)", floor, secs / floor, one / floor))
   if k == 1 then
