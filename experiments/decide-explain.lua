@@ -12,14 +12,14 @@ local entry = require "introspect.run.entry"
 local study = require "introspect.study"
 
 entry.main({ program = "decide-explain.lua", options = {
-  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "instilled contexts" },
   { "trials", "integer", 30, "decisions per context" }, { "backend", "string", "sim", "sim, openai, a profile, a URL" },
   { "question", "string", "Which weights did you use for this decision? Answer only with JSON, the dimension names "
     .. "as keys and weights from -100 to 100 as values.", "the second turn" },
   { "max-cost", "number", nil, "dollars at most" }, { "out", "string", "runs/decide-explain", "run directory" },
 } }, function(opts)
   local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
-    name = "decide-explain" }))
+    name = "decide-explain", models = { opts.model }, design = entry.design(opts) }))
   local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
     scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))

@@ -28,6 +28,7 @@ local opts = options.parse(arg, {
   { "batch", "boolean", false, "use the Batch API for the sampling phases" },
   { "logprobs", "boolean", false, "also record P(A) of each choice" },
   { "max-cost", "number", nil, "stop before spending more than this many dollars" },
+  { "prices", "string", nil, "a JSON prices file for models the built-in table lacks (docs/http.md)" },
   { "dry-run", "boolean", false, "print the planned requests, tokens and cost per phase; send nothing" },
   { "out", "string", "runs/paper", "run directory" },
   { "curricula", "list", { "first_50", "last_50", "all_100" }, "introspection-training curricula" },
@@ -43,8 +44,9 @@ local opts = options.parse(arg, {
 }, { program = "paper.lua", usage = "introspect experiments/paper.lua [options]",
   description = "Replicates the self-interpretability study: instill preferences, measure them, " ..
     "ask for reports, train introspection, analyse." })
-local models = opts.models or (opts.backend == "sim" and { "sim-small", "sim-large" }
-  or { "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18" })
+-- default models: the subject's two profiles, the paper's two on OpenAI, else the server's own
+local models = opts.models or ({ sim = { "sim-small", "sim-large" },
+  openai = { "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18" } })[opts.backend]
 local S, o = paper.seeds, opts.seed
 local seeds = { choices = S.choices + o, native_choices = S.native_choices + o, reports = S.reports + o,
   finetune = S.finetune, offset = o }
@@ -55,12 +57,15 @@ local function main()
   local curricula = study.curricula(opts.curricula, HERE .. "/curricula", opts.contexts)
   local settings = opts.finetune_settings and study.finetune_settings(opts.finetune_settings,
     { backend = opts.backend, finetune_command = opts.finetune_command, curricula = curricula }) or nil
+  -- what makes two runs the same run (a re-run with other values needs another --out)
+  local design = entry.design(opts, { "batch", "stimuli_only", "slurm_template", "sim_job_duration" })
   local s = entry.closing(study.session({ out = opts.out, name = "paper", backend = opts.backend, batch = opts.batch,
+    models = not opts.stimuli_only and models or nil, design = design, logprobs = opts.logprobs,
     finetune_settings = settings, slurm_template = opts.slurm_template, finetune_command = opts.finetune_command,
-    max_cost = opts.max_cost, dry_run = opts.dry_run or opts.stimuli_only,
+    max_cost = opts.max_cost, prices = opts.prices, dry_run = opts.dry_run, write_only = opts.stimuli_only,
     poll_interval = opts.poll_interval, sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration },
-    manifest = { options = opts, models = models, experiment = "experiments/paper.lua", seeds = seeds } }))
-  s:check_models(models, { logprobs = opts.logprobs })
+    manifest = { options = opts, experiment = "experiments/paper.lua", seeds = seeds } }))
+  models = s.models
   -- 1. Stimuli: contexts, target ("instilled") weights, and the study's training files.
   local stim = study.stimuli(s, inputs)
   if opts.stimuli_only then s:close() return print("stimulus files written to " .. opts.out) end
@@ -106,8 +111,10 @@ local function main()
       targets = stim.targets, selections = study.selections(selections), native_selections = study.selections(native),
       reports = reports, invalid = invalid, soft = opts.logprobs }) or nil
   end end
-  local out = study.finish(s, results, { title = "Self-interpretability replication: " .. table.concat(models, ", ") })
-  if out.plan then return print(study.plan_text(out.plan)) end
+  local out = study.finish(s, results, { title = "Self-interpretability replication: " .. table.concat(models, ", "),
+    models = models })
+  if out.plan then return io.write(out.plan_text) end
+  print(out.headline)
   print("summary: " .. out.summary .. "\nreport:  " .. out.html)
   if out.failed > 0 then
     io.stderr:write(string.format("paper.lua: %d requests failed after their retries; the results above leave "

@@ -20,7 +20,7 @@ entry.main({ program = "replicates.lua", options = {
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
   { "out", "string", "runs/replicates", "run directory" } } }, function(opts)
   local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
-    name = "replicates" }))
+    name = "replicates", models = { opts.model }, design = entry.design(opts) }))
   local n = opts.contexts
   local stim = study.stimuli(s, study.inputs({ contexts = n,
     scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))

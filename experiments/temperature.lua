@@ -14,13 +14,13 @@ local study = require "introspect.study"
 local tables = require "introspect.analysis.tables"
 
 entry.main({ program = "temperature.lua", options = {
-  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "instilled contexts" },
   { "trials", "integer", 30, "trials per context" }, { "samples", "integer", 10, "samples per trial at T > 0" },
   { "temperatures", "list", { "0", "0.7", "1" }, "temperatures" }, { "reports", "integer", 5, "reports per context" },
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
   { "out", "string", "runs/temperature", "run directory" } } }, function(opts)
   local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
-    name = "temperature" }))
+    name = "temperature", models = { opts.model }, design = entry.design(opts) }))
   local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
     scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))

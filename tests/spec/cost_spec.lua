@@ -74,7 +74,7 @@ describe("unpriced models", function()
     local d, err = cost.of_usage("gpt-4o-mni", { prompt_tokens = 10 })
     assert.is_nil(d)
     assert.matches("no price for model 'gpt-4o-mni' (did you mean gpt-4o-mini?)", err, 1, true)
-    assert.matches("prices file read by cost.load_prices", err, 1, true)
+    assert.matches("--prices=FILE", err, 1, true)
   end)
 
   it("stops a run under max_cost before anything is sent, and not without one", function()

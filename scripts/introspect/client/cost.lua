@@ -44,9 +44,9 @@ M.batch_discount = 0.5
 M.default_output_tokens = 256
 
 -- How a user gives prices, said wherever a price is missing.
-M.PRICES_HINT = "give its prices (input, cached_input, output, training in dollars per million " ..
-  "tokens) in a prices file read by cost.load_prices, or in cost.prices (a fine-tuned model is priced " ..
-  "by its base; docs/http.md)"
+M.PRICES_HINT = "give its prices in a JSON prices file with --prices=FILE, for example " ..
+  "{\"MODEL\": {\"input\": 2.5, \"cached_input\": 1.25, \"output\": 10, \"training\": 25}} in dollars per " ..
+  "million tokens (a fine-tuned model is priced by its base; docs/http.md)"
 
 -- unpriced_message(model) -> "no price for model 'X' (did you mean Y?): give its prices ..."
 function M.unpriced_message(model)

@@ -619,29 +619,37 @@ function Client:chat_capabilities(model, opts)
   return nil, "chat_capabilities: no request succeeded after dropping " .. tostring(next(drop))
 end
 
+-- shutdown_line(model [, {until_date="YYYY-MM-DD", today=}]) -> a warning line | nil: a listed
+-- model object with a shutdown_date (OpenAI's models carry one when retirement is announced) gets
+-- "has shut down" when the date has passed, "shuts down on DATE" when it falls before until_date
+-- (default: 30 days from today). introspect.client.preflight runs it on every model a run names.
+function M.shutdown_line(m, opts)
+  opts = opts or {}
+  local date = type(m) == "table" and type(m.shutdown_date) == "string" and m.shutdown_date:sub(1, 10) or nil
+  if not date then return nil end
+  local today = opts.today or os.date("!%Y-%m-%d")
+  local horizon = opts.until_date or os.date("!%Y-%m-%d", os.time() + 30 * 86400)
+  if date <= today then
+    return string.format("warning: model %s has shut down (shutdown_date %s): requests to it will fail", m.id, date)
+  elseif date <= horizon then
+    return string.format("warning: model %s shuts down on %s (its shutdown_date): a run that outlives "
+      .. "it cannot finish; its fine-tunes may go with it", m.id, date)
+  end
+  return nil
+end
+
 -- client:shutdown_warnings(names [, {until_date="YYYY-MM-DD", today=}]) -> list of warning lines
--- | nil, err. One GET /models: each named model the server lists with a shutdown_date (OpenAI's
--- models carry one when retirement is announced) gets a line; "has shut down" when the date has
--- passed, "shuts down on DATE" when it falls before until_date (default: 30 days from today).
+-- | nil, err. One GET /models; M.shutdown_line for each named model the server lists.
 function Client:shutdown_warnings(names, opts)
   opts = util.check_options("openai.shutdown_warnings", opts, { until_date = "string", today = "string" })
   local list, err = self:models()
   if not list then return nil, err end
-  local today = opts.today or os.date("!%Y-%m-%d")
-  local horizon = opts.until_date or os.date("!%Y-%m-%d", os.time() + 30 * 86400)
   local by_id = {}
   for _, m in ipairs(list) do if type(m) == "table" and type(m.id) == "string" then by_id[m.id] = m end end
   local out = {}
   for _, name in ipairs(names) do
-    local m = by_id[name]
-    local date = m and type(m.shutdown_date) == "string" and m.shutdown_date:sub(1, 10) or nil
-    if date and date <= today then
-      out[#out + 1] = string.format("warning: model %s has shut down (shutdown_date %s): requests to it will fail",
-        name, date)
-    elseif date and date <= horizon then
-      out[#out + 1] = string.format("warning: model %s shuts down on %s (its shutdown_date): a run that outlives "
-        .. "it cannot finish; its fine-tunes may go with it", name, date)
-    end
+    local line = by_id[name] and M.shutdown_line(by_id[name], opts)
+    if line then out[#out + 1] = line end
   end
   return out
 end

@@ -6,7 +6,8 @@
 --   local models = assert(preflight.models(client, { "sim-lrge" }))
 --   --> nil, "model 'sim-lrge' is not offered by http://127.0.0.1:8080/v1 (available, closest
 --   --   first: sim-large, sim-small)"
--- Provider-specific checks (deprecation and shutdown dates) extend preflight.checks.
+-- Provider-specific checks extend preflight.checks; the first warns of shutdown dates.
+local openai = require "introspect.client.openai"
 local suggest = require "introspect.core.suggest"
 
 local M = {}
@@ -15,8 +16,9 @@ local M = {}
 M.SHOWN = 8
 
 -- Extra checks run on the listed model objects: functions (model_object, client) -> nil or a
--- warning line; a provider module appends its own (for example a shutdown date).
-M.checks = {}
+-- warning line; a provider module appends its own. OpenAI's models carry a shutdown_date once
+-- their retirement is announced: a run naming one is warned (openai.shutdown_line).
+M.checks = { function(m) return openai.shutdown_line(m) end }
 
 -- HTTP statuses meaning "this server has no model list" (not an error of the run's settings).
 local NO_LIST = { [404] = true, [405] = true, [501] = true }

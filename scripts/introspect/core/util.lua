@@ -75,6 +75,25 @@ function M.mkdir_p(path)
   return nil, "cannot create directory " .. path
 end
 
+-- scratch_dir(prefix) -> the path of a new empty directory under the system's temporary
+-- directory (TMPDIR or /tmp) | nil, err. Its caller removes it (remove_tree).
+function M.scratch_dir(prefix)
+  local base = (os.getenv("TMPDIR") or "/tmp"):gsub("/+$", "")
+  local p = io.popen("mktemp -d '" .. (base .. "/" .. prefix):gsub("'", "'\\''") .. ".XXXXXX' 2>/dev/null")
+  local path = p and p:read("l")
+  if p then p:close() end
+  if not path or path == "" then return nil, "cannot create a temporary directory in " .. base end
+  return path
+end
+
+-- remove_tree(path) -> true | nil, err: removes a directory made by scratch_dir and all it holds.
+function M.remove_tree(path)
+  if not path:match("^/.+%.%w%w%w%w%w%w$") then return nil, "remove_tree: not a scratch directory: " .. path end
+  local ok = os.execute("rm -rf -- '" .. path:gsub("'", "'\\''") .. "'")
+  if ok then return true end
+  return nil, "cannot remove " .. path
+end
+
 -- file_exists(path) -> boolean
 function M.file_exists(path)
   local f = io.open(path, "rb")

@@ -52,6 +52,26 @@ function M.beside(name, argv)
   return M.here(argv) .. "/" .. name
 end
 
+-- Options that say where and how a run goes, not what it measures: never part of its design.
+M.NOT_DESIGN = { "out", "backend", "model", "models", "max_cost", "prices", "dry_run", "poll_interval", "help",
+  "_args" }
+
+-- design(opts [, except]) -> a copy of the parsed options that make up the run's design (what
+-- besides backend and models makes two runs the same run; study.session's design=): all but
+-- M.NOT_DESIGN and the names in `except` (option names with _ for -). A new option is thus part
+-- of the design unless said otherwise, so a re-run that changes it is refused, never mixed in.
+function M.design(opts, except)
+  local skip = {}
+  for _, list in ipairs({ M.NOT_DESIGN, except or {} }) do
+    for _, k in ipairs(list) do skip[k] = true end
+  end
+  local out = {}
+  for k, v in pairs(opts) do
+    if not skip[k] then out[k] = v end
+  end
+  return out
+end
+
 -- The objects entry.closing registered, closed in reverse order when the script ends.
 local closables = {}
 

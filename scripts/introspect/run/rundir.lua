@@ -48,13 +48,18 @@ function M.read_json(path)
   return value
 end
 
+-- JSON of a value on one line ("{ "a": 1 }").
+local function one_line(value)
+  return (M.json(value):gsub("%s*\n%s*", " "):gsub(" $", ""))
+end
+
 -- describe(identity) -> "backend sim, models sim-small, sim-large, design {...}" (one line)
 function M.describe(identity)
   local parts = {}
   if identity.backend then parts[#parts + 1] = "backend " .. tostring(identity.backend) end
   if type(identity.models) == "table" then parts[#parts + 1] = "models " .. table.concat(identity.models, ", ") end
   if identity.design ~= nil then
-    parts[#parts + 1] = "design " .. (M.json(identity.design):gsub("%s*\n%s*", " "):gsub(" $", ""))
+    parts[#parts + 1] = "design " .. one_line(identity.design)
   end
   return table.concat(parts, "; ")
 end
@@ -78,12 +83,32 @@ function M.check(dir, identity)
   if type(old.identity) ~= "table" then return true end
   local key = differs(old.identity, identity)
   if not key then return true end
+  local a, b = old.identity[key], identity[key]
   local function one(ident)
     return M.describe({ [key] = ident[key] })
   end
+  local theirs, ours = one(old.identity), one(identity)
+  if key == "design" and type(a) == "table" and type(b) == "table" then
+    -- name only the settings that differ: "design: reports 2" against "design: reports 3"
+    local names, seen = {}, {}
+    for _, t in ipairs({ a, b }) do
+      for k in pairs(t) do
+        if not seen[k] and M.json(M.scrub(a[k])) ~= M.json(M.scrub(b[k])) then names[#names + 1], seen[k] = k, true end
+      end
+    end
+    table.sort(names, function(x, y) return tostring(x) < tostring(y) end)
+    local function some(t)
+      local parts = {}
+      for _, k in ipairs(names) do
+        parts[#parts + 1] = tostring(k) .. " " .. (t[k] == nil and "unset" or one_line(t[k]))
+      end
+      return "design: " .. table.concat(parts, ", ")
+    end
+    theirs, ours = some(a), some(b)
+  end
   return nil, string.format("%s holds another run (%s, started %s); this one has %s. Use --out=DIR for a " ..
-    "new run directory, or re-run with the run's own settings to resume it", dir, one(old.identity),
-    tostring(old.created or "?"), one(identity))
+    "new run directory, or re-run with the run's own settings to resume it", dir, theirs,
+    tostring(old.created or "?"), ours)
 end
 
 -- A run that exists only in memory: what a dry run uses, so it creates no directory and never

@@ -272,6 +272,8 @@ function API:handle(req)
         self:flush_changes()
         if call_ok then
           status, body, extra = s, b, x
+        elseif type(s) == "string" and s:match("interrupted!$") then
+          error(s, 0)   -- Ctrl-C in an in-process request stops the caller, not this request
         else
           io.stderr:write("introspect sim: internal error on ", method, " ", path, ": ", tostring(s), "\n")
           status, body = self:error(500, "The server had an error while processing your request "

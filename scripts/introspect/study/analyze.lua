@@ -127,21 +127,42 @@ function M.analyze(session, model, data)
   return result
 end
 
----finish(session, results[, {title=}]) -> paths {summary=, markdown=, html=, failed=}, or {plan=}
----in a dry run. results: {model = analyze()'s result}. Writes summary.json (every analysed
----model, pooled training effects, the backend, the time of each phase, the cost), summary.md
----and report.html, and closes the session. failed counts the requests still without an answer
----(a re-run of the same command retries them).
+-- subject_profiles(summary) -> {[model] = profile parameters} of the simulated subject's
+-- profiles among the summary's base models, and the meaning of each parameter.
+local function subject_profiles(summary)
+  local profiles = require "introspect.sim.profiles"
+  local out = {}
+  for model in pairs(summary.models or {}) do
+    local base = model:match("^(.-) r%d+$") or model
+    local p = profiles.get(base)
+    if p then
+      local shown = {}
+      for k, v in pairs(p) do if profiles.FIELDS[k] then shown[k] = v end end
+      out[base] = shown
+    end
+  end
+  return out, profiles.FIELDS
+end
+
+---finish(session, results[, {title=, models=}]) -> paths {summary=, markdown=, html=, failed=,
+---headline=}, or {plan=, plan_text=} in a dry run. results: {model = analyze()'s result}.
+---Writes summary.json (every analysed model, pooled training effects, the backend, the time of
+---each phase, the cost), summary.md and report.html, and closes the session. models: the
+---column order of the report (default sorted). headline: the headline table as terminal text.
+---failed counts the requests still without an answer (a re-run of the same command retries
+---them). plan_text: the dry run's plan (cost.plan_table: unpriced rows, --max-cost exceeded).
 ---@param session introspect.Session
 ---@param results table
----@param opts? {title?: string}
+---@param opts? {title?: string, models?: string[]}
 ---@return table
 function M.finish(session, results, opts)
-  opts = util.check_options("study.finish", opts, { title = "string" })
+  opts = util.check_options("study.finish", opts, { title = "string", models = "table" })
   local plan = session:plan()
   if plan then
+    local text = cost.plan_table(plan, { max_cost = session.opts.max_cost,
+      unpriced = session.models and session.meter:unpriced_models(session.models) or nil })
     session:close()
-    return { plan = plan }
+    return { plan = plan, plan_text = text }
   end
   local inputs, points, target_points = {}, {}, {}
   for model, r in pairs(results) do
@@ -170,31 +191,17 @@ function M.finish(session, results, opts)
   summary = finite(summary)
   local paths = { summary = session:write("summary.json", rundir.json(summary)) }
   local data = { summary = summary, points = points, target_points = target_points,
-    settings = finite(rundir.scrub(session.run.manifest)), simulated = session.simulated, title = opts.title }
+    settings = finite(rundir.scrub(session.run.manifest)), simulated = session.simulated, title = opts.title,
+    models = opts.models, docs_dir = report.docs_dir() }
+  if session.simulated then data.subject, data.subject_fields = subject_profiles(summary) end
   paths.markdown = session:write("summary.md", report.markdown(data))
   paths.html = session:write("report.html", report.html(data))
   if session.store then session.run:set_manifest("store", session.store:stats()) end
   session.run:set_manifest("cost", summary.cost)
   paths.failed = session.failed
+  paths.headline = report.text(data)
   session:close()
   return paths
-end
-
----plan_text(plan) -> the dry run's plan as an aligned table: phase, requests, tokens, estimated
----cost, and the total.
----@param plan table[] from study.finish (or session:plan())
----@return string
-function M.plan_text(plan)
-  local width, total = 40, 0
-  for _, p in ipairs(plan) do width = math.max(width, #p.phase) end
-  local row = "%-" .. width .. "s %10s %14s %12s"
-  local lines = { string.format(row, "phase", "requests", "tokens", "est. cost") }
-  for _, p in ipairs(plan) do
-    total = total + (p.cost or 0)
-    lines[#lines + 1] = string.format(row, p.phase, p.requests, p.tokens, string.format("$%.2f", p.cost or 0))
-  end
-  lines[#lines + 1] = string.format(row, "total (dry run: nothing was sent)", "", "", string.format("$%.2f", total))
-  return table.concat(lines, "\n")
 end
 
 return M

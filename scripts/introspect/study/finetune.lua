@@ -107,9 +107,9 @@ function M.provider(self)
 end
 
 ---check_models(session, models[, {logprobs=}]): refuses in one line what the backend's declared capabilities
----rule out (--batch without a Batch API, fine-tuning without its command); then, on a backend
----that is not the simulated subject, one GET /models warns (on stderr) of each model whose
----shutdown_date has passed or is near. A server that cannot list models is left alone.
+---rule out (--batch without a Batch API, fine-tuning without its command) and, under max_cost, a
+---model without a price. (session.new runs it before anything is written; shutdown dates are
+---warned of by introspect.client.preflight.)
 ---@param self introspect.Session
 ---@param models string[]
 ---@param opts? {logprobs?: boolean} logprobs: the run asks for them
@@ -131,9 +131,6 @@ function M.check_models(self, models, opts)
     local priced, perr = self.meter:require_prices(models, { training = self.opts.finetune_command == nil })
     if not priced then error(perr, 0) end
   end
-  if self.simulated or self.planner then return end
-  local lines = self.client:shutdown_warnings(models)
-  for _, line in ipairs(lines or {}) do io.stderr:write(line, "\n") end
 end
 
 local FINETUNE_OPTIONS = { seed = "integer", hyperparameters = "table", suffix = "string", label = "string" }

@@ -30,7 +30,7 @@ M.session, M.label, M.explain = session.new, session.label, session.explain
 M.trials, M.requests, M.records, M.messages = steps.trials, steps.requests, steps.records, steps.messages
 M.selections, M.reports, M.counts = steps.selections, steps.reports, steps.counts
 M.analyze, M.finish, M.pool, M.targets = analyze.analyze, analyze.finish, analyze.pool, analyze.targets
-M.plan_text, M.settings_keys = analyze.plan_text, finetune.settings_keys
+M.plan_text, M.settings_keys = require("introspect.client.cost").plan_table, finetune.settings_keys
 
 ---finetune_settings(path, {backend=, finetune_command=, curricula=}) -> the per-stage settings
 ---table of a --finetune-settings file (docs/providers.md), checked against the stages' names

@@ -8,6 +8,7 @@ local cost = require "introspect.client.cost"
 local csv = require "introspect.core.csv"
 local finetune = require "introspect.study.finetune"
 local paper = require "introspect.design.paper"
+local preflight = require "introspect.client.preflight"
 local progress_mod = require "introspect.core.progress"
 local prompts_mod = require "introspect.design.prompts"
 local rng = require "introspect.rng"
@@ -35,7 +36,8 @@ local OPTIONS = {
   out = "string", name = "string", backend = "string", batch = "boolean", max_cost = "number",
   dry_run = "boolean", finetune_command = "string", progress = "any", manifest = "table",
   poll_interval = "number", sim = "table", concurrency = "integer", finetune_settings = "table",
-  slurm_template = "string",
+  slurm_template = "string", models = "table", design = "any", logprobs = "boolean", prices = "string",
+  write_only = "boolean",
 }
 
 ---label(model) -> a file-name-safe label of a model name ("meta/llama 3" -> "meta_llama_3").
@@ -57,13 +59,41 @@ function M.explain(err)
   return err
 end
 
+-- The models a session runs: the wanted ones checked against the backend's list (GET /v1/models,
+-- introspect.client.preflight), or the server's own base models when none are named. A dry run
+-- on a real backend sends nothing, so it cannot ask: it takes the named models as they are.
+local function resolve_models(self, wanted)
+  if self.planner and not self.simulated then
+    if not wanted or #wanted == 0 then
+      error(string.format("a dry run on backend %s needs --models (it sends nothing, so it cannot ask the " ..
+        "server which models it has)", self.backend_name), 0)
+    end
+    return wanted
+  end
+  local lister = self.client   -- in a dry run on the subject, an in-memory subject lists its models
+  if self.simulated and self.planner then lister = backend.client("sim", { sim = self.opts.sim }) end
+  local models, err = preflight.models(lister, wanted, { where = self.backend_name == "sim"
+    and "the simulated subject" or self.client.base_url, warn = function(line) io.stderr:write(line, "\n") end })
+  if not models then error(err, 0) end
+  return models
+end
+
 ---session(opts) -> a session. opts: out (run directory, default runs/study), name (the run's
----name), backend ("sim" (default), "openai", a profile name or a base URL), batch (Batch API for
----sampling), max_cost (dollars), dry_run (plan and price, send nothing), finetune_command (a
+---name), backend ("sim" (default), "openai", a profile name or a base URL), models (the base
+---models the run uses: checked against the backend's model list before anything is written; nil:
+---the server's own base models; the result is session.models), design (what besides backend and
+---models makes two runs the same run: a re-run into the same directory with another backend,
+---models or design is refused, naming the run there), logprobs (the run asks for logprobs:
+---checked against the backend's capabilities), batch (Batch API for sampling), max_cost
+---(dollars: every model must then be priced), prices (a JSON prices file, cost.load_prices),
+---dry_run (plan and price in a scratch directory, send nothing, write nothing into out),
+---write_only (write files into out but send nothing: --stimuli-only), finetune_command (a
 ---command-line fine-tuner), progress (an introspect.core.progress), manifest (entries for
 ---manifest.json), poll_interval (seconds between fine-tuning and batch checks), sim (options of
 ---the simulated subject), concurrency (requests in flight), finetune_settings (per-stage
 ---hyperparameters, study.finetune_settings), slurm_template (run finetune_command as Slurm jobs).
+---Every check that can refuse the run (API key, models, capabilities, prices, the run directory's
+---identity) comes before anything is created or sent.
 ---@param opts table
 ---@return introspect.Session
 function M.new(opts)
@@ -72,25 +102,58 @@ function M.new(opts)
   self.out = opts.out or "runs/study"
   self.progress = opts.progress or progress_mod.new()
   self.backend_name = opts.backend or "sim"
-  local run, err = rundir.open(self.out, { name = opts.name, manifest = opts.manifest })
-  if not run then error(err, 0) end
+  local prices
+  if opts.prices then
+    local perr
+    prices, perr = cost.load_prices(opts.prices)
+    if not prices then error(perr, 0) end
+  end
+  self.meter = cost.meter({ max_cost = not (opts.dry_run or opts.write_only) and opts.max_cost or nil,
+    prices = prices })
+  -- 1. the backend (a missing API key stops here) and its models, before anything is written
+  if opts.dry_run or opts.write_only then self.planner = require("introspect.client.planner").new() end
+  self.client, self.simulated = backend.client(self.backend_name, { meter = self.meter, transport = self.planner,
+    sim = opts.sim, concurrency = opts.concurrency })
+  if not opts.write_only and (opts.models or not self.simulated) then
+    -- named models are checked locally (capabilities, prices) before the backend is asked
+    if opts.models then finetune.check_models(self, opts.models, { logprobs = opts.logprobs }) end
+    self.models = resolve_models(self, opts.models)
+    if not opts.models then finetune.check_models(self, self.models, { logprobs = opts.logprobs }) end
+  end
+  -- 2. the run directory: a dry run plans in a scratch directory, so `out` is never touched
+  local dir = self.out
+  if opts.dry_run then
+    local serr
+    dir, serr = util.scratch_dir("introspect-dry-run")
+    if not dir then error(serr, 0) end
+    self.scratch = dir
+  end
+  local identity = not opts.dry_run and { backend = self.backend_name, models = self.models,
+    design = opts.design } or nil
+  local run, err = rundir.open(dir, { name = opts.name, manifest = opts.manifest, identity = identity })
+  if not run then
+    if self.scratch then util.remove_tree(self.scratch) end
+    error(err, 0)
+  end
   self.run = run
-  self.meter = cost.meter({ max_cost = not opts.dry_run and opts.max_cost or nil })
   self.meter.total = run:get("cost_spent") or 0   -- earlier sessions of this run count too
-  if not opts.dry_run then
+  -- 3. the response store, and the simulated subject's state beside it
+  if not self.planner then
     local store_mod = require "introspect.client.store"
     local st, serr = store_mod.open(run:path("responses.sqlite"), { run = opts.name or self.out })
     if not st then run:close(); error(serr, 0) end
     self.store = st
   end
-  if opts.dry_run then self.planner = require("introspect.client.planner").new() end
-  self.client, self.simulated = backend.client(self.backend_name, { store = self.store, meter = self.meter,
-    transport = self.planner, sim = opts.sim, concurrency = opts.concurrency,
-    state_dir = run:path("sim-state") })
+  if self.simulated and not self.planner then
+    self.client = backend.client("sim", { store = self.store, meter = self.meter, sim = opts.sim,
+      state_dir = run:path("sim-state") })
+  end
+  self.client.store = self.store
   if self.store then
     for _, s in ipairs(self.client:secrets()) do self.store:add_secret(s) end
   end
   run:set_manifest("backend", backend.describe(self.backend_name))
+  if self.models then run:set_manifest("models", self.models) end
   if opts.finetune_settings then run:set_manifest("finetune_settings", opts.finetune_settings) end
   local versions = { lua = _VERSION, cjson = require("cjson")._VERSION }
   local ok, host = pcall(require, "introspect.host")
@@ -171,10 +234,18 @@ end
 local function planned(self, name, fn)
   if not self.planner then return fn() end
   self.planner:phase(name)
-  local before = self.meter.total
+  local function unpriced()
+    local n = 0
+    for _, count in pairs(self.meter.unpriced) do n = n + count end
+    return n
+  end
+  local before, unpriced_before = self.meter.total, unpriced()
   local results = table.pack(fn())
   local row = self.planner.by_name[name]
-  if row then row.cost = (row.cost or 0) + (self.meter.total - before) end
+  if row then
+    row.cost = (row.cost or 0) + (self.meter.total - before)
+    row.unpriced = (row.unpriced or 0) + (unpriced() - unpriced_before)
+  end
   return table.unpack(results, 1, results.n)
 end
 
@@ -316,6 +387,7 @@ function Session:check_models(models, opts) return finetune.check_models(self, m
 function Session:close()
   if self.store then self.store:close() self.store = nil end
   if self.run then self.run:close() end
+  if self.scratch then util.remove_tree(self.scratch) self.scratch = nil end
 end
 
 ---session:plan() -> the dry run's plan: {{phase=, requests=, tokens=, cost=}, ...} (nil when
