@@ -117,6 +117,33 @@ describe("a trigger through messages", function()
   end)
 end)
 
+describe("a messages hook", function()
+  it("gets the same (context, trial, index) in requests and in training files", function()
+    local s = session(tmpdir())
+    local stim = study.stimuli(s, inputs(20))
+    local contexts = study.pick(stim.contexts, study.ids(1, 3))
+    local trials = study.trials(contexts, { per_context = 5, seed = 3 })
+    local function every_third(_, _, i, m)   -- a trigger on trial 3 of each context
+      if i % 3 == 0 then m[2].content = "|T| " .. m[2].content end
+      return m
+    end
+    local sent = {}
+    for k, r in ipairs(study.requests(trials, { model = "sim-large", messages = every_third })) do
+      sent[k] = r.body.messages[2].content
+    end
+    local text = trainfiles.choice_file(trials, function() return "A" end, { messages = every_third })
+    local got, triggered = lines(text), 0
+    assert.equal(#sent, #got)
+    for k, l in ipairs(got) do
+      local user = cjson.decode(l).messages[2].content
+      assert.equal(sent[k], user)
+      if user:match("^|T| ") then triggered = triggered + 1 end
+    end
+    assert.equal(3, triggered)   -- trial 3 of 5 in each of 3 contexts (not positions 3, 6, ... of the call)
+    s:close()
+  end)
+end)
+
 describe("sampling settings per call", function()
   it("n = 10 at temperature 1 gives ten records per trial, each request with its own seed", function()
     local dir = tmpdir()

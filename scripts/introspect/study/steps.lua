@@ -60,17 +60,19 @@ end
 
 ---messages(p, kind, trial[, hook, i]) -> the chat messages of a trial: hook(ctx, trial, i, default)
 ---when given (it may return a prefix or trigger, a system prompt of its own, or a whole
----conversation), else {system, user} of the prompt set.
+---conversation), else {system, user} of the prompt set. i is the trial's index within its
+---context (trial.index; the argument i only for a trial without one), as in training files
+---(introspect.design.trainfiles), so one hook gives a trial the same messages in both.
 ---@param p table prompt set
 ---@param kind "decision"|"report"
 ---@param trial introspect.Trial
 ---@param hook? fun(ctx: table, trial: introspect.Trial, i: integer, default: table[]): table[]
----@param i? integer the trial's position in its call
+---@param i? integer the trial's index when it has no trial.index
 ---@return table[]
 function M.messages(p, kind, trial, hook, i)
   local default = { { role = "system", content = p:system() }, { role = "user", content = M.render(p, kind, trial) } }
   if not hook then return default end
-  local list = hook(trial.context, trial, i or 1, default)
+  local list = hook(trial.context, trial, trial.index or i or 1, default)
   if type(list) ~= "table" or #list == 0 then
     error(string.format("messages hook: context %s: must return a non-empty list of messages",
       tostring(trial.context.id)), 0)
