@@ -27,6 +27,7 @@ local CJSON_ARRAY = cjson.array_mt or ARRAY            -- cjson's marker, where 
 M.null = setmetatable({}, { __tostring = function() return "null" end })
 
 local pyrepr, format, mtype, concat, sort = rng.pyrepr, string.format, math.type, table.concat, table.sort
+local find, gsub, cjson_encode = string.find, string.gsub, cjson.encode
 
 ---Ordered object: the pairs are written in the order given.
 ---@param list any[] {"k1", v1, "k2", v2, ...}
@@ -41,22 +42,19 @@ end
 ---@return table
 function M.array(t) return setmetatable(t or {}, ARRAY) end
 
-local ESC = {
-  ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
-  ["\b"] = "\\b", ["\f"] = "\\f",
-}
-local function escape_char(c) return ESC[c] or format("\\u%04x", c:byte()) end
-
 local function escape_codepoint(cp)
   if cp < 0x10000 then return format("\\u%04x", cp) end
   cp = cp - 0x10000
   return format("\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
 end
 
--- quote(s, ascii) -> the quoted JSON string; raises on invalid UTF-8 when ascii.
+-- quote(s, ascii) -> the quoted JSON string; raises on invalid UTF-8 when ascii. cjson escapes
+-- exactly the characters Python does below U+0080 (", \, controls and DEL, as \n or \u00XX),
+-- and "/" too, which Python leaves as it is.
 local function quote(s, ascii)
-  local text = s:gsub('[%c"\\]', escape_char)
-  if not ascii or not text:find("[\128-\255]") then return '"' .. text .. '"' end
+  local text = cjson_encode(s)
+  if find(text, "\\/", 1, true) then text = gsub(text, "\\/", "/") end
+  if not ascii or utf8.len(s) == #s then return text end
   local out = {}
   local ok, err = pcall(function()
     for _, cp in utf8.codes(text) do
@@ -64,7 +62,7 @@ local function quote(s, ascii)
     end
   end)
   if not ok then error("pyjson: invalid UTF-8 in string: " .. tostring(err), 0) end
-  return '"' .. concat(out) .. '"'
+  return concat(out)
 end
 
 ---A Lua string as a JSON string, as Python's json.dumps writes it (ensure_ascii).
@@ -108,15 +106,16 @@ local function encoder(o)
 
   local encode
 
-  local function members(keys, get, out, depth, pad)
+  -- members(keys, values, out, depth, pad): an object of keys[i] = values[i]
+  local function members(keys, values, out, depth, pad)
     local inner = indent and pad .. indent
     out[#out + 1] = "{"
-    for i, k in ipairs(keys) do
+    for i = 1, #keys do
       if i > 1 then out[#out + 1] = indent and "," or item_sep end
       if indent then out[#out + 1] = "\n" .. inner end
-      out[#out + 1] = quote(k, ascii)
+      out[#out + 1] = quote(keys[i], ascii)
       out[#out + 1] = key_sep
-      encode(get(i, k), out, depth + 1, inner)
+      encode(values[i], out, depth + 1, inner)
     end
     if indent and #keys > 0 then out[#out + 1] = "\n" .. pad end
     out[#out + 1] = "}"
@@ -136,13 +135,13 @@ local function encoder(o)
     if depth > 100 then error("pyjson.encode: nesting too deep (cycle?)", 0) end
     local mt = getmetatable(t)
     if mt == OBJECT then
-      local keys = {}
-      for i = 1, #t.pairs, 2 do
-        local k = t.pairs[i]
+      local keys, values, list = {}, {}, t.pairs
+      for i = 1, #list, 2 do
+        local k = list[i]
         if type(k) ~= "string" then error("pyjson.encode: object keys must be strings", 0) end
-        keys[#keys + 1] = k
+        keys[#keys + 1], values[#values + 1] = k, list[i + 1]
       end
-      return members(keys, function(i) return t.pairs[2 * i] end, out, depth, pad)
+      return members(keys, values, out, depth, pad)
     end
     local n, count = #t, 0
     for _ in pairs(t) do count = count + 1 end
@@ -151,16 +150,27 @@ local function encoder(o)
     end
     if n > 0 then error("pyjson.encode: a table mixing array items and other keys", 0) end
     -- a map: keys sorted, so the text is deterministic; integer keys as strings (as Python)
-    local keys, values = {}, {}
+    local keys, by_name = {}, nil
     for k, v in pairs(t) do
-      local name = k
-      if mtype(k) == "integer" then name = format("%d", k)
-      elseif type(k) ~= "string" then error("pyjson.encode: table keys must be strings or integers", 0) end
-      if values[name] ~= nil then error("pyjson.encode: key '" .. name .. "' given twice", 0) end
-      keys[#keys + 1], values[name] = name, v
+      if type(k) ~= "string" then
+        if mtype(k) ~= "integer" then error("pyjson.encode: table keys must be strings or integers", 0) end
+        local name = format("%d", k)
+        by_name = by_name or {}
+        if t[name] ~= nil or by_name[name] ~= nil then
+          error("pyjson.encode: key '" .. name .. "' given twice", 0)
+        end
+        k, by_name[name] = name, v
+      end
+      keys[#keys + 1] = k
     end
     sort(keys)
-    return members(keys, function(_, k) return values[k] end, out, depth, pad)
+    local values = {}
+    for i, k in ipairs(keys) do
+      local v = by_name and by_name[k]
+      if v == nil then v = t[k] end
+      values[i] = v
+    end
+    return members(keys, values, out, depth, pad)
   end
 
   encode = function(v, out, depth, pad)
