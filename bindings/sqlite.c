@@ -4,11 +4,17 @@
  * sqlite.open(path [, opts]) -> db; db:exec(sql); db:prepare(sql) -> stmt; stmt:bind(...),
  * stmt:step(), stmt:row(); db:run(sql, ...), db:rows(sql, ...); db:transaction(fn); db:close().
  * sqlite.log(path) -> an append-only file held with an exclusive flock (the store's log of
- * records not yet committed). Misuse raises; database and file failures return nil, err.
+ * records not yet committed): log:append_row(id, ...) appends one row (an id and its values),
+ * log:rows() reads them back. Misuse raises; database and file failures return nil, err.
+ *
+ * A log row: "IX", the payload's length (u32), then the payload: the id (i64), the number of
+ * values (u16), one tag per value ('n' nil, 'i' integer, 'f' float, 's' string, 't' true,
+ * 'b' false) and the values (i64, f64 bits, or u32 length and bytes). All little-endian.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -38,6 +44,8 @@ typedef struct Stmt {
 typedef struct Log {
   int fd;
   off_t size;
+  char *buf;   /* the row being appended, grown as needed */
+  size_t cap;
 } Log;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -430,6 +438,8 @@ static int l_log(lua_State *L) {
   Log *g = lua_newuserdatauv(L, sizeof(Log), 1);
   g->fd = -1;
   g->size = 0;
+  g->buf = NULL;
+  g->cap = 0;
   luaL_setmetatable(L, LOG_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
@@ -461,18 +471,16 @@ static int l_log(lua_State *L) {
   return push_errno(L, path, EAGAIN);
 }
 
-/* log:append(s) -> true | nil, err. Writes all of s at the end; on a failure (a full disk) the
- * file is cut back to its size before the call, so it never ends with part of s. */
-static int l_log_append(lua_State *L) {
-  Log *g = checklog(L);
-  size_t len, done = 0;
-  const char *s = luaL_checklstring(L, 2, &len);
+/* Writes len bytes at the end; on a failure (a full disk) cuts the file back to its size before
+ * the call, so it never ends with part of them. Pushes true or nil, err; returns the count. */
+static int log_write(lua_State *L, Log *g, const char *s, size_t len) {
+  size_t done = 0;
   while (done < len) {
     ssize_t n = write(g->fd, s + done, len - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int err = n < 0 ? errno : ENOSPC;
-      if (ftruncate(g->fd, g->size) != 0) { /* the reader drops a cut-short last entry anyway */ }
+      if (ftruncate(g->fd, g->size) != 0) { /* a reader drops a cut-short last row anyway */ }
       lua_pushnil(L);
       lua_pushstring(L, strerror(err));
       return 2;
@@ -484,22 +492,190 @@ static int l_log_append(lua_State *L) {
   return 1;
 }
 
-/* log:read() -> the whole file's content | nil, err. */
-static int l_log_read(lua_State *L) {
+/* log:append(s) -> true | nil, err. Appends the bytes of s (all or nothing, as log_write). */
+static int l_log_append(lua_State *L) {
   Log *g = checklog(L);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  return log_write(L, g, s, len);
+}
+
+/* Stores v little-endian in n bytes at p. */
+static void put_le(char *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) p[i] = (char)(v >> (8 * i));
+}
+
+/* Reads n little-endian bytes at p. */
+static uint64_t get_le(const char *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++) v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+  return v;
+}
+
+#define ROW_HEADER 6   /* "IX" and the payload length */
+
+/* log:append_row(id, v1, ..., vn) -> true | nil, err. Appends one row (see the top) with one
+ * write(2): all of it or, on a failure, nothing. Values: nil, integers, floats, strings,
+ * booleans. */
+static int l_log_append_row(lua_State *L) {
+  Log *g = checklog(L);
+  lua_Integer id = luaL_checkinteger(L, 2);
+  int n = lua_gettop(L) - 2;
+  luaL_argcheck(L, n <= 0xFFFF, 3, "too many values");
+  size_t size = ROW_HEADER + 8 + 2 + (size_t)n;
+  for (int i = 3; i <= n + 2; i++) {
+    switch (lua_type(L, i)) {
+      case LUA_TNIL: case LUA_TBOOLEAN: break;
+      case LUA_TNUMBER: size += 8; break;
+      case LUA_TSTRING: {
+        size_t len;
+        lua_tolstring(L, i, &len);
+        luaL_argcheck(L, len <= 0xFFFFFFFFu, i, "string too long");
+        size += 4 + len;
+        break;
+      }
+      default: return luaL_argerror(L, i, lua_pushfstring(L, "cannot log a %s", luaL_typename(L, i)));
+    }
+  }
+  luaL_argcheck(L, size - ROW_HEADER <= 0xFFFFFFFFu, 2, "row too long");
+  if (size > g->cap) {
+    char *p = realloc(g->buf, size);
+    if (!p) return luaL_error(L, "sqlite.log: out of memory");
+    g->buf = p;
+    g->cap = size;
+  }
+  char *b = g->buf, *tags = b + ROW_HEADER + 10, *v = tags + n;
+  memcpy(b, "IX", 2);
+  put_le(b + 2, size - ROW_HEADER, 4);
+  put_le(b + ROW_HEADER, (uint64_t)id, 8);
+  put_le(b + ROW_HEADER + 8, (uint64_t)n, 2);
+  for (int i = 0; i < n; i++) {
+    int k = i + 3;
+    switch (lua_type(L, k)) {
+      case LUA_TNIL: tags[i] = 'n'; break;
+      case LUA_TBOOLEAN: tags[i] = lua_toboolean(L, k) ? 't' : 'b'; break;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, k)) {
+          tags[i] = 'i';
+          put_le(v, (uint64_t)lua_tointeger(L, k), 8);
+        } else {
+          double d = lua_tonumber(L, k);
+          uint64_t bits;
+          memcpy(&bits, &d, 8);
+          tags[i] = 'f';
+          put_le(v, bits, 8);
+        }
+        v += 8;
+        break;
+      default: {
+        size_t len;
+        const char *s = lua_tolstring(L, k, &len);
+        tags[i] = 's';
+        put_le(v, len, 4);
+        memcpy(v + 4, s, len);
+        v += 4 + len;
+      }
+    }
+  }
+  return log_write(L, g, b, size);
+}
+
+/* Pushes the whole file's content and returns 1, or pushes nil, err and returns 2. */
+static int push_content(lua_State *L, Log *g, const char *path) {
   struct stat st;
-  if (fstat(g->fd, &st) != 0) return push_errno(L, "log", errno);
+  if (fstat(g->fd, &st) != 0) return push_errno(L, path, errno);
   luaL_Buffer b;
   char *out = luaL_buffinitsize(L, &b, (size_t)st.st_size);
   size_t got = 0;
   while (got < (size_t)st.st_size) {
     ssize_t n = pread(g->fd, out + got, (size_t)st.st_size - got, (off_t)got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return push_errno(L, "log", errno);
+    if (n < 0) return push_errno(L, path, errno);
     if (n == 0) break;
     got += (size_t)n;
   }
   luaL_pushresultsize(&b, got);
+  return 1;
+}
+
+/* log:read() -> the whole file's content | nil, err. */
+static int l_log_read(lua_State *L) {
+  Log *g = checklog(L);
+  lua_getiuservalue(L, 1, 1);
+  return push_content(L, g, lua_tostring(L, -1));
+}
+
+/* Pushes the payload at p (len bytes) as {id=, n=, values={...}}; returns 0 if malformed. */
+static int push_row_payload(lua_State *L, const char *p, size_t len) {
+  if (len < 10) return 0;
+  size_t n = (size_t)get_le(p + 8, 2);
+  if (len < 10 + n) return 0;
+  const char *tags = p + 10, *v = tags + n, *end = p + len;
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)get_le(p, 8));
+  lua_setfield(L, -2, "id");
+  lua_pushinteger(L, (lua_Integer)n);
+  lua_setfield(L, -2, "n");
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    switch (tags[i]) {
+      case 'n': continue;
+      case 't': case 'b': lua_pushboolean(L, tags[i] == 't'); break;
+      case 'i': case 'f': {
+        if (end - v < 8) { lua_pop(L, 2); return 0; }
+        uint64_t bits = get_le(v, 8);
+        v += 8;
+        if (tags[i] == 'i') lua_pushinteger(L, (lua_Integer)bits);
+        else {
+          double d;
+          memcpy(&d, &bits, 8);
+          lua_pushnumber(L, d);
+        }
+        break;
+      }
+      case 's': {
+        if (end - v < 4) { lua_pop(L, 2); return 0; }
+        size_t sl = (size_t)get_le(v, 4);
+        if ((size_t)(end - v - 4) < sl) { lua_pop(L, 2); return 0; }
+        lua_pushlstring(L, v + 4, sl);
+        v += 4 + sl;
+        break;
+      }
+      default: lua_pop(L, 2); return 0;
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (v != end) { lua_pop(L, 2); return 0; }
+  lua_setfield(L, -2, "values");
+  return 1;
+}
+
+/* log:rows() -> list of {id=, n=, values=} | nil, err. A last row cut short (a write cut by a
+ * crash or power loss: never reported written) is left out; any other unreadable row is an
+ * error naming the log's path and the row's byte offset. */
+static int l_log_rows(lua_State *L) {
+  Log *g = checklog(L);
+  lua_getiuservalue(L, 1, 1);
+  const char *path = lua_tostring(L, -1);
+  if (push_content(L, g, path) != 1) return 2;
+  size_t got;
+  const char *text = lua_tolstring(L, -1, &got);
+  lua_newtable(L);
+  size_t pos = 0;
+  lua_Integer k = 0;
+  while (got - pos >= ROW_HEADER) {
+    size_t len = (size_t)get_le(text + pos + 2, 4);
+    if (memcmp(text + pos, "IX", 2) != 0) break;
+    if (got - pos - ROW_HEADER < len) { pos = got; break; }   /* cut short: the last row */
+    if (!push_row_payload(L, text + pos + ROW_HEADER, len)) break;
+    lua_rawseti(L, -2, ++k);
+    pos += ROW_HEADER + len;
+  }
+  if (pos < got && got - pos >= ROW_HEADER) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: row at byte %d is unreadable", path, (int)pos);
+    return 2;
+  }
   return 1;
 }
 
@@ -525,6 +701,9 @@ static void log_close(Log *g) {
     close(g->fd);
     g->fd = -1;
   }
+  free(g->buf);
+  g->buf = NULL;
+  g->cap = 0;
 }
 
 /* log:close() -> true. Idempotent; also __gc/__close. The file stays. */
@@ -562,7 +741,8 @@ static const luaL_Reg stmt_methods[] = {
   {"reset", l_reset}, {"finalize", l_finalize}, {NULL, NULL}};
 
 static const luaL_Reg log_methods[] = {
-  {"append", l_log_append}, {"read", l_log_read}, {"truncate", l_log_truncate},
+  {"append", l_log_append}, {"append_row", l_log_append_row}, {"rows", l_log_rows},
+  {"read", l_log_read}, {"truncate", l_log_truncate},
   {"size", l_log_size}, {"close", l_log_close}, {"finish", l_log_finish}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"open", l_open}, {"log", l_log}, {NULL, NULL}};

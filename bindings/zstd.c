@@ -7,6 +7,7 @@
  * dict:close(). Small texts that resemble the dictionary compress to a fraction of their size.
  * Misuse raises; a corrupt frame returns nil, err. Contexts live in the handle (no globals).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <zstd.h>
@@ -24,8 +25,21 @@ typedef struct {
   ZSTD_DCtx *dctx;
   ZSTD_CDict *cdict;
   ZSTD_DDict *ddict;
+  char *in, *out;   /* scratch buffers of dict:compress, grown as needed */
+  size_t in_cap, out_cap;
   int closed;
 } Dict;
+
+/* Grows *buf to at least n bytes; raises on out of memory. */
+static char *scratch(lua_State *L, char **buf, size_t *cap, size_t n) {
+  if (n > *cap) {
+    char *p = realloc(*buf, n);
+    if (!p) luaL_error(L, "zstd: out of memory");
+    *buf = p;
+    *cap = n;
+  }
+  return *buf;
+}
 
 /* Compresses src into a pushed string using cctx and (optionally) cdict, else level. */
 static int push_compressed(lua_State *L, ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, int level,
@@ -96,12 +110,36 @@ static int l_dictionary(lua_State *L) {
   return 1;
 }
 
-/* dict:compress(s) -> frame */
+/* dict:compress(s, ...) -> one frame of the strings concatenated, compressed in the handle's
+ * scratch buffers (no Lua buffer per call). */
 static int l_dict_compress(lua_State *L) {
   Dict *d = checkdict(L);
-  size_t len;
-  const char *s = luaL_checklstring(L, 2, &len);
-  return push_compressed(L, d->cctx, d->cdict, 0, s, len);
+  int n = lua_gettop(L);
+  size_t total = 0, len;
+  for (int i = 2; i <= n; i++) {
+    luaL_checklstring(L, i, &len);
+    total += len;
+  }
+  if (n < 2) luaL_checklstring(L, 2, &len);
+  const char *src;
+  if (n == 2) {
+    src = lua_tolstring(L, 2, &len);
+  } else {
+    char *in = scratch(L, &d->in, &d->in_cap, total ? total : 1);
+    size_t at = 0;
+    for (int i = 2; i <= n; i++) {
+      const char *p = lua_tolstring(L, i, &len);
+      memcpy(in + at, p, len);
+      at += len;
+    }
+    src = in;
+  }
+  size_t cap = ZSTD_compressBound(total);
+  char *out = scratch(L, &d->out, &d->out_cap, cap);
+  size_t r = ZSTD_compress_usingCDict(d->cctx, out, cap, src, total, d->cdict);
+  if (ZSTD_isError(r)) return luaL_error(L, "zstd: %s", ZSTD_getErrorName(r));
+  lua_pushlstring(L, out, r);
+  return 1;
 }
 
 /* dict:decompress(frame) -> s | nil, err */
@@ -119,6 +157,8 @@ static int l_dict_close(lua_State *L) {
   ZSTD_freeDCtx(d->dctx);
   ZSTD_freeCDict(d->cdict);
   ZSTD_freeDDict(d->ddict);
+  free(d->in);
+  free(d->out);
   memset(d, 0, sizeof *d);
   d->closed = 1;
   return 0;

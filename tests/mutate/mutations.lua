@@ -113,8 +113,8 @@ return {
 
   -- client: store and OpenAI client
   { id = "store.key_ignores_sample", file = "scripts/introspect/client/store.lua",
-    search = "local parts = { \"introspect-store-v1\", base_url, model or \"\", tostring(sample or 0), body }",
-    replace = "local parts = { \"introspect-store-v1\", base_url, model or \"\", \"0\", body }",
+    search = "local index = tostring(sample or 0)",
+    replace = "local index = \"0\"",
     specs = { "store", "openai" } },
   { id = "store.lookup_no_field_check", file = "scripts/introspect/client/store.lua",
     search = "and rec.sample == (sample or 0) and rec.request == self.scrub(body) then",

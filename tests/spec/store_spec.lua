@@ -219,7 +219,7 @@ describe("introspect.client.store", function()
     assert(util.write_file_atomic(p .. "-pending", "garbage" .. log))
     local none, err = store.open(p)
     assert.is_nil(none)
-    assert.truthy(err:find(p .. "-pending: entry at byte 0 is unreadable", 1, true), err)
+    assert.truthy(err:find(p .. "-pending: row at byte 0 is unreadable", 1, true), err)
     assert.are.equal("garbage" .. log, util.read_file(p .. "-pending"))   -- left as it was
     cleanup(p)
   end)

@@ -3,10 +3,10 @@
 -- cache; errors are recorded but never served from the cache.
 --
 -- Durability without a commit per record: records go into one open transaction, committed every
--- BATCH records or BATCH_SECONDS (and by store:flush() and store:close()); each record is also
--- appended to the pending log DB-pending (client/store_log.lua, one write(2)) before
--- store:record returns, and a store opened after a crash (kill -9) replays that log first, so
--- nothing reported stored is lost. A store whose log another live process holds commits each
+-- BATCH records or BATCH_SECONDS (and by store:flush() and store:close()); each record's row is
+-- also appended to the pending log DB-pending (sqlite.log: one write(2) of the values bound)
+-- before store:record returns, and a store opened after a crash (kill -9) replays that log
+-- first, so nothing reported stored is lost. A store whose log another live process holds commits each
 -- record on its own.
 --
 -- Schema 3 (new stores) keeps a record's four bodies (request, response and their headers) as
@@ -22,7 +22,6 @@ local zstd = require("introspect.zstd")
 local cjson = require("cjson")
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
-local store_log = require("introspect.client.store_log")
 
 local M = {}
 
@@ -104,12 +103,13 @@ Store.__index = Store
 
 local SECRETS = setmetatable({}, { __mode = "k" })   -- store -> secrets scrubbed (not a field)
 
--- key(base_url, model, body, sample) -> 64-hex SHA-256 of the length-prefixed fields.
+-- key(base_url, model, body, sample) -> 64-hex SHA-256 of the length-prefixed fields
+-- ("19:introspect-store-v1", base URL, model, sample index, body; "\n" between them).
 function M.key(base_url, model, body, sample)
-  local parts = { "introspect-store-v1", base_url, model or "", tostring(sample or 0), body }
-  local buf = {}
-  for i, p in ipairs(parts) do buf[i] = #p .. ":" .. p end
-  return sys.sha256(table.concat(buf, "\n"))
+  model = model or ""
+  local index = tostring(sample or 0)
+  return sys.sha256("19:introspect-store-v1\n" .. #base_url .. ":" .. base_url .. "\n" .. #model .. ":" .. model
+    .. "\n" .. #index .. ":" .. index .. "\n" .. #body .. ":" .. body)
 end
 
 local UNHEX = {}
@@ -138,6 +138,15 @@ end
 local function content(a, b, c, d)
   return string.pack(LENGTHS, a and #a or -1, b and #b or -1, c and #c or -1, d and #d or -1)
     .. (a or "") .. (b or "") .. (c or "") .. (d or "")
+end
+
+-- frame(self, request, request_headers, response, response_headers) -> the schema-3 zstd
+-- frame of content(...), against the newest dictionary (concatenated in C, without a Lua copy)
+local function frame(self, a, b, c, d)
+  local z = self.zdict
+  if not z then return zstd.compress(content(a, b, c, d)) end
+  return z:compress(string.pack(LENGTHS, a and #a or -1, b and #b or -1, c and #c or -1, d and #d or -1),
+    a or "", b or "", c or "", d or "")
 end
 
 -- unpack_bodies(row, text): sets the row's four bodies from a schema-3 frame's text.
@@ -204,11 +213,13 @@ end
 -- and empties the log.
 local function replay(self)
   local where = self.path .. "-pending"
-  local text, err = self.log:read()
-  if not text then return nil, "store: " .. where .. ": " .. err end
-  if #text == 0 then return true end
-  local entries, derr = store_log.decode(text, #COLUMNS[self.version], where)
-  if not entries then return nil, "store: " .. derr end
+  local entries, err = self.log:rows()
+  if not entries then return nil, "store: " .. err end
+  if #entries == 0 then return true end
+  local n = #COLUMNS[self.version]
+  for _, e in ipairs(entries) do
+    if e.n ~= n then return nil, string.format("store: %s: a row of %d values, not %d", where, e.n, n) end
+  end
   local ok, berr = begin(self)
   if not ok then return nil, "store: " .. self.path .. ": " .. berr end
   for _, e in ipairs(entries) do
@@ -217,7 +228,7 @@ local function replay(self)
     if not (rows[1] and rows[1].key == e.values[1]) then
       local st, id = self.insert_stmt, e.id
       if rows[1] then id = nil end   -- the id went to another record: a new one
-      local bound, serr = st:bind(id, table.unpack(e.values, 1, #COLUMNS[self.version]))
+      local bound, serr = st:bind(id, table.unpack(e.values, 1, n))
       local step
       if bound then step, serr = st:step() end
       st:reset()
@@ -281,6 +292,7 @@ end
 -- store:add_secret(s): scrubs s from everything written from now on.
 function Store:add_secret(secret)
   local list = SECRETS[self]
+  for _, s in ipairs(list) do if s == secret then return end end
   list[#list + 1] = secret
 end
 
@@ -288,6 +300,11 @@ end
 -- A cached successful response for the key whose stored fields match exactly (so a hash
 -- collision can never serve a wrong answer). Counts a hit or a miss.
 function Store:lookup(key, base_url, model, body, sample)
+  -- inside the batch transaction: no read transaction (file locks) per lookup
+  if self.log and not self.failed then
+    if self.in_txn and sys.now() - self.txn_started >= M.BATCH_SECONDS then self:flush() end
+    begin(self)
+  end
   local st = self.lookup_stmt
   st:bind(stored_key(self, key))
   local rec
@@ -305,22 +322,39 @@ end
 
 local LOWER = setmetatable({}, { __index = function(t, k) local v = k:lower() t[k] = v return v end })
 
--- headers_json(headers, scrub) -> JSON of the headers without credentials, values scrubbed
--- (one scrub of all values joined; each value only when that finds something).
-local function headers_json(headers, scrub)
+-- clean(text, secrets) -> whether text holds no secret, "sk-" or "Bearer" (scrub changes nothing)
+local function clean(text, secrets)
+  if text:find("sk-", 1, true) or text:find("Bearer", 1, true) then return false end
+  for _, s in ipairs(secrets) do
+    if text:find(s, 1, true) then return false end
+  end
+  return true
+end
+
+-- headers_json(self, headers) -> JSON of the headers without credentials, values scrubbed.
+-- Encoded as they are when the JSON text is clean: JSON escapes no letter, digit or "-", so no
+-- value then holds a key-like token, nor a secret without JSON-escaped characters (a secret
+-- with one, or any doubt, scrubs each value).
+local function headers_json(self, headers)
   if not headers then return nil end
-  local kept, values = {}, {}
-  for k, v in pairs(headers) do
-    if not M.SECRET_HEADERS[LOWER[k]] then
-      kept[k] = v
-      values[#values + 1] = type(v) == "string" and v or ""
+  local kept = headers
+  for k in pairs(headers) do
+    if M.SECRET_HEADERS[LOWER[k]] then
+      kept = {}
+      for k2, v in pairs(headers) do if not M.SECRET_HEADERS[LOWER[k2]] then kept[k2] = v end end
+      break
     end
   end
-  local joined = table.concat(values, "\0")
-  if scrub(joined) ~= joined then
-    for k, v in pairs(kept) do kept[k] = scrub(v) end
+  local text = cjson.encode(kept)
+  local secrets = SECRETS[self]
+  if clean(text, secrets) then
+    local plain = true
+    for _, s in ipairs(secrets) do if s:find('[%c"\\/]') then plain = false end end
+    if plain then return text end
   end
-  return cjson.encode(kept)
+  local scrubbed = {}
+  for k, v in pairs(kept) do scrubbed[k] = self.scrub(v) end
+  return cjson.encode(scrubbed)
 end
 
 local RECORD_FIELDS = { key = "string", base_url = "string", model = "string", sample = "integer",
@@ -336,34 +370,43 @@ local function valid(want, v)
   return type(v) == want
 end
 
+-- POSITION[version][column] -> the column's index in COLUMNS[version]
+local POSITION = {}
+for v, list in ipairs(COLUMNS) do
+  POSITION[v] = {}
+  for i, c in ipairs(list) do POSITION[v][c] = i end
+end
+
 -- values(self, r) -> the insert statement's values for record r (scrubbed, bodies encoded as
 -- the store's schema keeps them), indexed like COLUMNS[version].
 local function values(self, r)
-  local scrub = self.scrub
-  local f = { key = stored_key(self, r.key), run = self.run, created = os.time(), base_url = scrub(r.base_url),
-    model = r.model, sample = r.sample or 0, method = r.method or "POST", path = r.path or "",
-    status = r.status, error = r.error and scrub(r.error), ok = r.ok and 1 or 0, attempts = r.attempts,
-    latency = r.latency, prompt_tokens = r.prompt_tokens, completion_tokens = r.completion_tokens,
-    cost = r.cost, dict = self.dict_id }
-  local request, request_headers = scrub(r.request or ""), headers_json(r.request_headers, scrub)
-  local response, response_headers = r.response and scrub(r.response), headers_json(r.response_headers, scrub)
-  local z = self.zdict
-  local function pack(text)
-    if text == nil then return nil end
-    if z then return z:compress(text) end
-    return zstd.compress(text)
+  local scrub, version = self.scrub, self.version
+  local at = POSITION[version]
+  local list = { stored_key(self, r.key), self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
+    r.method or "POST", r.path or "" }
+  list[at.status], list[at.error], list[at.ok], list[at.attempts] = r.status, r.error and scrub(r.error),
+    r.ok and 1 or 0, r.attempts
+  list[at.latency], list[at.prompt_tokens], list[at.completion_tokens], list[at.cost] = r.latency,
+    r.prompt_tokens, r.completion_tokens, r.cost
+  local request, request_headers = scrub(r.request or ""), headers_json(self, r.request_headers)
+  local response, response_headers = r.response and scrub(r.response), headers_json(self, r.response_headers)
+  if version == 3 then
+    list[at.dict], list[at.bodies] = self.dict_id, frame(self, request, request_headers, response, response_headers)
+    return list
   end
-  if self.version == 3 then
-    f.bodies = pack(content(request, request_headers, response, response_headers))
-  elseif self.version == 2 then
-    f.request, f.request_headers = pack(request), pack(request_headers)
-    f.response, f.response_headers = pack(response), pack(response_headers)
-  else
-    f.request, f.request_headers, f.response, f.response_headers = request, request_headers, response,
-      response_headers
+  if version == 2 then
+    local z = self.zdict
+    local function pack(text)
+      if text == nil then return nil end
+      if z then return z:compress(text) end
+      return zstd.compress(text)
+    end
+    list[at.dict] = self.dict_id
+    request, request_headers, response, response_headers = pack(request), pack(request_headers),
+      pack(response), pack(response_headers)
   end
-  local list = {}
-  for i, c in ipairs(COLUMNS[self.version]) do list[i] = f[c] end
+  list[at.request], list[at.request_headers] = request, request_headers
+  list[at.response], list[at.response_headers] = response, response_headers
   return list
 end
 
@@ -394,7 +437,7 @@ function Store:record(r)
   if step ~= "done" then return nil, "store: " .. self.path .. ": " .. tostring(berr or err) end
   local id = self.db:last_insert_rowid()
   if self.log and self.db:changes() > 0 then
-    local ok, lerr = self.log:append(store_log.encode(id, list, n))
+    local ok, lerr = self.log:append_row(id, table.unpack(list, 1, n))
     if not ok then
       local disk = lerr:find("No space", 1, true) and "database or disk is full (" or "("
       return fail(self, disk .. self.path .. "-pending: " .. lerr .. ")")
