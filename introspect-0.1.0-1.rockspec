@@ -35,7 +35,7 @@ build = {
     -- C bindings (bindings/NAME.c -> introspect.NAME)
     ["introspect.rng"] = { sources = { "bindings/rng.c" }, libraries = { "m" } },
     ["introspect.stats"] = { sources = { "bindings/stats.c", "bindings/stats_posterior.c",
-      "bindings/stats_sampler.c" }, libraries = { "gsl", "gslcblas", "m" },
+      "bindings/stats_sampler.c", "bindings/stats_bootstrap.c" }, libraries = { "gsl", "gslcblas", "m" },
       incdirs = { "$(GSL_INCDIR)" }, libdirs = { "$(GSL_LIBDIR)" } },
     ["introspect.http"] = { sources = { "bindings/http.c" }, libraries = { "curl", "m" },
       incdirs = { "bindings", "$(CURL_INCDIR)" }, libdirs = { "$(CURL_LIBDIR)" } },

@@ -1,9 +1,10 @@
 /* introspect.stats: the study's statistics on GSL.
  * Logistic regression (maximum likelihood and MAP by Newton's method), the study's weight
  * scaling, Pearson/Spearman correlations with Fisher-z intervals, z-scores, OLS with the
- * coefficient covariance, the difference of two slopes, and a cluster bootstrap; the helpers
- * shared with bindings/stats_posterior.c (the Bayesian posterior, stats.fit_many and
- * stats.loglik_floor), declared in bindings/stats_internal.h. See docs/statistics.md.
+ * coefficient covariance and the difference of two slopes; the helpers shared with the other
+ * source files (bindings/stats_sampler.c, stats_posterior.c: the Bayesian posterior,
+ * stats.fit_many, stats.loglik_floor; bindings/stats_bootstrap.c: stats.cluster_bootstrap),
+ * declared in bindings/stats_internal.h; the module table. See docs/statistics.md.
  * Scratch memory lives in userdata pushed on the Lua stack, so a raised error leaks nothing. */
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ double *stats_scratch(lua_State *L, size_t count) {
 
 /* Reads the array of numbers at index idx into a pushed scratch buffer; `what` names it in
  * errors ("fname: what[i] is not a number"). Returns the buffer, length in *n. Stack: +1. */
-static double *read_vector(lua_State *L, int idx, const char *fname, const char *what,
+double *stats_read_vector(lua_State *L, int idx, const char *fname, const char *what,
                            size_t *n) {
   idx = lua_absindex(L, idx);
   if (!lua_istable(L, idx)) luaL_error(L, "%s: %s must be an array of numbers", fname, what);
@@ -329,7 +330,7 @@ void stats_build_problem(lua_State *L, const char *fname, int xi, int yi, int oi
   size_t n, k, ny;
   int icpt = stats_opt_bool(L, oi, "intercept", 1);
   double *X = read_matrix(L, xi, fname, "X", icpt, &n, &k);
-  double *y = read_vector(L, yi, fname, "y", &ny);
+  double *y = stats_read_vector(L, yi, fname, "y", &ny);
   if (ny != n) luaL_error(L, "%s: X has %d rows but y has %d values", fname, (int)n, (int)ny);
   for (size_t i = 0; i < n; i++)
     if (!(y[i] >= 0 && y[i] <= 1)) luaL_error(L, "%s: y[%d] = %f is outside [0, 1]", fname,
@@ -351,7 +352,7 @@ void stats_build_problem(lua_State *L, const char *fname, int xi, int yi, int oi
   if (!lua_isnoneornil(L, oi)) {
     if (lua_getfield(L, oi, "weights") != LUA_TNIL) {
       size_t nw;
-      double *w = read_vector(L, -1, fname, "weights", &nw);
+      double *w = stats_read_vector(L, -1, fname, "weights", &nw);
       lua_remove(L, -2); /* keep the buffer, drop the table */
       if (nw != n) luaL_error(L, "%s: %d weights for %d rows", fname, (int)nw, (int)n);
       for (size_t i = 0; i < n; i++)
@@ -522,7 +523,7 @@ static int l_scale_weights(lua_State *L) {
   size_t n;
   double target = luaL_optnumber(L, 2, 100), big = 0;
   lua_settop(L, 2);
-  double *b = read_vector(L, 1, "stats.scale_weights", "argument #1", &n);
+  double *b = stats_read_vector(L, 1, "stats.scale_weights", "argument #1", &n);
   for (size_t i = 0; i < n; i++) big = fmax(big, fabs(b[i]));
   if (!(big > 0) || !isfinite(big)) {
     lua_pushnil(L);
@@ -540,7 +541,7 @@ static int l_scale_weights(lua_State *L) {
 /* ---------------------------------------------------------------- correlation, OLS */
 
 /* Mean and sample sd (n - 1) of x[0..n). */
-static void mean_sd(const double *x, size_t n, double *mean, double *sd) {
+void stats_mean_sd(const double *x, size_t n, double *mean, double *sd) {
   double m = 0, v = 0;
   for (size_t i = 0; i < n; i++) m += x[i];
   m /= (double)n;
@@ -552,8 +553,8 @@ static void mean_sd(const double *x, size_t n, double *mean, double *sd) {
 /* Pearson correlation of x and y (n pairs). */
 static double pearson(const double *x, const double *y, size_t n) {
   double mx, my, sx, sy, c = 0;
-  mean_sd(x, n, &mx, &sx);
-  mean_sd(y, n, &my, &sy);
+  stats_mean_sd(x, n, &mx, &sx);
+  stats_mean_sd(y, n, &my, &sy);
   for (size_t i = 0; i < n; i++) c += (x[i] - mx) * (y[i] - my);
   return c / ((double)(n - 1) * sx * sy);
 }
@@ -573,8 +574,8 @@ static void rank_in_place(double *x, size_t n, KeyWeight *kw) {
 /* Reads the paired vectors at 1 and 2 (same length >= 4) for fname. Pushes 2 buffers. */
 static size_t read_pairs(lua_State *L, const char *fname, double **x, double **y) {
   size_t nx, ny;
-  *x = read_vector(L, 1, fname, "x", &nx);
-  *y = read_vector(L, 2, fname, "y", &ny);
+  *x = stats_read_vector(L, 1, fname, "x", &nx);
+  *y = stats_read_vector(L, 2, fname, "y", &ny);
   if (nx != ny) luaL_error(L, "%s: x has %d values but y has %d", fname, (int)nx, (int)ny);
   if (nx < 4) luaL_error(L, "%s: need at least 4 pairs, got %d", fname, (int)nx);
   return nx;
@@ -609,8 +610,8 @@ static int correlation(lua_State *L, int ranked) {
     rank_in_place(x, n, kw);
     rank_in_place(y, n, kw);
   }
-  mean_sd(x, n, &m, &sx);
-  mean_sd(y, n, &m, &sy);
+  stats_mean_sd(x, n, &m, &sx);
+  stats_mean_sd(y, n, &m, &sy);
   if (!(sx > 0) || !(sy > 0)) {
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s is constant (sd = 0)", fname, sx > 0 ? "y" : "x");
@@ -627,9 +628,9 @@ static int l_spearman(lua_State *L) { return correlation(L, 1); }
 /* stats.zscore(x) -> z, mean, sd | nil, err: (x - mean) / sd with the sample sd (n - 1). */
 static int l_zscore(lua_State *L) {
   size_t n;
-  double *x = read_vector(L, 1, "stats.zscore", "x", &n), m, sd;
+  double *x = stats_read_vector(L, 1, "stats.zscore", "x", &n), m, sd;
   if (n < 2) return luaL_argerror(L, 1, "need at least 2 values");
-  mean_sd(x, n, &m, &sd);
+  stats_mean_sd(x, n, &m, &sd);
   if (!(sd > 0)) {
     lua_pushnil(L);
     lua_pushliteral(L, "stats.zscore: the values are constant (sd = 0)");
@@ -686,7 +687,7 @@ static int l_ols(lua_State *L) {
   double level = stats_opt_number(L, 3, "level", 0.95);
   size_t n, k, ny;
   double *X = read_matrix(L, 1, "stats.ols", "X", icpt, &n, &k);
-  double *y = read_vector(L, 2, "stats.ols", "y", &ny);
+  double *y = stats_read_vector(L, 2, "stats.ols", "y", &ny);
   if (ny != n) luaL_error(L, "stats.ols: X has %d rows but y has %d values", (int)n, (int)ny);
   size_t d = k + icpt;
   for (size_t i = 0; i < n && icpt; i++) X[i * d] = 1;
@@ -704,7 +705,7 @@ static int l_ols(lua_State *L) {
     lo[j] = b[j] - tq * se[j];
     hi[j] = b[j] + tq * se[j];
   }
-  mean_sd(y, n, &my, &sy);
+  stats_mean_sd(y, n, &my, &sy);
   Info info = {0};
   Problem p = {.n = n, .d = d};
   info.iterations = 0;
@@ -734,8 +735,8 @@ static int l_slope_difference(lua_State *L) {
   binding_check_options(L, 5, fname, keys);
   double level = stats_opt_number(L, 5, "level", 0.95);
   size_t n1, n2, m1, m2;
-  double *x1 = read_vector(L, 1, fname, "x1", &n1), *y1 = read_vector(L, 2, fname, "y1", &m1);
-  double *x2 = read_vector(L, 3, fname, "x2", &n2), *y2 = read_vector(L, 4, fname, "y2", &m2);
+  double *x1 = stats_read_vector(L, 1, fname, "x1", &n1), *y1 = stats_read_vector(L, 2, fname, "y1", &m1);
+  double *x2 = stats_read_vector(L, 3, fname, "x2", &n2), *y2 = stats_read_vector(L, 4, fname, "y2", &m2);
   if (n1 != m1 || n2 != m2) luaL_error(L, "%s: x and y lengths differ", fname);
   size_t n = n1 + n2;
   double *X = stats_scratch(L, n * 4), *y = stats_scratch(L, n), b[4], cov[16];
@@ -763,104 +764,6 @@ static int l_slope_difference(lua_State *L) {
   return 1;
 }
 
-/* Centred cross products of x and y over the rows listed in idx[0..m): sxx, sxy, syy. */
-static void cross_products(const double *x, const double *y, const size_t *idx, size_t m,
-                           double out[3]) {
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < m; i++) mx += x[idx[i]], my += y[idx[i]];
-  mx /= (double)m, my /= (double)m;
-  out[0] = out[1] = out[2] = 0;
-  for (size_t i = 0; i < m; i++) {
-    double dx = x[idx[i]] - mx, dy = y[idx[i]] - my;
-    out[0] += dx * dx, out[1] += dx * dy, out[2] += dy * dy;
-  }
-}
-
-/* The bootstrap statistic over the rows idx[0..m): slope of y on x, or Pearson r when use_r;
- * NAN when undefined (x or y constant). */
-static double statistic(const double *x, const double *y, const size_t *idx, size_t m,
-                        int use_r) {
-  double c[3];
-  cross_products(x, y, idx, m, c);
-  if (!(c[0] > 0)) return NAN;
-  if (!use_r) return c[1] / c[0];
-  return c[2] > 0 ? c[1] / sqrt(c[0] * c[2]) : NAN;
-}
-
-/* stats.cluster_bootstrap(x, y, clusters [, opts]) -> {estimate, se, lo, hi, reps, clusters}
- * | nil, err: resamples whole clusters (contexts) with replacement and recomputes the slope of
- * y on x (statistic = "slope", default) or Pearson r ("r"); percentile interval at `level`.
- * opts: reps (1000), level (0.95), statistic, seed | rng. */
-static int l_cluster_bootstrap(lua_State *L) {
-  static const char *const keys[] = {"reps", "level", "statistic", "seed", "rng", NULL};
-  const char *fname = "stats.cluster_bootstrap";
-  binding_check_options(L, 4, fname, keys);
-  lua_settop(L, 4);
-  double level = stats_opt_number(L, 4, "level", 0.95);
-  long reps = (long)stats_opt_number(L, 4, "reps", 1000);
-  int use_r = 0;
-  if (!lua_isnil(L, 4)) {
-    lua_getfield(L, 4, "statistic");
-    const char *st = luaL_optstring(L, -1, "slope");
-    if (strcmp(st, "r") == 0) use_r = 1;
-    else if (strcmp(st, "slope") != 0) luaL_argerror(L, 4, "option 'statistic' must be slope or r");
-    lua_pop(L, 1);
-  }
-  if (reps < 10) luaL_argerror(L, 4, "option 'reps' must be >= 10");
-  gsl_rng *r = stats_call_rng(L, 4);
-  size_t n, nc;
-  double *x, *y;
-  n = read_pairs(L, fname, &x, &y);
-  double *cl = read_vector(L, 3, fname, "clusters", &nc);
-  if (nc != n) luaL_error(L, "%s: %d cluster ids for %d rows", fname, (int)nc, (int)n);
-  /* order rows by cluster; starts[c] .. starts[c+1] are cluster c's rows */
-  KeyWeight *kw = lua_newuserdatauv(L, n * sizeof(KeyWeight), 0);
-  size_t *order = lua_newuserdatauv(L, n * sizeof(size_t), 0);
-  size_t *starts = lua_newuserdatauv(L, (n + 1) * sizeof(size_t), 0);
-  size_t *pick = lua_newuserdatauv(L, n * sizeof(size_t), 0);
-  double *stat = stats_scratch(L, (size_t)reps);
-  for (size_t i = 0; i < n; i++) kw[i] = (KeyWeight){cl[i], (double)i};
-  stats_sort_keys(kw, n);
-  size_t C = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (i == 0 || kw[i].key != kw[i - 1].key) starts[C++] = i;
-    order[i] = (size_t)kw[i].w;
-  }
-  starts[C] = n;
-  if (C < 2) luaL_error(L, "%s: need at least 2 clusters, got %d", fname, (int)C);
-  for (size_t i = 0; i < n; i++) pick[i] = i;
-  double estimate = statistic(x, y, pick, n, use_r);
-  size_t valid = 0;
-  for (long b = 0; b < reps; b++) {
-    size_t m = 0;
-    for (size_t c = 0; c < C; c++) {
-      size_t k = gsl_rng_uniform_int(r, C);
-      for (size_t i = starts[k]; i < starts[k + 1]; i++) pick[m++] = order[i];
-    }
-    double s = statistic(x, y, pick, m, use_r);
-    if (!isnan(s)) stat[valid++] = s;
-  }
-  if (valid < 10 || isnan(estimate)) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: the statistic is undefined (x or y constant)", fname);
-    return 2;
-  }
-  stats_sort_doubles(stat, valid, lua_newuserdatauv(L, valid * sizeof(KeyWeight), 0));
-  double m, sd;
-  mean_sd(stat, valid, &m, &sd);
-  double a = (1 - level) / 2;
-  lua_createtable(L, 0, 6);
-  stats_set_number(L, "estimate", estimate);
-  stats_set_number(L, "se", sd);
-  stats_set_number(L, "lo", stat[(size_t)floor(a * (double)(valid - 1))]);
-  stats_set_number(L, "hi", stat[(size_t)ceil((1 - a) * (double)(valid - 1))]);
-  lua_pushinteger(L, (lua_Integer)valid);
-  lua_setfield(L, -2, "reps");
-  lua_pushinteger(L, (lua_Integer)C);
-  lua_setfield(L, -2, "clusters");
-  return 1;
-}
-
 /* ---------------------------------------------------------------- module */
 
 static const luaL_Reg stats_funcs[] = {
@@ -873,7 +776,6 @@ static const luaL_Reg stats_funcs[] = {
     {"zscore", l_zscore},
     {"ols", l_ols},
     {"slope_difference", l_slope_difference},
-    {"cluster_bootstrap", l_cluster_bootstrap},
     {NULL, NULL}};
 
 static const luaL_Reg rng_methods[] = {
@@ -887,5 +789,6 @@ int luaopen_introspect_stats(lua_State *L) {
   lua_createtable(L, 0, 16);
   luaL_setfuncs(L, stats_funcs, 0);
   luaL_setfuncs(L, stats_posterior_funcs, 0);
+  luaL_setfuncs(L, stats_bootstrap_funcs, 0);
   return 1;
 }

@@ -1,8 +1,9 @@
-/* Internal to the introspect.stats module, shared by its three source files: bindings/stats.c
+/* Internal to the introspect.stats module, shared by its four source files: bindings/stats.c
  * (scratch buffers, option readers, the rng handle, logistic regression, correlations, OLS,
- * the cluster bootstrap, the module table), bindings/stats_sampler.c (the posterior sampler
- * and its summaries, without Lua; sorting) and bindings/stats_posterior.c (stats.posterior,
- * the threaded stats.fit_many, stats.loglik_floor). Every symbol declared here is hidden:
+ * the module table), bindings/stats_sampler.c (the posterior sampler and its summaries,
+ * without Lua; sorting), bindings/stats_posterior.c (stats.posterior, the threaded
+ * stats.fit_many, stats.loglik_floor) and bindings/stats_bootstrap.c
+ * (stats.cluster_bootstrap). Every symbol declared here is hidden:
  * linked into the host it is not exported, so no other module can bind to it. */
 #ifndef INTROSPECT_STATS_INTERNAL_H
 #define INTROSPECT_STATS_INTERNAL_H
@@ -67,6 +68,9 @@ static inline double log_prior(const Problem *p, const double *b) {
 
 /* stats.c: Lua-side helpers (see their definitions for the contracts). */
 STATS_INTERNAL double *stats_scratch(lua_State *L, size_t count);
+STATS_INTERNAL double *stats_read_vector(lua_State *L, int idx, const char *fname,
+                                         const char *what, size_t *n);
+STATS_INTERNAL void stats_mean_sd(const double *x, size_t n, double *mean, double *sd);
 STATS_INTERNAL double stats_opt_number(lua_State *L, int idx, const char *key, double def);
 STATS_INTERNAL int stats_opt_bool(lua_State *L, int idx, const char *key, int def);
 STATS_INTERNAL void stats_push_vector(lua_State *L, const double *v, size_t n, size_t stride);
@@ -115,7 +119,8 @@ STATS_INTERNAL size_t stats_work_carve(Work *wk, void *base, size_t M, size_t nm
 STATS_INTERNAL void stats_sort_keys(KeyWeight *a, size_t n);
 STATS_INTERNAL void stats_sort_doubles(double *x, size_t n, KeyWeight *kw);
 
-/* stats_posterior.c: the posterior functions of the module table. */
+/* stats_posterior.c, stats_bootstrap.c: their functions of the module table. */
 STATS_INTERNAL extern const luaL_Reg stats_posterior_funcs[];
+STATS_INTERNAL extern const luaL_Reg stats_bootstrap_funcs[];
 
 #endif

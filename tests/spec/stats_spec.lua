@@ -233,6 +233,40 @@ describe("stats summaries", function()
     assert.is_true(r.estimate > 0 and r.estimate < 1)
   end)
 
+  it("bootstraps over string cluster ids exactly as bootstrap.clusters does (one implementation)", function()
+    local bootstrap = require "introspect.analysis.bootstrap"
+    local x, y, names, codes, reps = {}, {}, {}, {}, {}
+    local g = stats.rng(5)
+    for c = 1, 30 do
+      local shift = g:normal()
+      for r = 1, 4 do
+        local v = g:normal()
+        x[#x + 1], y[#y + 1] = v, 0.5 * v + shift + 0.3 * g:normal()
+        names[#names + 1], codes[#codes + 1], reps[#reps + 1] = "context " .. c, 10 * c, "r" .. r
+      end
+    end
+    local opts = { reps = 300, seed = 9 }
+    local c = assert(stats.cluster_bootstrap(x, y, names, opts))
+    assert.are.same(c, assert(stats.cluster_bootstrap(x, y, codes, opts))) -- numbers still work
+    assert.are.equal(30, c.clusters)
+    assert.are.equal("one", c.design)
+    local l = assert(bootstrap.clusters(x, y, names, opts))
+    for _, k in ipairs({ "estimate", "se", "lo", "hi", "reps", "level" }) do assert.are.equal(c[k], l[k]) end
+    assert.are.same({ 30 }, l.clusters)
+    local cc = assert(stats.cluster_bootstrap(x, y, { crossed = { reps, names } }, opts))
+    local lc = assert(bootstrap.clusters(x, y, { crossed = { reps, names } }, opts))
+    assert.are.same({ cc.se, cc.lo, cc.hi, 4, 30 }, { lc.se, lc.lo, lc.hi, lc.clusters[1], lc.clusters[2] })
+    assert.is_true(cc.se > c.se * 0.5 and cc.lo < cc.estimate and cc.estimate < cc.hi)
+    local m = assert(stats.cluster_bootstrap(nil, y, names, { statistic = "mean", reps = 100 }))
+    local sum = 0
+    for _, v in ipairs(y) do sum = sum + v end
+    assert.is_true(math.abs(m.estimate - sum / #y) < 1e-12)
+    names[7] = 0 / 0
+    assert.error_matches(function() stats.cluster_bootstrap(x, y, names) end, "clusters%[7%] is not an id")
+    names[7], names[#names] = "context 2", nil
+    assert.error_matches(function() stats.cluster_bootstrap(x, y, names) end, "clusters needs 120 cluster ids")
+  end)
+
   it("z-scores with the sample sd and refuses constants", function()
     local z, m, sd = stats.zscore({ 1, 2, 3 })
     assert.are.same({ -1, 0, 1 }, z)
