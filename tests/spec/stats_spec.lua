@@ -117,6 +117,33 @@ describe("stats.posterior", function()
     assert.error_matches(function() stats.fit_many(groups, { threads = 0 }) end, "threads")
   end)
 
+  -- Case weights (here all 1) send every draw down the plain per-observation log-likelihood;
+  -- without them the sampler takes its four-lane product path (padding included: n = 3, 17),
+  -- and a pair with some |x.v| > 64 falls back to the plain path (scale 100 with n = 3: about
+  -- 400 of the 2000 pairs, counted when this spec was written).
+  it("gives the same posterior on its fast path as on the plain one", function()
+    local g = stats.rng(77)
+    for _, case in ipairs({ { 3, 1 }, { 17, 1 }, { 64, 1 }, { 3, 100 } }) do
+      local n, scale = case[1], case[2]
+      local Xs, ys, ws = {}, {}, {}
+      for i = 1, n do
+        Xs[i] = {}
+        for j = 1, 5 do Xs[i][j] = scale * (2 * g:uniform() - 1) end
+        ys[i], ws[i] = g:uniform() < 0.5 and 1 or 0, 1
+      end
+      local a = assert(stats.posterior(Xs, ys, { seed = 3 }))
+      local b = assert(stats.posterior(Xs, ys, { seed = 3, weights = ws }))
+      local worst = math.abs(a.intercept - b.intercept)
+      for j = 1, 5 do
+        worst = math.max(worst, math.abs(a.coef[j] - b.coef[j]), math.abs(a.sd[j] - b.sd[j]),
+          math.abs(a.quantiles[1].coef[j] - b.quantiles[1].coef[j]),
+          math.abs(a.quantiles[3].coef[j] - b.quantiles[3].coef[j]))
+      end
+      assert.is_true(worst < 1e-12 * scale, string.format("n %d scale %d: %g", n, scale, worst))
+      assert.is_true(math.abs(a.ess - b.ess) < 1e-8 * a.ess)
+    end
+  end)
+
   it("times the log-likelihood floor for the bench (seconds and the sum of all evaluations)", function()
     local secs, sum = stats.loglik_floor({ { X = X, y = y } }, { draws = 100 })
     local secs2, sum2 = stats.loglik_floor({ { X = X, y = y }, { X = X, y = y } }, { draws = 100 })
