@@ -301,9 +301,9 @@ end
 -- collision can never serve a wrong answer). Counts a hit or a miss.
 function Store:lookup(key, base_url, model, body, sample)
   -- inside the batch transaction: no read transaction (file locks) per lookup
-  if self.log and not self.failed then
+  if self.log and not self.failed and not self.locked then
     if self.in_txn and sys.now() - self.txn_started >= M.BATCH_SECONDS then self:flush() end
-    begin(self)
+    self.locked = not begin(self)   -- another writer: lookups read without waiting again
   end
   local st = self.lookup_stmt
   st:bind(stored_key(self, key))
