@@ -44,6 +44,7 @@ build = {
     ["introspect.httpd"] = { sources = { "bindings/httpd.c" }, libraries = { "microhttpd" },
       incdirs = { "$(MHD_INCDIR)" }, libdirs = { "$(MHD_LIBDIR)" } },
     ["introspect.sys"] = { sources = { "bindings/sys.c" } },
+    ["introspect.simcore"] = { sources = { "bindings/simcore.c" }, libraries = { "m" } },
     ["introspect.zstd"] = { sources = { "bindings/zstd.c" }, libraries = { "zstd" },
       incdirs = { "$(ZSTD_INCDIR)" }, libdirs = { "$(ZSTD_LIBDIR)" } },
     -- the default scenario library and roles (found by ix.use when experiments/ is absent)

@@ -25,8 +25,10 @@ local function module_names()
   for _, f in ipairs(lines_of("cd '" .. ROOT .. "/scripts' && find introspect -name '*.lua' | sort")) do
     names[#names + 1] = (f:gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", "."))
   end
-  for _, f in ipairs(lines_of("cd '" .. ROOT .. "/bindings' && ls *.c")) do
-    names[#names + 1] = "introspect." .. f:gsub("%.c$", "")
+  -- the C modules: one per introspect_binding(NAME ...) line of CMakeLists.txt (a binding may
+  -- have further source files, which are not modules)
+  for name in read("CMakeLists.txt"):gmatch("\nintrospect_binding%(([%w_]+)") do
+    names[#names + 1] = "introspect." .. name
   end
   return names
 end

@@ -1,5 +1,5 @@
 -- Small dense linear algebra in plain Lua for the few places that need it on p x p systems
--- (the subject's fine-tuning updates, exact Bayesian summaries). Matrices are arrays of rows.
+-- (exact Bayesian summaries). Matrices are arrays of rows.
 local M = {}
 
 ---Cholesky factor L (lower triangular, L L' = A) of a symmetric positive definite p x p matrix.

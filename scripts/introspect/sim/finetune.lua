@@ -7,11 +7,10 @@ local hash = require("introspect.sim.hash")
 local subject = require("introspect.sim.subject")
 local conversation = require("introspect.sim.conversation")
 local message_text = require("introspect.sim.prompt").message_text
-local linalg = require("introspect.core.linalg")
+local simcore = require("introspect.simcore")
 
 local M = {}
 
-local exp, abs = math.exp, math.abs
 local combine, normal = hash.combine, hash.normal
 
 M.MIN_EXAMPLES = 10   -- OpenAI's minimum number of training examples
@@ -154,8 +153,6 @@ function M.parse_examples(text, parser, what)
   return ex
 end
 
-local cholesky_solve = linalg.cholesky_solve
-
 -- design(rows, range) -> X (rows of {1, d1..dk}), y
 local function design(rows, range, k)
   local X, y = {}, {}
@@ -183,70 +180,10 @@ local function mean_nll(theta, X, y)
 end
 M.mean_nll = mean_nll
 
--- objective(theta, prior, X, y, weight, sd0, sd) -> weighted log-likelihood + log prior.
-local function objective(theta, prior, X, y, weight, sd0, sd)
-  local s = 0
-  for j = 1, #theta do
-    local d = theta[j] - prior[j]
-    s = s - d * d / (2 * (j == 1 and sd0 * sd0 or sd * sd))
-  end
-  for r = 1, #X do
-    local x, z = X[r], 0
-    for j = 1, #theta do z = z + theta[j] * x[j] end
-    s = s + weight * subject.log_sigmoid(y[r] == 1 and z or -z)
-  end
-  return s
-end
-
 -- map_update(prior, X, y, weight, sd0, sd) -> posterior mode of the logistic regression with
 -- likelihood weight `weight` and independent normal priors around `prior` (Newton's method
--- with step halving, so separable data cannot make it diverge).
-function M.map_update(prior, X, y, weight, sd0, sd)
-  local n = #prior
-  local theta = {}
-  for j = 1, n do theta[j] = prior[j] end
-  local f = objective(theta, prior, X, y, weight, sd0, sd)
-  for _ = 1, 100 do
-    local g, H = {}, {}
-    for j = 1, n do
-      local s2 = j == 1 and sd0 * sd0 or sd * sd
-      g[j] = -(theta[j] - prior[j]) / s2
-      H[j] = {}
-      for l = 1, n do H[j][l] = l == j and 1 / s2 or 0 end
-    end
-    for r = 1, #X do
-      local x = X[r]
-      local z = 0
-      for j = 1, n do z = z + theta[j] * x[j] end
-      local p = 1 / (1 + exp(-z))
-      local resid, w = weight * (y[r] - p), weight * p * (1 - p)
-      for j = 1, n do
-        g[j] = g[j] + resid * x[j]
-        local hj, wx = H[j], w * x[j]
-        for l = 1, j do hj[l] = hj[l] + wx * x[l] end
-      end
-    end
-    for j = 1, n do for l = j + 1, n do H[j][l] = H[l][j] end end
-    local step = cholesky_solve(H, g, n)
-    if not step then break end
-    local t, candidate, fc = 1, {}, nil
-    for _ = 1, 40 do
-      for j = 1, n do candidate[j] = theta[j] + t * step[j] end
-      fc = objective(candidate, prior, X, y, weight, sd0, sd)
-      if fc >= f then break end
-      t = t / 2
-    end
-    if fc < f then break end
-    local size = 0
-    for j = 1, n do
-      size = math.max(size, abs(candidate[j] - theta[j]))
-      theta[j] = candidate[j]
-    end
-    f = fc
-    if size < 1e-9 then break end
-  end
-  return theta
-end
+-- with step halving, so separable data cannot make it diverge; introspect.simcore, in C).
+M.map_update = simcore.map_update
 
 -- learned_range(vals) -> per-attribute range estimate from the values seen in training prompts:
 -- (max - min) * (n + 1) / (n - 1), the unbiased range of a uniform from n draws.

@@ -3,7 +3,7 @@
 -- sample index. No global random state is read or written.
 local M = {}
 
-local byte, unpack = string.byte, string.unpack
+local simcore = require "introspect.simcore"
 local log, sqrt, cos, pi = math.log, math.sqrt, math.cos, math.pi
 
 -- mix(z) -> integer: the splitmix64 finalizer (a bijective 64-bit mixer).
@@ -20,23 +20,9 @@ local function combine(h, v)
 end
 M.combine = combine
 
--- string(s, seed) -> integer: an FNV-style hash of s taken 8 bytes at a time, then mixed.
-function M.string(s, seed)
-  local h = -3750763034362895579 ~ (seed or 0) ~ #s   -- FNV offset basis 0xcbf29ce484222325
-  local n = #s
-  local i = 1
-  while i + 7 <= n do
-    local w
-    w, i = unpack("<i8", s, i)
-    h = (h ~ w) * 1099511628211
-    h = h ~ (h >> 29)
-  end
-  while i <= n do
-    h = (h ~ byte(s, i)) * 1099511628211
-    i = i + 1
-  end
-  return mix(h)
-end
+-- string(s, seed) -> integer: an FNV-style hash of s taken 8 bytes at a time, then mixed
+-- (introspect.simcore.hash: the same function in C).
+M.string = simcore.hash
 
 -- uniform(h) -> number in (0, 1), from the top 53 bits of h.
 local function uniform(h)
