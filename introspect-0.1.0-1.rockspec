@@ -116,6 +116,7 @@ build = {
     ["introspect.sim.truth"] = "scripts/introspect/sim/truth.lua",
     ["introspect.design.stimuli"] = "scripts/introspect/design/stimuli.lua",
     ["introspect.client.store"] = "scripts/introspect/client/store.lua",
+    ["introspect.client.store_schema"] = "scripts/introspect/client/store_schema.lua",
     ["introspect.study"] = "scripts/introspect/study/init.lua",
     ["introspect.study.finetune"] = "scripts/introspect/study/finetune.lua",
     ["introspect.study.analyze"] = "scripts/introspect/study/analyze.lua",

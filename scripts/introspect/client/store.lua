@@ -22,74 +22,14 @@ local zstd = require("introspect.zstd")
 local cjson = require("cjson")
 local util = require("introspect.core.util")
 local apierror = require("introspect.client.apierror")
+local schema = require("introspect.client.store_schema")
 
 local M = {}
 
-M.SCHEMA_VERSION = 3
+M.SCHEMA_VERSION = #schema.SQL
 -- a commit after this many records, or once the oldest uncommitted one is this old
 M.BATCH, M.BATCH_SECONDS = 1000, 1.0
 
-local SCHEMA_V1 = [[
-CREATE TABLE IF NOT EXISTS responses(
-  id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL,
-  run TEXT,
-  created REAL NOT NULL,
-  base_url TEXT NOT NULL,
-  model TEXT,
-  sample INTEGER NOT NULL,
-  method TEXT NOT NULL,
-  path TEXT NOT NULL,
-  request TEXT NOT NULL,
-  request_headers TEXT,
-  status INTEGER,
-  response TEXT,
-  response_headers TEXT,
-  error TEXT,
-  ok INTEGER NOT NULL,
-  attempts INTEGER,
-  latency REAL,
-  prompt_tokens INTEGER,
-  completion_tokens INTEGER,
-  cost REAL);
-CREATE UNIQUE INDEX IF NOT EXISTS responses_ok_key ON responses(key) WHERE ok = 1;
-CREATE INDEX IF NOT EXISTS responses_run ON responses(run);
-]]
-
--- Schema 2: key is 32 raw bytes; request, request_headers, response, response_headers are zstd
--- frames against dictionaries(id = dict) (dict 0: no dictionary).
-local DICTIONARIES = [[
-CREATE TABLE IF NOT EXISTS dictionaries(id INTEGER PRIMARY KEY, records INTEGER NOT NULL,
-  data BLOB NOT NULL);
-]]
-local SCHEMA_V2 = DICTIONARIES .. SCHEMA_V1:gsub("  key TEXT", "  key BLOB")
-  :gsub("  path TEXT NOT NULL,\n", "%0  dict INTEGER NOT NULL,\n")
-  :gsub("  (request[_%w]*) TEXT", "  %1 BLOB"):gsub("  (response[_%w]*) TEXT", "  %1 BLOB")
-
--- Schema 3: as schema 2 with the four bodies in one frame (`bodies`), and no index on run.
-local SCHEMA_V3 = DICTIONARIES .. SCHEMA_V2:match("CREATE TABLE IF NOT EXISTS responses.-;\n")
-  :gsub("  request BLOB NOT NULL,\n  request_headers BLOB,\n", "  bodies BLOB NOT NULL,\n")
-  :gsub("  response BLOB,\n  response_headers BLOB,\n", "")
-  .. "CREATE UNIQUE INDEX IF NOT EXISTS responses_ok_key ON responses(key) WHERE ok = 1;\n"
-
-local SCHEMAS = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 }
-
--- The columns each schema's insert statement binds (after the row id), in order.
-local COLUMNS = {
-  { "key", "run", "created", "base_url", "model", "sample", "method", "path", "request",
-    "request_headers", "status", "response", "response_headers", "error", "ok", "attempts", "latency",
-    "prompt_tokens", "completion_tokens", "cost" },
-}
-COLUMNS[2] = { table.unpack(COLUMNS[1], 1, 8) }
-table.insert(COLUMNS[2], "dict")
-table.move(COLUMNS[1], 9, #COLUMNS[1], 10, COLUMNS[2])
-COLUMNS[3] = { table.unpack(COLUMNS[2], 1, 9) }
-table.insert(COLUMNS[3], "bodies")
-for _, c in ipairs({ "status", "error", "ok", "attempts", "latency", "prompt_tokens", "completion_tokens",
-  "cost" }) do table.insert(COLUMNS[3], c) end
-
-local BODIES = { "request", "request_headers", "response", "response_headers" }
-local LENGTHS = "<i4i4i4i4"   -- schema 3: the four bodies' lengths (-1: none) before the bodies
 -- record counts at which a new dictionary is built, and how many records it samples
 local DICT_AT = { [64] = true, [256] = true, [1024] = true, [4096] = true, [16384] = true }
 local DICT_SAMPLE = 64
@@ -112,15 +52,10 @@ function M.key(base_url, model, body, sample)
     .. "\n" .. #index .. ":" .. index .. "\n" .. #body .. ":" .. body)
 end
 
-local UNHEX = {}
-for i = 0, 255 do UNHEX[string.format("%02x", i)] = string.char(i) end
-local HEX = {}
-for h, c in pairs(UNHEX) do HEX[c] = h end
-
 -- The key as stored: raw bytes from schema 2 on, hex text in schema 1.
 local function stored_key(self, key)
   if self.version == 1 then return key end
-  return (key:gsub("%x%x", UNHEX))
+  return schema.raw_key(key)
 end
 
 -- dictionary(self, id) -> zstd dictionary handle (loaded once) | nil, err
@@ -134,32 +69,12 @@ local function dictionary(self, id)
   return d
 end
 
--- content(request, request_headers, response, response_headers) -> the text of a schema-3 frame
-local function content(a, b, c, d)
-  return string.pack(LENGTHS, a and #a or -1, b and #b or -1, c and #c or -1, d and #d or -1)
-    .. (a or "") .. (b or "") .. (c or "") .. (d or "")
-end
-
 -- frame(self, request, request_headers, response, response_headers) -> the schema-3 zstd
--- frame of content(...), against the newest dictionary (concatenated in C, without a Lua copy)
+-- frame of schema.content(...), against the newest dictionary (concatenated in C, no Lua copy)
 local function frame(self, a, b, c, d)
   local z = self.zdict
-  if not z then return zstd.compress(content(a, b, c, d)) end
-  return z:compress(string.pack(LENGTHS, a and #a or -1, b and #b or -1, c and #c or -1, d and #d or -1),
-    a or "", b or "", c or "", d or "")
-end
-
--- unpack_bodies(row, text): sets the row's four bodies from a schema-3 frame's text.
-local function unpack_bodies(row, text)
-  local n = { string.unpack(LENGTHS, text) }
-  local pos = n[5]
-  for i, f in ipairs(BODIES) do
-    if n[i] >= 0 then
-      row[f] = text:sub(pos, pos + n[i] - 1)
-      pos = pos + n[i]
-    end
-  end
-  if pos ~= #text + 1 then error("bodies do not add up to the frame") end
+  if not z then return zstd.compress(schema.content(a, b, c, d)) end
+  return z:compress(schema.lengths(a, b, c, d), a or "", b or "", c or "", d or "")
 end
 
 -- decode(self, row) -> row with the stored body columns as text and the key as hex | nil, err
@@ -170,13 +85,13 @@ local function decode(self, row)
     d, err = dictionary(self, row.dict)
     if not d then return nil, err end
   end
-  local fields = row.bodies and { "bodies" } or BODIES
+  local fields = row.bodies and { "bodies" } or schema.BODIES
   for _, f in ipairs(fields) do
     if row[f] then
       local text, zerr
       if d then text, zerr = d:decompress(row[f]) else text, zerr = zstd.decompress(row[f]) end
       if text and f == "bodies" then
-        local ok, perr = pcall(unpack_bodies, row, text)
+        local ok, perr = pcall(schema.unpack_bodies, row, text)
         if not ok then text, zerr = nil, perr end
       end
       if not text then
@@ -185,7 +100,7 @@ local function decode(self, row)
       if f ~= "bodies" then row[f] = text end
     end
   end
-  row.key = (row.key:gsub(".", HEX))
+  row.key = schema.hex_key(row.key)
   row.dict, row.bodies = nil, nil
   return row
 end
@@ -216,7 +131,7 @@ local function replay(self)
   local entries, err = self.log:rows()
   if not entries then return nil, "store: " .. err end
   if #entries == 0 then return true end
-  local n = #COLUMNS[self.version]
+  local n = #schema.COLUMNS[self.version]
   for _, e in ipairs(entries) do
     if e.n ~= n then return nil, string.format("store: %s: a row of %d values, not %d", where, e.n, n) end
   end
@@ -250,12 +165,12 @@ function M.open(path, opts)
   local rows = ok and db:rows("SELECT value FROM meta WHERE name = 'schema_version'")
   if not rows then db:close() return nil, "store: " .. path .. ": " .. tostring(serr) end
   local version = rows[1] and tonumber(rows[1].value) or M.SCHEMA_VERSION
-  if not SCHEMAS[version] then
+  if not schema.SQL[version] then
     db:close()
     return nil, string.format("store: %s has schema version %s, expected 1 to %d", path, rows[1].value,
       M.SCHEMA_VERSION)
   end
-  ok, serr = db:exec(SCHEMAS[version])
+  ok, serr = db:exec(schema.SQL[version])
   if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
   db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
   local s = setmetatable({ db = db, path = path, run = opts.run, hits = 0, misses = 0,
@@ -265,7 +180,7 @@ function M.open(path, opts)
   SECRETS[s] = secrets
   s.scrub = function(text) return apierror.scrub(text, secrets) end
   s.lookup_stmt = assert(db:prepare("SELECT * FROM responses WHERE key = ? AND ok = 1"))
-  local columns = COLUMNS[version]
+  local columns = schema.COLUMNS[version]
   s.insert_stmt = assert(db:prepare(string.format("INSERT OR IGNORE INTO responses(id, %s) VALUES (?%s)",
     table.concat(columns, ", "), string.rep(", ?", #columns))))
   local log, lerr, busy = sqlite.log(path .. "-pending")
@@ -370,18 +285,11 @@ local function valid(want, v)
   return type(v) == want
 end
 
--- POSITION[version][column] -> the column's index in COLUMNS[version]
-local POSITION = {}
-for v, list in ipairs(COLUMNS) do
-  POSITION[v] = {}
-  for i, c in ipairs(list) do POSITION[v][c] = i end
-end
-
 -- values(self, r) -> the insert statement's values for record r (scrubbed, bodies encoded as
--- the store's schema keeps them), indexed like COLUMNS[version].
+-- the store's schema keeps them), indexed like schema.COLUMNS[version].
 local function values(self, r)
   local scrub, version = self.scrub, self.version
-  local at = POSITION[version]
+  local at = schema.POSITION[version]
   local list = { stored_key(self, r.key), self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
     r.method or "POST", r.path or "" }
   list[at.status], list[at.error], list[at.ok], list[at.attempts] = r.status, r.error and scrub(r.error),
@@ -424,7 +332,7 @@ function Store:record(r)
   end
   if self.failed then return nil, self.failed end
   local list = values(self, r)
-  local n = #COLUMNS[self.version]
+  local n = #schema.COLUMNS[self.version]
   if self.log then
     local ok, err = begin(self)
     if not ok then return nil, "store: " .. self.path .. ": " .. err end
@@ -484,9 +392,9 @@ function Store:build_dictionary()
   for _, row in ipairs(rows) do
     local rec = decode(self, row)
     if rec and self.version == 3 then
-      parts[#parts + 1] = content(rec.request, rec.request_headers, rec.response, rec.response_headers)
+      parts[#parts + 1] = schema.content(rec.request, rec.request_headers, rec.response, rec.response_headers)
     elseif rec then
-      for _, f in ipairs(BODIES) do parts[#parts + 1] = rec[f] end
+      for _, f in ipairs(schema.BODIES) do parts[#parts + 1] = rec[f] end
     end
   end
   local data = table.concat(parts)
