@@ -106,6 +106,17 @@ local function encoder(o)
 
   local encode
 
+  -- quoted keys, kept for the next objects (keys repeat: field names); emptied past 4096
+  local quoted, nquoted = {}, 0
+  local function quote_key(k)
+    local q = quoted[k]
+    if q then return q end
+    q = quote(k, ascii)
+    if nquoted >= 4096 then quoted, nquoted = {}, 0 end
+    quoted[k], nquoted = q, nquoted + 1
+    return q
+  end
+
   -- members(keys, values, out, depth, pad): an object of keys[i] = values[i]
   local function members(keys, values, out, depth, pad)
     local inner = indent and pad .. indent
@@ -113,7 +124,7 @@ local function encoder(o)
     for i = 1, #keys do
       if i > 1 then out[#out + 1] = indent and "," or item_sep end
       if indent then out[#out + 1] = "\n" .. inner end
-      out[#out + 1] = quote(keys[i], ascii)
+      out[#out + 1] = quote_key(keys[i])
       out[#out + 1] = key_sep
       encode(values[i], out, depth + 1, inner)
     end
