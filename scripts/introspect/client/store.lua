@@ -52,10 +52,16 @@ function M.key(base_url, model, body, sample)
     .. "\n" .. #index .. ":" .. index .. "\n" .. #body .. ":" .. body)
 end
 
--- The key as stored: raw bytes from schema 2 on, hex text in schema 1.
+-- The key as stored: raw bytes from schema 2 on, hex text in schema 1. Conversions are kept
+-- (up to 65536, then forgotten) so a phase's lookup and record of a key convert it once.
 local function stored_key(self, key)
   if self.version == 1 then return key end
-  return schema.raw_key(key)
+  local raw = self.raw_keys[key]
+  if raw then return raw end
+  raw = schema.raw_key(key)
+  if self.nraw >= 65536 then self.raw_keys, self.nraw = {}, 0 end
+  self.raw_keys[key], self.nraw = raw, self.nraw + 1
+  return raw
 end
 
 -- dictionary(self, id) -> zstd dictionary handle (loaded once) | nil, err
@@ -174,7 +180,8 @@ function M.open(path, opts)
   if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
   db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
   local s = setmetatable({ db = db, path = path, run = opts.run, hits = 0, misses = 0,
-    stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0, in_txn = false, pending = 0 }, Store)
+    stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0, in_txn = false, pending = 0,
+    raw_keys = {}, nraw = 0 }, Store)
   local secrets = {}
   for _, v in ipairs(opts.secrets or {}) do secrets[#secrets + 1] = v end
   SECRETS[s] = secrets
