@@ -60,7 +60,7 @@ local function main()
   -- what makes two runs the same run (a re-run with other values needs another --out)
   local design = entry.design(opts, { "batch", "stimuli_only", "slurm_template", "sim_job_duration" })
   local s = entry.closing(study.session({ out = opts.out, name = "paper", backend = opts.backend, batch = opts.batch,
-    models = not opts.stimuli_only and models or nil, design = design, logprobs = opts.logprobs,
+    models = not opts.stimuli_only and (models or {}) or nil, design = design, logprobs = opts.logprobs,
     finetune_settings = settings, slurm_template = opts.slurm_template, finetune_command = opts.finetune_command,
     max_cost = opts.max_cost, prices = opts.prices, dry_run = opts.dry_run, write_only = opts.stimuli_only,
     poll_interval = opts.poll_interval, sim = opts.sim_job_duration and { job_duration = opts.sim_job_duration },

@@ -36,6 +36,15 @@ describe("study.session checks before anything is created", function()
     assert.is_false(util.file_exists(dir))
   end)
 
+  it("takes the server's own base models for models = {}, and checks nothing without models", function()
+    local s = study.session({ out = tmpdir(), models = {} })
+    assert.same({ "sim-large", "sim-small" }, s.models)
+    s:close()
+    s = study.session({ out = tmpdir(), backend = "http://127.0.0.1:9/v1", max_cost = 1 })
+    assert.is_nil(s.models)   -- an experiment that names no models is not refused for the server's list
+    s:close()
+  end)
+
   it("resolves the backend's models and records them", function()
     local dir = tmpdir()
     local s = study.session({ out = dir, models = { "sim-large" } })
@@ -117,7 +126,7 @@ describe("study.session checks before anything is created", function()
 
   it("needs --models for a dry run on a real backend (it cannot ask the server)", function()
     assert.matches("a dry run on backend openai needs --models",
-      refusal({ out = tmpdir(), backend = "openai", dry_run = true }), 1, true)
+      refusal({ out = tmpdir(), backend = "openai", models = {}, dry_run = true }), 1, true)
   end)
 end)
 

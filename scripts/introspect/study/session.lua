@@ -80,8 +80,8 @@ end
 
 ---session(opts) -> a session. opts: out (run directory, default runs/study), name (the run's
 ---name), backend ("sim" (default), "openai", a profile name or a base URL), models (the base
----models the run uses: checked against the backend's model list before anything is written; nil:
----the server's own base models; the result is session.models), design (what besides backend and
+---models the run uses: checked against the backend's model list before anything is written; an
+---empty list: the server's own base models; the result is session.models), design (what besides backend and
 ---models makes two runs the same run: a re-run into the same directory with another backend,
 ---models or design is refused, naming the run there), logprobs (the run asks for logprobs:
 ---checked against the backend's capabilities), batch (Batch API for sampling), max_cost
@@ -114,11 +114,12 @@ function M.new(opts)
   if opts.dry_run or opts.write_only then self.planner = require("introspect.client.planner").new() end
   self.client, self.simulated = backend.client(self.backend_name, { meter = self.meter, transport = self.planner,
     sim = opts.sim, concurrency = opts.concurrency })
-  if not opts.write_only and (opts.models or not self.simulated) then
+  if opts.models and not opts.write_only then
     -- named models are checked locally (capabilities, prices) before the backend is asked
-    if opts.models then finetune.check_models(self, opts.models, { logprobs = opts.logprobs }) end
+    local named = #opts.models > 0
+    if named then finetune.check_models(self, opts.models, { logprobs = opts.logprobs }) end
     self.models = resolve_models(self, opts.models)
-    if not opts.models then finetune.check_models(self, self.models, { logprobs = opts.logprobs }) end
+    if not named then finetune.check_models(self, self.models, { logprobs = opts.logprobs }) end
   end
   -- 2. the run directory: a dry run plans in a scratch directory, so `out` is never touched
   local dir = self.out
