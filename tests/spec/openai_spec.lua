@@ -82,6 +82,10 @@ describe("introspect.client.openai", function()
     assert.are.equal(400, entries[6].error.status)
     assert.are.equal(6, sent() - before)
     assert.are.same({ 6, 0, 6, 1 }, { summary.total, summary.cached, summary.sent, summary.errors })
+    -- committed when the phase returns (the store batches commits): another connection sees them
+    local db = assert(require("introspect.sqlite").open(p, { readonly = true }))
+    assert.are.equal(6, db:rows("SELECT count(*) AS n FROM responses")[1].n)
+    db:close()
     st:close()
     -- a second run: the five successes come from the store, the error is sent again
     st = assert(store.open(p))

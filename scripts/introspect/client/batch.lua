@@ -203,6 +203,7 @@ return function(Client, M)
         todo[#todo + 1] = i
       end
     end
+    self:_flush_store()   -- no batch transaction held open while the batch runs
     local info = { batches = {}, resubmitted = 0 }
     if #todo > 0 and self.meter then
       local list = {}
@@ -271,6 +272,7 @@ return function(Client, M)
       end
       todo = again
     end
+    self:_flush_store()
     return entries, info
   end
 end

@@ -376,6 +376,12 @@ function Client:_chat_items(bodies, samples, where)
   return items
 end
 
+-- Commits what the store holds uncommitted (a store that batches commits has flush): at the end
+-- of a phase, and before a long wait. Raises if the commit fails, as a failed record does.
+function Client:_flush_store()
+  if self.store and self.store.flush then assert(self.store:flush()) end
+end
+
 -- Returns a cached entry for an item, or nil.
 function Client:_cached(item)
   if not self.store then return nil end
@@ -512,8 +518,7 @@ function Client:chat_many(bodies, opts)
     end
     if entries[i].error then summary.errors = summary.errors + 1 end
   end
-  -- the phase's last records committed (a store that batches commits has flush)
-  if self.store and self.store.flush then assert(self.store:flush()) end
+  self:_flush_store()
   return entries, summary
 end
 
