@@ -47,6 +47,7 @@ build = {
     ["introspect.simcore"] = { sources = { "bindings/simcore.c" }, libraries = { "m" } },
     ["introspect.zstd"] = { sources = { "bindings/zstd.c" }, libraries = { "zstd" },
       incdirs = { "$(ZSTD_INCDIR)" }, libdirs = { "$(ZSTD_LIBDIR)" } },
+    ["introspect.coverage"] = { sources = { "bindings/coverage.c" } },
     -- the default scenario library and roles (found by ix.use when experiments/ is absent)
     ["introspect.default_scenarios"] = "experiments/scenarios/library.lua",
     ["introspect.default_roles"] = "experiments/scenarios/roles.lua",
