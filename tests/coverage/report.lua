@@ -5,9 +5,12 @@
 local dir, root = arg[1], arg[2]
 local hit = {}
 local p = io.popen("cat '" .. dir .. "'/lua-*.txt 2>/dev/null")
+local lost = 0
 for line in p:lines() do
   local path, n = line:match("^(.-)\t(%d+)$")
-  if path then
+  if path == "lost" then
+    lost = lost + tonumber(n)
+  elseif path then
     if path:sub(1, 2) == "./" then path = root .. path:sub(2) end
     if path:sub(1, 1) ~= "/" then path = root .. "/" .. path end
     hit[path] = hit[path] or {}
@@ -15,6 +18,10 @@ for line in p:lines() do
   end
 end
 p:close()
+if lost > 0 then
+  io.stderr:write(string.format("coverage: %d line events were not recorded (out of memory): no Lua numbers\n", lost))
+  os.exit(1)
+end
 
 local function executable(text)
   local s = text:gsub("%-%-.*$", ""):match("^%s*(.-)%s*$")

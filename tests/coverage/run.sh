@@ -2,7 +2,8 @@
 # Usage: tests/coverage/run.sh BUILD_DIR [--report-only]
 # `make coverage`: builds BUILD_DIR with gcov instrumentation (--coverage), runs the C tests,
 # the host specs and the command-line tests (ctest -L '^(c|host|cli)$') with the Lua line counter
-# tests/coverage/hook.lua loaded into every host process (LUA_INIT), then prints per-file line
+# tests/coverage/hook.lua (over the C hook of introspect.coverage) loaded into every host and
+# lua5.4 process (LUA_INIT), then prints per-file line
 # coverage: gcov's for bindings/*.c and host/*.c, the counter's for scripts/ and experiments/.
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
@@ -19,7 +20,8 @@ cmake --build "$build" -j "${JOBS:-2}" >/dev/null || exit 1
 find "$build" -name '*.gcda' -delete
 rm -rf "$cov"; mkdir -p "$cov"
 (cd "$build" && LUA_INIT="@$root/tests/coverage/hook.lua" INTROSPECT_COVERAGE_DIR="$cov" \
-  INTROSPECT_COVERAGE_ROOT="$root" ctest -j "${JOBS:-2}" -L '^(c|host|cli)$' >"$build/coverage-ctest.log" 2>&1)
+  INTROSPECT_COVERAGE_ROOT="$root" \
+  INTROSPECT_COVERAGE_MODULE="$build/lua/introspect/coverage.so" ctest -j "${JOBS:-2}" -L '^(c|host|cli)$' >"$build/coverage-ctest.log" 2>&1)
 status=$?
 fi
 tail -3 "$build/coverage-ctest.log"
