@@ -48,20 +48,21 @@ local function escape_codepoint(cp)
   return format("\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
 end
 
--- quote(s, ascii) -> the quoted JSON string; raises on invalid UTF-8 when ascii. cjson escapes
--- exactly the characters Python does below U+0080 (", \, controls and DEL, as \n or \u00XX),
--- and "/" too, which Python leaves as it is.
+-- quote(s, ascii) -> the quoted JSON string; raises on invalid UTF-8 when ascii (naming the
+-- byte where the first invalid sequence starts). cjson escapes exactly the characters Python
+-- does below U+0080 (", \, controls and DEL, as \n or \u00XX), and "/" too, which Python
+-- leaves as it is.
 local function quote(s, ascii)
   local text = cjson_encode(s)
   if find(text, "\\/", 1, true) then text = gsub(text, "\\/", "/") end
-  if not ascii or utf8.len(s) == #s then return text end
+  if not ascii then return text end
+  local n, bad = utf8.len(s)
+  if n == #s then return text end
+  if not n then error(format("pyjson: invalid UTF-8 in string at byte %d", bad), 0) end
   local out = {}
-  local ok, err = pcall(function()
-    for _, cp in utf8.codes(text) do
-      out[#out + 1] = cp < 128 and string.char(cp) or escape_codepoint(cp)
-    end
-  end)
-  if not ok then error("pyjson: invalid UTF-8 in string: " .. tostring(err), 0) end
+  for _, cp in utf8.codes(text) do
+    out[#out + 1] = cp < 128 and string.char(cp) or escape_codepoint(cp)
+  end
   return concat(out)
 end
 
