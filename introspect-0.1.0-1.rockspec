@@ -34,6 +34,7 @@ build = {
   modules = {
     -- C bindings (bindings/NAME.c -> introspect.NAME)
     ["introspect.rng"] = { sources = { "bindings/rng.c" }, libraries = { "m" } },
+    ["introspect.pyjson"] = { sources = { "bindings/pyjson.c" }, libraries = { "m" }, incdirs = { "bindings" } },
     ["introspect.stats"] = { sources = { "bindings/stats.c", "bindings/stats_posterior.c",
       "bindings/stats_sampler.c", "bindings/stats_bootstrap.c" }, libraries = { "gsl", "gslcblas", "m" },
       incdirs = { "$(GSL_INCDIR)" }, libdirs = { "$(GSL_LIBDIR)" } },
