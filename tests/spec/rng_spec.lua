@@ -210,6 +210,31 @@ describe("Python number formatting", function()
     assert.equals("nan", rng.pyrepr(0 / 0))
   end)
 
+  it("pyrepr matches Python's repr on 30,000 doubles (random bits, subnormals, powers of two, decimals)", function()
+    if not have_python() then skip.missing("rng_spec", PYTHON .. " absent (Debian package python3)") return end
+    local gen = rng.new("xoshiro256**", 2718)
+    local xs = {}
+    while #xs < 30000 do
+      local kind, x = #xs % 5
+      if kind == 0 then x = string.unpack("<d", string.pack("<i8", gen:getrandbits(63) * (gen:randbelow(2) * 2 - 1)))
+      elseif kind == 1 then x = string.unpack("<d", string.pack("<i8", gen:getrandbits(52)))      -- subnormal
+      elseif kind == 2 then x = 2.0 ^ (gen:randbelow(2098) - 1074)                                  -- power of two
+      elseif kind == 3 then x = gen:randbelow(1000000) / 10 ^ gen:randbelow(9)                    -- short decimal
+      else x = math.log((gen:randbelow(100000) + 1) / 100001) end                                  -- a logprob
+      if x == x and x ~= math.huge and x ~= -math.huge then xs[#xs + 1] = x end
+    end
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    for _, x in ipairs(xs) do f:write(string.format("%a\n", x)) end
+    f:close()
+    local lines = python("import sys\nfor l in open(sys.argv[1]): print(repr(float.fromhex(l)))\n", path)
+    os.remove(path)
+    assert.equals(#xs, #lines)
+    for i, x in ipairs(xs) do
+      if rng.pyrepr(x) ~= lines[i] then assert.equals(lines[i], rng.pyrepr(x), string.format("%a", x)) end
+    end
+  end)
+
   it("pyround is half to even on the exact binary value", function()
     assert.equals(2.67, rng.pyround(2.675, 2))   -- 2.675 is below the tie in binary
     assert.equals(0.12, rng.pyround(0.125, 2))   -- exact tie: to even
