@@ -69,19 +69,42 @@ function M.get(name, opts)
     .. ", or a base URL)"
 end
 
+---sim_transport(opts, threaded) -> the simulated subject's transport: in its own thread
+---(introspect.sim.thread: the subject and the client use both cores) when threaded and the
+---options allow it, else in process (introspect.sim.transport). opts: sim.api options and
+---max_retries.
+---@param opts table
+---@param threaded? boolean
+---@return table
+function M.sim_transport(opts, threaded)
+  local sim = require "introspect.sim"
+  if threaded then
+    local thread = require "introspect.sim.thread"
+    local api_opts, other = {}, false
+    for k, v in pairs(opts) do
+      if sim.API_OPTIONS[k] then api_opts[k] = v elseif k ~= "max_retries" then other = true end
+    end
+    if not other and thread.available(api_opts) then
+      return thread.new(api_opts, { max_retries = opts.max_retries })
+    end
+  end
+  return sim.transport(opts)
+end
+
 ---client(name[, opts]) -> client, simulated: the one place a backend name becomes a client.
 ---name: "sim" (the simulated subject in process; its state in opts.state_dir), a profile name
 ---("openai", "local", ...) or a base URL (retrying as the openai profile does). opts: store,
 ---meter, transport (replaces the backend's: e.g. introspect.client.planner for a dry run, which
 ---needs no key), sim (options of the simulated subject's api), state_dir, concurrency (requests
----in flight for a URL backend). simulated is true for the simulated subject.
+---in flight for a URL backend), threaded (the simulated subject answers in a thread of its own:
+---M.sim_transport). simulated is true for the simulated subject.
 ---@param name string
 ---@param opts? table
 ---@return table client
 ---@return boolean simulated
 function M.client(name, opts)
   opts = util.check_options("backend.client", opts, { store = "any", meter = "any", transport = "any",
-    sim = "table", state_dir = "string", concurrency = "integer" })
+    sim = "table", state_dir = "string", concurrency = "integer", threaded = "boolean" })
   local openai = require "introspect.client.openai"
   local common = { store = opts.store, meter = opts.meter, transport = opts.transport }
   local simulated = name == "sim"
@@ -92,7 +115,7 @@ function M.client(name, opts)
       for k, v in pairs(opts.sim or {}) do sim_opts[k] = v end
       sim_opts.state_dir = sim_opts.state_dir or opts.state_dir
       if sim_opts.state_dir then util.mkdir_p(sim_opts.state_dir) end
-      common.transport = require("introspect.sim").transport(sim_opts)
+      common.transport = M.sim_transport(sim_opts, opts.threaded)
     end
   elseif name:match("^https?://") then
     common.base_url = name

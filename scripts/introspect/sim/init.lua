@@ -9,6 +9,8 @@ local api_mod = require("introspect.sim.api")
 local M = {}
 
 M.profiles = require("introspect.sim.profiles")
+-- The names of sim.api's options (docs/serve.md).
+M.API_OPTIONS = api_mod.OPTIONS
 M.subject = require("introspect.sim.subject")
 
 -- api(opts) -> a new simulated OpenAI API (options in docs/serve.md).

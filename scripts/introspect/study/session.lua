@@ -147,7 +147,7 @@ function M.new(opts)
   end
   if self.simulated and not self.planner then
     self.client = backend.client("sim", { store = self.store, meter = self.meter, sim = opts.sim,
-      state_dir = run:path("sim-state") })
+      state_dir = run:path("sim-state"), threaded = true })
   end
   self.client.store = self.store
   if self.store then
@@ -386,6 +386,8 @@ function Session:check_models(models, opts) return finetune.check_models(self, m
 
 ---session:close(): releases the run directory and closes the store.
 function Session:close()
+  local transport = self.client and self.client.transport
+  if type(transport) == "table" and transport.close then transport:close() end
   if self.store then self.store:close() self.store = nil end
   if self.run then self.run:close() end
   if self.scratch then util.remove_tree(self.scratch) self.scratch = nil end
