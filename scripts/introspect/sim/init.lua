@@ -38,6 +38,34 @@ end
 local RETRYABLE = { [408] = true, [409] = true, [429] = true, [500] = true, [502] = true,
                     [503] = true, [504] = true }
 
+---call_of(req) -> the handler's request {method=, path=, headers=, body=} of a Transport request
+---{method=, url=, headers=, body=}.
+---@param req table
+---@return table
+function M.call_of(req)
+  local path = req.url:match("^%a[%w+.-]*://[^/]*(/.*)$") or req.url:match("^/.*$") or "/"
+  return { method = (req.method or "GET"):upper(), path = path, headers = lower_headers(req.headers), body = req.body }
+end
+
+---outcome(res, attempts, started) -> the Transport result of a handler's reply (a simulated
+---reset or truncated body is an error), and whether another attempt is worth it.
+---@param res table {status=, headers=, body=, fault=}
+---@param attempts integer
+---@param started number os.clock() when the request started
+---@return table result
+---@return boolean retryable
+function M.outcome(res, attempts, started)
+  local err
+  if res.fault == "reset" then
+    err = "connection reset by peer (simulated)"
+  elseif res.fault == "truncate" then
+    err = "transfer closed with outstanding read data remaining (simulated truncated body)"
+  end
+  if err then return { headers = {}, error = err, attempts = attempts, time = os.clock() - started }, true end
+  return { status = res.status, headers = res.headers, body = res.body, attempts = attempts,
+    time = os.clock() - started }, RETRYABLE[res.status] or false
+end
+
 -- Options of an http pool (introspect.http) that the in-process transport accepts so the two
 -- are interchangeable in backend profiles; only max_retries has an effect here.
 local POOL_OPTIONS = { concurrency = "number", rpm = "number", tpm = "number", max_retries = "integer",
@@ -90,29 +118,14 @@ function Transport:perform(requests, opts)
       results[i] = { error = "cancelled", attempts = 0, time = 0, headers = {} }
     else
       local started = clock()
-      local path = req.url:match("^%a[%w+.-]*://[^/]*(/.*)$") or req.url:match("^/.*$") or "/"
-      local call = { method = (req.method or "GET"):upper(), path = path, headers = lower_headers(req.headers),
-                     body = req.body }
-      local attempts, res, err = 0, nil, nil   -- luacheck: ignore 311
+      local call = M.call_of(req)
+      local attempts, r, again = 0, nil, nil   -- luacheck: ignore 311
       repeat
         attempts = attempts + 1
         self.requests = self.requests + 1
-        res = self.api:handle(call)
-        err = nil
-        if res.fault == "reset" then
-          err = "connection reset by peer (simulated)"
-        elseif res.fault == "truncate" then
-          err = "transfer closed with outstanding read data remaining (simulated truncated body)"
-        end
-      until attempts > max_retries or not (err or RETRYABLE[res.status])
+        r, again = M.outcome(self.api:handle(call), attempts, started)
+      until attempts > max_retries or not again
       retries = retries + attempts - 1
-      local r
-      if err then
-        r = { headers = {}, error = err, attempts = attempts, time = clock() - started }
-      else
-        r = { status = res.status, headers = res.headers, body = res.body, attempts = attempts,
-              time = clock() - started }
-      end
       results[i] = r
       if opts.on_result and opts.on_result(i, r) == false then stopped = true end
     end

@@ -7,6 +7,7 @@
 -- backend "sim" (introspect.client.backend, threaded = true).
 local util = require("introspect.core.util")
 local cjson = require("cjson")
+local sim = require("introspect.sim")
 
 local M = {}
 
@@ -27,9 +28,6 @@ end
 
 -- Requests in flight at once: enough to keep the worker busy while the client works.
 M.WINDOW = 256
-
-local RETRYABLE = { [408] = true, [409] = true, [429] = true, [500] = true, [502] = true,
-                    [503] = true, [504] = true }
 
 local Transport = {}
 Transport.__index = Transport
@@ -87,32 +85,7 @@ function M.new(opts, topts)
   return setmetatable({ worker = w, max_retries = topts.max_retries or 2, requests = 0 }, Transport)
 end
 
--- lower_headers(h) -> copy with lower-case names (the handler expects them lower-case).
-local function lower_headers(h)
-  local out = {}
-  if type(h) == "table" then
-    for k, v in pairs(h) do
-      if type(k) == "string" then out[k:lower()] = v end
-    end
-  end
-  return out
-end
-
 local clock = os.clock
-
--- result(res, attempts, started) -> the Transport result of a decoded reply, and whether it is
--- worth another attempt
-local function result(res, attempts, started)
-  local err
-  if res.fault == "reset" then
-    err = "connection reset by peer (simulated)"
-  elseif res.fault == "truncate" then
-    err = "transfer closed with outstanding read data remaining (simulated truncated body)"
-  end
-  if err then return { headers = {}, error = err, attempts = attempts, time = clock() - started }, true end
-  return { status = res.status, headers = res.headers, body = res.body, attempts = attempts,
-    time = clock() - started }, RETRYABLE[res.status] or false
-end
 
 ---transport:perform(requests, opts) -> results (same order), as sim.transport's: on_result(i,
 ---result) as each finishes (false stops the rest: "cancelled"), progress(info) at the end.
@@ -133,9 +106,9 @@ function Transport:perform(requests, opts)
       if type(req) ~= "table" or type(req.url) ~= "string" then
         error(string.format("sim.thread:perform: request %d needs a url", i), 3)
       end
-      local path = req.url:match("^%a[%w+.-]*://[^/]*(/.*)$") or req.url:match("^/.*$") or "/"
-      metas[i] = cjson.encode({ method = (req.method or "GET"):upper(), path = path,
-        headers = lower_headers(req.headers) })
+      local call = sim.call_of(req)
+      call.body = nil
+      metas[i] = cjson.encode(call)
       started[i] = clock()
     end
     attempts[i] = (attempts[i] or 0) + 1
@@ -155,7 +128,7 @@ function Transport:perform(requests, opts)
       outstanding = outstanding - 1
       local res = cjson.decode(meta)
       res.status, res.body = math.tointeger(res.status), body   -- cjson reads numbers as floats
-      local r, again = result(res, attempts[id], started[id])
+      local r, again = sim.outcome(res, attempts[id], started[id])
       if again and attempts[id] <= self.max_retries and not stopped then
         retries = retries + 1
         send(id)
