@@ -115,6 +115,7 @@ build = {
     ["introspect.sim.prompt"] = "scripts/introspect/sim/prompt.lua",
     ["introspect.sim.server"] = "scripts/introspect/sim/server.lua",
     ["introspect.sim.state"] = "scripts/introspect/sim/state.lua",
+    ["introspect.sim.thread"] = "scripts/introspect/sim/thread.lua",
     ["introspect.sim.subject"] = "scripts/introspect/sim/subject.lua",
     ["introspect.sim.truth"] = "scripts/introspect/sim/truth.lua",
     ["introspect.design.stimuli"] = "scripts/introspect/design/stimuli.lua",
