@@ -80,10 +80,11 @@ function M.spawn(code, env)
   return pid, pipe, path
 end
 
--- kill9(pid): kill -9 and wait (up to 10 s) until the process is gone, so its locks are released.
+-- kill9(pid): kill -9 and wait (up to 10 s) until the process is gone or a zombie (its files,
+-- and so its locks, released).
 function M.kill9(pid)
-  os.execute(string.format("kill -9 %s; for i in $(seq 1000); do kill -0 %s 2>/dev/null || break; sleep 0.01; done",
-    pid, pid))
+  os.execute(string.format("kill -9 %s; for i in $(seq 1000); do s=$(ps -o stat= -p %s) || break; "
+    .. "case $s in Z*) break;; esac; sleep 0.01; done", pid, pid))
 end
 
 return M

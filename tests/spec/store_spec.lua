@@ -190,6 +190,28 @@ describe("introspect.client.store", function()
     cleanup(p)
   end)
 
+  it("commits the last batch of a store a script never closed, when the script ends", function()
+    local p = tmpdb()
+    local _, pipe, script = fake.spawn(string.format([[
+      local store = require("introspect.client.store")
+      store.BATCH_SECONDS = 1e9
+      local st = assert(store.open(%q))
+      for i = 1, 5 do
+        local body = '{"messages": [{"role": "user", "content": "question ' .. i .. '"}], "model": "m"}'
+        assert(st:record({ key = store.key("u", "m", body, 0), base_url = "u", model = "m", sample = 0,
+          request = body, response = '{"choices": [{"message": {"content": "' .. i .. '"}}]}',
+          response_headers = { ["x-request-id"] = "req_" .. i }, status = 200, ok = true }))
+      end
+      print("done")
+    ]], p))
+    assert.are.equal("done\n", pipe:read("a"))
+    pipe:close()
+    os.remove(script)
+    assert.are.equal(5, committed(p))
+    assert.is_nil(io.open(p .. "-pending", "rb"))
+    cleanup(p)
+  end)
+
   it("replays a log once: records committed before the crash are not added again", function()
     local p = tmpdb()
     local st = assert(store.open(p))

@@ -182,20 +182,22 @@ function M.open(path, opts)
   ok, serr = db:exec(schema.SQL[version])
   if not ok then db:close() return nil, "store: " .. path .. ": " .. serr end
   db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
-  local s = setmetatable({ db = db, path = path, run = opts.run, hits = 0, misses = 0,
+  local s = { db = db, path = path, run = opts.run, hits = 0, misses = 0,
     stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0, in_txn = false, pending = 0,
-    raw_keys = {}, nraw = 0 }, Store)
+    raw_keys = {}, nraw = 0 }
   local secrets = {}
   for _, v in ipairs(opts.secrets or {}) do secrets[#secrets + 1] = v end
-  SECRETS[s] = secrets
   s.scrub = function(text) return apierror.scrub(text, secrets) end
   s.lookup_stmt = assert(db:prepare("SELECT * FROM responses WHERE key = ? AND ok = 1"))
   local columns = schema.COLUMNS[version]
   s.insert_stmt = assert(db:prepare(string.format("INSERT OR IGNORE INTO responses(id, %s) VALUES (?%s)",
     table.concat(columns, ", "), string.rep(", ?", #columns))))
   local log, lerr, busy = sqlite.log(path .. "-pending")
+  s.log = log
+  -- the store gets its finalizer (Store.__gc) after its handles: finalized first, it can commit
+  setmetatable(s, Store)
+  SECRETS[s] = secrets
   if log then
-    s.log = log
     local rok, rerr = replay(s)
     if not rok then s:close() return nil, rerr end
   elseif not busy then
@@ -528,5 +530,7 @@ function Store:__tostring()
 end
 
 Store.__close = Store.close
+-- a store dropped without close (a script that ends without it) still commits its last batch
+Store.__gc = Store.close
 
 return M
