@@ -101,19 +101,23 @@ function M.information(X, beta)
   return I
 end
 
--- irls(X, y, prior_sd) -> beta (intercept first), covariance
+-- irls(X, y, prior_sd[, intercept_sd]) -> beta (intercept first), covariance
 -- Maximum a posteriori logistic regression by Newton's method (iteratively reweighted least
--- squares) with an independent N(0, prior_sd^2) prior on every coefficient (prior_sd = nil: plain
--- maximum likelihood). Written here, separately from introspect.stats, as a reference.
-function M.irls(X, y, prior_sd)
+-- squares) with an independent N(0, prior_sd^2) prior on every slope and N(0, intercept_sd^2)
+-- (default prior_sd) on the intercept (prior_sd = nil: plain maximum likelihood). y may be soft
+-- labels in [0, 1]. Written here, separately from introspect.stats, as a reference.
+function M.irls(X, y, prior_sd, intercept_sd)
   local k = #X[1] + 1
-  local beta = {}
+  local beta, ridge = {}, {}
   for j = 1, k do beta[j] = 0 end
-  local ridge = prior_sd and 1 / prior_sd ^ 2 or 0
+  for j = 1, k do
+    local sd = j == 1 and (intercept_sd or prior_sd) or prior_sd
+    ridge[j] = sd and 1 / sd ^ 2 or 0
+  end
   for _ = 1, 100 do
     local I = M.information(X, beta)
     local g = {}
-    for j = 1, k do g[j] = -ridge * beta[j]; I[j][j] = I[j][j] + ridge end
+    for j = 1, k do g[j] = -ridge[j] * beta[j]; I[j][j] = I[j][j] + ridge[j] end
     for i, x in ipairs(X) do
       local z = beta[1]
       for j = 2, k do z = z + beta[j] * x[j - 1] end
@@ -132,7 +136,7 @@ function M.irls(X, y, prior_sd)
     if step < 1e-10 then break end
   end
   local I = M.information(X, beta)
-  for j = 1, k do I[j][j] = I[j][j] + ridge end
+  for j = 1, k do I[j][j] = I[j][j] + ridge[j] end
   return beta, M.invert(I)
 end
 
@@ -216,7 +220,7 @@ end
 -- subject(dir[, profiles]) -> truth: the simulated subject of the run in `dir` rebuilt from its
 -- sim-state/ journal, with every decision and report prompt the run sent (from
 -- responses.sqlite) parsed by the subject's own prompt reader.
--- truth.api, truth.prompts = list of {model=, kind=, parsed=, body=, reply=}
+-- truth.api, truth.prompts = list of {model=, kind=, parsed=, body=, reply=, response= (decoded)}
 function M.subject(dir, profiles)
   local sim = require "introspect.sim"
   local state = copy_dir(dir .. "/sim-state")
@@ -234,7 +238,7 @@ function M.subject(dir, profiles)
       if parsed then
         local resp = cjson.decode(row.response)
         truth.prompts[#truth.prompts + 1] = { model = row.model, kind = parsed.kind, parsed = parsed, body = body,
-          reply = resp.choices[1].message.content }
+          reply = resp.choices[1].message.content, response = resp }
         truth.by_question[parsed.ctx.question] = body.messages
       end
     end
@@ -268,6 +272,64 @@ function M.ask(truth, body)
     headers = { ["content-type"] = "application/json" }, body = cjson.encode(body) })
   assert(res.status == 200, "the rebuilt subject answered " .. tostring(res.status) .. ": " .. tostring(res.body))
   return cjson.decode(res.body).choices[1].message.content
+end
+
+-- p_a(response) -> P("A") among "A" and "B" in the first token's top_logprobs of a decoded chat
+-- response (the oracle's own reading), or nil when it carries none
+function M.p_a(response)
+  local lp = response.choices[1].logprobs
+  local first = lp and lp.content and lp.content[1]
+  if not (first and first.top_logprobs) then return nil end
+  local pa, pb
+  for _, t in ipairs(first.top_logprobs) do
+    if t.token == "A" then pa = exp(t.logprob) elseif t.token == "B" then pb = exp(t.logprob) end
+  end
+  return pa and pb and pa / (pa + pb) or nil
+end
+
+-- choice_agreement(truth, items) -> agreement, expected, sd over items {model=, messages=,
+-- selection=}: agreement is the share of choices on the side of the true utility (without the
+-- prompt's noise), expected what the subject's documented choice noise implies (P =
+-- sigmoid(|z| / choice_noise) per trial), sd the binomial sd of the agreement around it.
+function M.choice_agreement(truth, items)
+  local agree, expected, var = 0, 0, 0
+  for _, it in ipairs(items) do
+    local facts = assert(truth.api:truth(it.model, it.messages))
+    local noise = truth.api:model(it.model).profile.choice_noise
+    local pr = sigmoid(abs(facts.utility_logit) / noise)
+    if (facts.utility_logit >= 0) == (it.selection == "A") then agree = agree + 1 end
+    expected, var = expected + pr, var + pr * (1 - pr)
+  end
+  return agree / #items, expected / #items, sqrt(var) / #items
+end
+
+-- effective(truth, items, X) -> the subject's effective weights (max |w| = 100) on the study's
+-- predictors X[i] of items[i] = {model=, messages=}: the least-squares slopes (with an
+-- intercept) of its true utility logits on them. An untrained subject reads each value on its
+-- order of magnitude (docs/simulated-subject.md, Decisions), so these are the weights a fit on
+-- the study's predictors recovers; with a known range they are its actual weights.
+function M.effective(truth, items, X)
+  local k = #X[1] + 1
+  local XtX, Xtz = {}, {}
+  for a = 1, k do
+    XtX[a], Xtz[a] = {}, 0
+    for b = 1, k do XtX[a][b] = 0 end
+  end
+  for i, it in ipairs(items) do
+    local z = assert(truth.api:truth(it.model, it.messages)).utility_logit
+    local row = { 1, table.unpack(X[i]) }
+    for a = 1, k do
+      Xtz[a] = Xtz[a] + row[a] * z
+      for b = 1, k do XtX[a][b] = XtX[a][b] + row[a] * row[b] end
+    end
+  end
+  local inv, slopes = M.invert(XtX), {}
+  for a = 2, k do
+    local v = 0
+    for b = 1, k do v = v + inv[a][b] * Xtz[b] end
+    slopes[a - 1] = v
+  end
+  return M.scale100(slopes)
 end
 
 -- decisions_key(question, a, b) -> a key identifying one choice trial by its context and values

@@ -27,27 +27,20 @@ local function prompts_by_values(truth)
   return out
 end
 
--- check_choices(truth, groups) -> agreement, expected, sd over all recorded choices: each must
--- be the subject's answer to its exact prompt; agreement counts choices on the side of the
--- true utility (without the prompt's noise), expected is what the subject's documented choice
--- noise implies (P = sigmoid(|z| / choice_noise) per trial).
+-- check_choices(truth, groups) -> agreement, expected, sd over all recorded choices (see
+-- oracle.choice_agreement): each must be the subject's answer to its exact prompt.
 local function check_choices(truth, groups)
-  local by_values = prompts_by_values(truth)
-  local agree, expected, var, n = 0, 0, 0, 0
+  local by_values, items = prompts_by_values(truth), {}
   for _, s in ipairs(groups.order) do
     local g = groups[s]
     for i, row in ipairs(g.rows) do
       local p = assert(by_values[O.trial_key("", row.a, row.b)],
         s .. " row " .. i .. ": no prompt showed these options")
       assert.equal(O.ask(truth, p.body), row.selection, s .. " row " .. i)
-      local facts = assert(truth.api:truth(p.model, p.body.messages))
-      local noise = truth.api:model(p.model).profile.choice_noise
-      local pr = 1 / (1 + math.exp(-math.abs(facts.utility_logit) / noise))
-      if (facts.utility_logit >= 0) == (row.selection == "A") then agree = agree + 1 end
-      expected, var, n = expected + pr, var + pr * (1 - pr), n + 1
+      items[#items + 1] = { model = p.model, messages = p.body.messages, selection = row.selection }
     end
   end
-  return agree / n, expected / n, math.sqrt(var) / n
+  return O.choice_agreement(truth, items)
 end
 
 describe("curriculum.lua against the subject's ground truth", function()
@@ -100,38 +93,16 @@ describe("new-domain.lua against the subject's ground truth", function()
   end)
 
   it("learns the weights the subject's true utilities imply", function()
-    -- an untrained subject reads each value on its order of magnitude (docs/simulated-subject.md),
-    -- so its effective weights on the study's predictors are the least-squares slopes of its
-    -- true utility logits on them
+    -- an untrained subject reads each value on its order of magnitude: its effective weights
+    -- on the study's predictors (oracle.effective)
+    local by_values = prompts_by_values(truth)
     local c = O.compare(groups, learned, function(g)
-      local by_values = prompts_by_values(truth)
-      local X, z = {}, {}
+      local items = {}
       for i, row in ipairs(g.rows) do
         local p = by_values[O.trial_key("", row.a, row.b)]
-        X[i] = g.X[i]
-        z[i] = assert(truth.api:truth(p.model, p.body.messages)).utility_logit
+        items[i] = { model = p.model, messages = p.body.messages }
       end
-      -- ordinary least squares with an intercept through the normal equations
-      local k = #X[1] + 1
-      local XtX, Xtz = {}, {}
-      for a = 1, k do
-        XtX[a], Xtz[a] = {}, 0
-        for b = 1, k do XtX[a][b] = 0 end
-      end
-      for i, x in ipairs(X) do
-        local row = { 1, table.unpack(x) }
-        for a = 1, k do
-          Xtz[a] = Xtz[a] + row[a] * z[i]
-          for b = 1, k do XtX[a][b] = XtX[a][b] + row[a] * row[b] end
-        end
-      end
-      local inv, slopes = O.invert(XtX), {}
-      for a = 2, k do
-        local v = 0
-        for b = 1, k do v = v + inv[a][b] * Xtz[b] end
-        slopes[a - 1] = v
-      end
-      return O.scale100(slopes)
+      return O.effective(truth, items, g.X)
     end)
     assert.is_true(c.r_ref > 0.9, "r(learned, IRLS reference) " .. c.r_ref)
     assert.is_true(c.r > c.r_design - 0.15,
