@@ -3,7 +3,8 @@
 -- requests per context each needs for the same precision. Every replication asks the model
 -- for its choices on fresh trials with logprobs on (the study's --logprobs machinery), so both
 -- estimates come from the same requests; precision is the spread of each context's scaled
--- weights (-100..100) across replications. Writes logprobs.csv and logprobs.svg into --out,
+-- weights (-100..100) across replications. Writes logprobs.csv, logprobs.svg and
+-- logprobs_weights.csv (every estimate: replication, requests, labels, context, weights) into --out,
 -- beside the run's store (re-running resumes: stored answers are not asked again).
 --
 --   introspect experiments/logprobs.lua                       # the simulated subject
@@ -141,11 +142,26 @@ local ok, err = pcall(function()
   rows[#rows + 1] = { "for_target_" .. opts.target, nc and string.format("%.1f", nc) or "",
     nl and string.format("%.1f", nl) or "" }
 
+  local wrows, k = {}, 0   -- every estimate, for checking it against the subject's ground truth
+  for _, ctx in ipairs(contexts) do k = math.max(k, #ctx.scenario.attributes) end
+  for rep = 1, opts.replications do
+    for _, n in ipairs(SIZES) do
+      for _, method in ipairs({ "choices", "logprobs" }) do
+        for _, ctx in ipairs(contexts) do
+          local w = estimates[method][n][rep][ctx.scenario.short_name]
+          if w then wrows[#wrows + 1] = { rep, n, method, ctx.scenario.short_name, table.unpack(w) } end
+        end
+      end
+    end
+  end
+  local wheader = { "replication", "requests_per_context", "labels", "scenario" }
+  for j = 1, k do wheader[#wheader + 1] = "b_attr" .. j end
+  s:write("logprobs_weights.csv", csv.format(wheader, wrows))
   s:write("logprobs.csv", csv.format({ "requests_per_context", "sd_choices", "sd_logprobs" }, rows))
   s:write("logprobs.svg", plot.lines(series, { title = "Precision of learned weights: " .. opts.model,
     xlabel = "decision requests per context", ylabel = "sd of a scaled weight", logx = true,
     hline = opts.target, hline_label = "target" }))
   s:close()
-  print("wrote " .. opts.out .. "/logprobs.csv and " .. opts.out .. "/logprobs.svg")
+  print("wrote " .. opts.out .. "/logprobs.csv, logprobs.svg and logprobs_weights.csv")
 end)
 if not ok then fail(1, "%s", tostring(err)) end

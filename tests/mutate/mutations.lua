@@ -185,4 +185,22 @@ return {
     search = "    row.unpriced = (row.unpriced or 0) + (unpriced() - unpriced_before)",
     replace = "    row.unpriced = 0",
     specs = { "session_checks" } },
+
+  -- experiments/logprobs.lua: P(A) soft labels (tests/spec/oracle_logprobs_spec.lua)
+  { id = "logprobs.soft_flag_dropped", file = "experiments/logprobs.lua",
+    search = "fit.soft = true",
+    replace = "fit.soft = false",
+    specs = { "oracle_logprobs" } },
+  { id = "analysis.soft_labels_inverted", file = "scripts/introspect/analysis.lua",
+    search = "if soft and type(s.p_a) == \"number\" then y = s.p_a end",
+    replace = "if soft and type(s.p_a) == \"number\" then y = 1 - s.p_a end",
+    specs = { "oracle_logprobs" } },
+  { id = "study.p_a_recorded_as_p_b", file = "scripts/introspect/study/steps.lua",
+    search = "rec.p_a = replies.prob_a(rep.response)",
+    replace = "rec.p_a = 1 - replies.prob_a(rep.response)",
+    specs = { "oracle_logprobs" } },
+  { id = "sim.logprobs_swapped", file = "scripts/introspect/sim/chat.lua",
+    search = "decision_logprobs(content, la, lb, opts.top)",
+    replace = "decision_logprobs(content, lb, la, opts.top)",
+    specs = { "oracle_logprobs" } },
 }
