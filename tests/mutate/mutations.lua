@@ -203,4 +203,18 @@ return {
     search = "decision_logprobs(content, la, lb, opts.top)",
     replace = "decision_logprobs(content, lb, la, opts.top)",
     specs = { "oracle_logprobs" } },
+
+  -- experiments/power.lua: the accuracy slope per design (tests/spec/oracle_power_spec.lua)
+  { id = "power.first_report_only", file = "experiments/power.lua",
+    search = "for i = 1, r do",
+    replace = "for i = 1, 1 do",
+    specs = { "oracle_power" } },
+  { id = "power.sd_not_centred", file = "experiments/power.lua",
+    search = "(s2 - n * mean ^ 2)",
+    replace = "(s2 - (n - 1) * mean ^ 2)",
+    specs = { "oracle_power" } },
+  { id = "power.half_the_choices", file = "experiments/power.lua",
+    search = "for i = 1, c do sel[#sel + 1] = choices[ctx.id][i] end",
+    replace = "for i = 1, c // 2 do sel[#sel + 1] = choices[ctx.id][i] end",
+    specs = { "oracle_power" } },
 }
