@@ -340,27 +340,50 @@ function M.trial_key(question, a, b)
   return table.concat(parts, "|")
 end
 
--- fit_error(X, w, fitted, prior_sd) -> per-attribute standard errors of a fit's scaled weights
--- (max |w| = 100) at the truth: the Fisher information of the design X at the logit slopes
--- implied by the actual weights w with the magnitude of the fitted slopes (one nuisance scale
--- per context), by the delta method for the rescaling.
-function M.scaled_se(X, w, beta)
+-- scaled_se(X, w, beta[, y]) -> per-attribute standard errors of a fit's scaled weights
+-- (max |w| = 100) at the truth: the Fisher information I of the design X at the logit slopes
+-- implied by the actual weights w with the magnitude of the fitted slopes beta (one nuisance
+-- scale per context), by the delta method for the rescaling. With soft labels y (P(A) in 0..1,
+-- whose variance is not a Bernoulli's) the sandwich I^-1 (sum x x' (y - p)^2) I^-1 instead.
+function M.scaled_se(X, w, beta, y)
   local big = 0
   for j = 2, #beta do big = math.max(big, abs(beta[j])) end
   local truth = { beta[1] }
   for j = 1, #w do truth[j + 1] = big * w[j] / 100 end
   local cov = M.invert(M.information(X, truth))
+  if y then
+    local k, B = #truth, {}
+    for a = 1, k do B[a] = {} for b = 1, k do B[a][b] = 0 end end
+    for i, x in ipairs(X) do
+      local row = { 1, table.unpack(x) }
+      local z = 0
+      for a = 1, k do z = z + truth[a] * row[a] end
+      local r2 = (y[i] - sigmoid(z)) ^ 2
+      for a = 1, k do for b = 1, k do B[a][b] = B[a][b] + row[a] * row[b] * r2 end end
+    end
+    local S = {}
+    for a = 1, k do
+      S[a] = {}
+      for b = 1, k do
+        local v = 0
+        for c = 1, k do for d = 1, k do v = v + cov[a][c] * B[c][d] * cov[d][b] end end
+        S[a][b] = v
+      end
+    end
+    cov = S
+  end
   local se = {}
   for j = 1, #w do se[j] = 100 * sqrt(cov[j + 1][j + 1]) / math.max(big, 1e-9) end
   return se
 end
 
--- compare(groups, learned, actual_of) -> c: a run's learned weights against the truth, per
--- context x attribute in group order. actual_of(group, scenario) -> true weights (max |w| =
--- 100). c = {learned=, actual=, reference= (IRLS of the CSV, scaled), scenarios=, z2= (mean
--- squared error standardized by the Fisher standard errors at the truth), r= (learned, actual),
+-- compare(groups, learned, actual_of[, soft]) -> c: a run's learned weights against the truth,
+-- per context x attribute in group order. actual_of(group, scenario) -> true weights (max |w| =
+-- 100); soft: the groups' y are soft labels (standard errors by the sandwich, see scaled_se).
+-- c = {learned=, actual=, reference= (IRLS of the CSV, scaled), scenarios=, z2= (mean squared
+-- error standardized by the standard errors at the truth), r= (learned, actual),
 -- r_ref= (learned, reference), r_design= (the r those standard errors imply)}
-function M.compare(groups, learned, actual_of)
+function M.compare(groups, learned, actual_of, soft)
   local c = { learned = {}, actual = {}, reference = {}, scenarios = {} }
   local L, A, R, Z2, SE2 = c.learned, c.actual, c.reference, {}, {}
   for _, s in ipairs(groups.order) do
@@ -370,7 +393,7 @@ function M.compare(groups, learned, actual_of)
     local ref = {}
     for j = 2, #beta do ref[j - 1] = beta[j] end
     ref = M.scale100(ref)
-    local se = M.scaled_se(g.X, w, beta)
+    local se = M.scaled_se(g.X, w, beta, soft and g.y or nil)
     for j = 1, #w do
       local n = #L + 1
       L[n], A[n], R[n], c.scenarios[n] = assert(learned[s], "no learned weights for " .. s)[j], w[j], ref[j], s

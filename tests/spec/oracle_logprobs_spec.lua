@@ -6,8 +6,9 @@
 -- on the study's predictors (A - B) / (max - min) recovers are its effective weights, the
 -- least-squares projection of its true utility logits on those predictors (oracle.effective),
 -- which equal its actual native weights where a value's order of magnitude is constant.
--- Bounds come from the design's size (Fisher standard errors at the truth, oracle.compare) and
--- the subject's documented choice noise, never from another run.
+-- Bounds come from the design's size (standard errors at the truth, oracle.compare: Fisher's
+-- for sampled choices, the sandwich for P(A) soft labels, whose variance is smaller than a
+-- Bernoulli's) and the subject's documented choice noise, never from another run.
 local O = require "lib.oracle"
 
 local SOURCE = os.getenv("INTROSPECT_SOURCE") or "."
@@ -99,7 +100,7 @@ describe("logprobs.lua against the subject's ground truth", function()
         local beta = O.irls(gs[s].X, gs[s].y)
         learned[s] = O.scale100({ table.unpack(beta, 2) })
       end
-      local c = O.compare(gs, learned, actual_of)
+      local c = O.compare(gs, learned, actual_of, true)
       assert.is_true(c.z2 < 2.5, string.format("replication %d: mean squared standardized error %.2f", r, c.z2))
       assert.is_true(c.r > c.r_design - 0.1,
         string.format("replication %d: r(P(A) fit, truth) %.3f, design implies %.3f", r, c.r, c.r_design))
@@ -121,7 +122,7 @@ describe("logprobs.lua against the subject's ground truth", function()
     for r = 1, REPS do
       for _, labels in ipairs({ "logprobs", "choices" }) do
         local learned = assert(est[r .. "|" .. labels], "no estimates for replication " .. r .. ", " .. labels)
-        local c = O.compare(groups(r, labels), learned, actual_of)
+        local c = O.compare(groups(r, labels), learned, actual_of, labels == "logprobs")
         local what = string.format("replication %d, %s", r, labels)
         assert.is_true(c.z2 < 2.5, what .. ": mean squared standardized error " .. c.z2)
         assert.is_true(c.r > c.r_design - 0.1, string.format("%s: r(estimate, truth) %.3f, design implies %.3f",
