@@ -4,6 +4,7 @@
  * Ctrl-C interrupts a running chunk (or clears the line at the prompt), Ctrl-D exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,29 +22,48 @@
 #define MARKLEN (sizeof(EOFMARK) / sizeof(char) - 1)
 #define HISTORY_MAX 1000
 
-/* SIGINT at the prompt only interrupts the read: readline returns and the line is dropped. */
+/* Standard input while a prompt reads, and /dev/null: the SIGINT handler points standard input
+ * at /dev/null, so libedit's read ends (at end of input) however the signal and its read
+ * interleave (libedit retries a read that a signal interrupted once, which could leave the
+ * prompt waiting for another key). Process-wide signal state, as the interrupt flag is. */
+static volatile sig_atomic_t prompt_null_fd = -1;
+
+/* SIGINT at the prompt only interrupts the read: readline returns and the line is dropped.
+ * Async-signal-safe: a flag and dup2. */
 static void on_prompt_interrupt(int sig) {
   (void)sig;
   *host_interrupt_flag() = 1;
+  if (prompt_null_fd >= 0) dup2(prompt_null_fd, STDIN_FILENO);
 }
 
 /* Reads one line with the prompt named by global _PROMPT/_PROMPT2 (or the defaults).
- * Returns a malloc'ed line without its newline, or NULL at end of input; sets *interrupted
- * when Ctrl-C ended the read. */
+ * Returns a malloc'ed line without its newline, or NULL at end of input or when Ctrl-C ended
+ * the read (then *interrupted is set and standard input is restored). */
 static char *read_line(lua_State *L, int firstline, int *interrupted) {
   lua_getglobal(L, firstline ? "_PROMPT" : "_PROMPT2");
   const char *prompt = lua_tostring(L, -1);
   if (prompt == NULL) prompt = firstline ? "> " : ">> ";
+  int saved_stdin = dup(STDIN_FILENO);
+  int null_fd = saved_stdin >= 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_prompt_interrupt;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old);
   *host_interrupt_flag() = 0;
+  prompt_null_fd = null_fd;
+  sigaction(SIGINT, &sa, &old);
   char *line = readline(prompt);
+  sigaction(SIGINT, &old, NULL);
+  prompt_null_fd = -1;
   *interrupted = *host_interrupt_flag() != 0;
   *host_interrupt_flag() = 0;
-  sigaction(SIGINT, &old, NULL);
+  if (*interrupted) {
+    if (saved_stdin >= 0) dup2(saved_stdin, STDIN_FILENO);
+    free(line);
+    line = NULL;
+  }
+  if (null_fd >= 0) close(null_fd);
+  if (saved_stdin >= 0) close(saved_stdin);
   lua_pop(L, 1);
   return line;
 }
