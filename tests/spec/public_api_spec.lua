@@ -53,6 +53,22 @@ describe("ix.use options arrive where they act", function()
     assert.matches("%[sim%-small%]", tostring(ix.choose(1)))
     ix.use({ seed = 1 })
   end)
+
+  it("roles loads another list of roles: the contexts pair the scenarios with those", function()
+    local path = os.tmpname() .. ".lua"
+    local list = {}
+    for i = 1, 30 do list[i] = string.format("%q", "a test role number " .. i) end
+    assert(util.write_file_atomic(path, "return {" .. table.concat(list, ", ") .. "}\n"))
+    local conn = ix.use({ seed = 1, roles = path })
+    os.remove(path)
+    assert.equal(30, #conn.contexts)   -- one context per role: fewer roles than scenarios
+    for _, c in ipairs(conn.contexts) do
+      assert.matches("^a test role number %d+$", c.role)
+      assert.truthy(c.question:find(c.role, 1, true))
+    end
+    -- the default list again: more roles, more contexts
+    assert.is_true(#ix.use({ seed = 1, roles = SOURCE .. "/experiments/scenarios/roles.lua" }).contexts > 30)
+  end)
 end)
 
 describe("run views and tables", function()
