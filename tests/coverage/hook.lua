@@ -9,7 +9,9 @@
 -- coroutine.create/wrap of the processes it runs in: a coverage run only.
 local root = os.getenv("INTROSPECT_COVERAGE_ROOT")
 local dir = os.getenv("INTROSPECT_COVERAGE_DIR")
-if not root or not dir then return end
+-- LUA_INIT is read by every Lua (luarocks runs on lua5.1): this file parses under 5.1 and counts
+-- under 5.4 only
+if not root or not dir or _VERSION ~= "Lua 5.4" then return end
 local prefix = "@" .. root .. "/"
 local sub = string.sub
 
@@ -43,7 +45,7 @@ local function flush()
   local pid = 0
   local has_sys, sys = pcall(require, "introspect.sys")
   if has_sys and sys.getpid then pid = sys.getpid() end
-  local name = string.format("%s/lua-%d-%d.txt", dir, pid, math.random(1, 1 << 30))
+  local name = string.format("%s/lua-%d-%d.txt", dir, pid, math.random(1, 1073741824))
   local file = io.open(name, "w")
   if not file then
     io.stderr:write("tests/coverage/hook.lua: cannot write " .. name .. "\n")
