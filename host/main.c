@@ -67,7 +67,8 @@ void host_release_interrupts(void) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   interrupt_flag = 0;
-  if (interrupt_state) lua_sethook(interrupt_state, NULL, 0, 0);
+  /* only the interrupt's own hook: a debug.sethook of LUA_INIT or a chunk stays, as in lua.c */
+  if (interrupt_state && lua_gethook(interrupt_state) == stop_hook) lua_sethook(interrupt_state, NULL, 0, 0);
   interrupt_state = NULL;
 }
 
@@ -304,7 +305,7 @@ static void preload_modules(lua_State *L) {
 }
 
 /* If argv[1] names a subcommand (a lower-case word for which the module introspect.cmd.WORD
- * exists on package.path), runs `require(module).main(args)` and returns its exit code;
+ * exists on package.path), runs LUA_INIT, then `require(module).main(args)`, and returns its exit code;
  * returns -1 if argv[1] is not a subcommand. */
 static int run_subcommand(lua_State *L, int argc, char **argv) {
   const char *word = argv[1];
@@ -320,6 +321,7 @@ static int run_subcommand(lua_State *L, int argc, char **argv) {
   lua_pop(L, 2);
   if (!found) return -1;
   create_arg_table(L, argv, argc, 1);
+  if (handle_luainit(L) != LUA_OK) return 1; /* LUA_INIT runs first, as before a script */
   lua_getglobal(L, "require");
   lua_pushfstring(L, "introspect.cmd.%s", word);
   int status = host_docall(L, 1, 1);

@@ -21,6 +21,8 @@ expect "-i: REPL after the script" 0 "^42$" sh -c "echo 'X = 41' > '$tmp/i.lua';
 expect "LUA_INIT" 0 "^init first$" env LUA_INIT="io.write('init ')" "$BIN" -e "print('first')"
 expect "LUA_INIT @file" 0 "^from file$" sh -c "echo 'X=\"from file\"' > '$tmp/init.lua'; LUA_INIT=@$tmp/init.lua '$BIN' -e 'print(X)'"
 expect "-E ignores LUA_INIT" 0 "^nil$" env LUA_INIT="X=1" "$BIN" -E -e "print(X)"
+expect "LUA_INIT before a subcommand" 0 "^init introspect" env LUA_INIT="io.write('init ')" "$BIN" version
+expect "a debug hook set by LUA_INIT stays" 0 "^true$" env LUA_INIT="debug.sethook(function() end, 'l')" "$BIN" -e "print(debug.gethook() ~= nil)"
 expect "cjson preloaded" 0 '^\[1,2\]$' "$BIN" -e "print(require('cjson').encode({1,2}))"
 expect "cjson.safe preloaded" 0 "^nil" "$BIN" -e "print(require('cjson.safe').decode('{'))"
 expect "host module" 0 "^string$" "$BIN" -e "print(type(require('introspect.host').library_dir))"
