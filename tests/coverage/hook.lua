@@ -66,7 +66,7 @@ end
 -- the lines.
 debug.getregistry()["tests/coverage/hook.lua"] = setmetatable({}, { __gc = flush })
 -- A thread inherits the hook of the thread that creates it; threads made while the hook was
--- off (the host clears hooks after each chunk it runs) get it here.
+-- off (after a Ctrl-C: the host's interrupt hook replaces it) get it here.
 local create, wrap = coroutine.create, coroutine.wrap
 coroutine.create = function(f)   -- luacheck: ignore 122
   local co = create(f)
@@ -80,8 +80,8 @@ coroutine.wrap = function(f)   -- luacheck: ignore 122
     return f(...)
   end)
 end
--- The host clears hooks when the LUA_INIT chunk returns (its Ctrl-C handling), so the counter
--- is armed again by the script's first require (and re-armed by any later one).
+-- Re-armed by any require after something replaced or removed the hook (a Ctrl-C, a
+-- debug.sethook).
 local require_ = require
 require = function(...)   -- luacheck: ignore 121
   if not cov.active() then cov.start() end

@@ -1,7 +1,6 @@
 -- tests/coverage/report.lua DIR ROOT: merges the lua-*.txt files hook.lua wrote into DIR and
 -- prints per-file line coverage of ROOT/scripts/**/*.lua and ROOT/experiments/*.lua. A line
--- counts as executable unless it is blank, a comment, or only closes a block ("end", "}",
--- "else", ")", "end)", ...): an approximation of Lua's own activelines.
+-- counts as executable when it holds a bytecode instruction (luac5.4 -l), as Lua's activelines.
 local dir, root = arg[1], arg[2]
 local hit = {}
 local p = io.popen("cat '" .. dir .. "'/lua-*.txt 2>/dev/null")
@@ -23,13 +22,21 @@ if lost > 0 then
   os.exit(1)
 end
 
-local function executable(text)
-  local s = text:gsub("%-%-.*$", ""):match("^%s*(.-)%s*$")
-  if s == "" then return false end
-  if s:match("^[%]%)}]*[,;]?$") or s:match("^end[%s%)%],;}]*$") or s == "else" or s == "do" or s == "repeat" then
-    return false
+-- executable(path) -> {[line] = true} for every line that holds a bytecode instruction of the
+-- file's functions (luac5.4 -p -l) but VARARGPREP: the lines a line hook can see; raises if
+-- luac5.4 fails.
+local function executable(path)
+  local out = io.popen("luac5.4 -p -l '" .. path .. "' 2>&1")
+  local lines, any = {}, false
+  for l in out:lines() do
+    local n, op = l:match("^%s+%d+%s+%[(%d+)%]%s+(%u+)")
+    -- a vararg function's VARARGPREP makes no line event (hooks start after it)
+    if n and op ~= "VARARGPREP" then lines[tonumber(n)] = true end
+    any = any or n ~= nil
   end
-  return true
+  out:close()
+  if not any then error("tests/coverage/report.lua: luac5.4 -p -l " .. path .. " listed no instructions", 0) end
+  return lines
 end
 
 local files = {}
@@ -40,22 +47,10 @@ local total_exec, total_hit = 0, 0
 print(string.format("%-52s %7s %7s %7s", "Lua file", "lines", "run", "cover"))
 for _, f in ipairs(files) do
   local path = root .. "/" .. f
-  local n, h, in_long_comment, in_long_string = 0, 0, false, false
-  local i = 0
-  for text in io.lines(path) do
-    i = i + 1
-    if in_long_comment then
-      if text:find("%]%]") then in_long_comment = false end
-    elseif in_long_string then
-      if text:find("%]=*%]") then in_long_string = false end
-      if hit[path] and hit[path][i] then n, h = n + 1, h + 1 end
-    elseif text:match("^%s*%-%-%[%[") and not text:find("%]%]") then
-      in_long_comment = true
-    elseif executable(text) then
-      n = n + 1
-      if hit[path] and hit[path][i] then h = h + 1 end
-      if text:find("%[=*%[") and not text:find("%]=*%]") then in_long_string = true end
-    end
+  local n, h = 0, 0
+  for line in pairs(executable(path)) do
+    n = n + 1
+    if hit[path] and hit[path][line] then h = h + 1 end
   end
   total_exec, total_hit = total_exec + n, total_hit + h
   if n > 0 then print(string.format("%-52s %7d %7d %6.1f%%", f, n, h, 100 * h / n)) end
