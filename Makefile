@@ -72,8 +72,8 @@ fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# Per-file line coverage: gcov for bindings/ and host/, a debug.sethook line counter
-# (tests/coverage/hook.lua) for the Lua library, over the C tests, host specs and CLI tests.
+# Per-file line coverage: gcov for bindings/ and host/, a line counter in C (introspect.coverage,
+# driven by tests/coverage/hook.lua) for the Lua library, over the C tests, host specs and CLI tests.
 COVERAGE_BUILD ?= build-coverage
 coverage: deps
 	JOBS=$(JOBS) sh tests/coverage/run.sh $(COVERAGE_BUILD)
