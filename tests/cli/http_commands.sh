@@ -6,7 +6,8 @@ tmp=$(mktemp -d)
 /usr/bin/python3 "$SRC/tests/servers/fake_openai.py" --port 0 --key sk-cli-test-0123456789 > "$tmp/port" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s "$tmp/port" ] && break; sleep 0.1; done
+i=0   # wait for the server to say its port (up to 60 s: a loaded machine starts python slowly)
+while [ ! -s "$tmp/port" ] && [ $i -lt 600 ] && kill -0 "$server" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 url="http://127.0.0.1:$(sed 's/PORT //' "$tmp/port")/v1"
 . "${INTROSPECT_SOURCE:-.}/tests/lib/cli.sh"
 CLI_FORBID=sk-cli-test   # the API key never shows in any output

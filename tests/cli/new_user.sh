@@ -98,7 +98,9 @@ expect "another design into runs/paper" 1 "runs/paper holds another run \(design
 "$BIN" serve --port=0 --state-dir="$tmp/serve-state" >"$tmp/serve.out" 2>&1 &
 server=$!
 i=0
-while ! grep -q "listening on" "$tmp/serve.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q "listening on" "$tmp/serve.out" && [ $i -lt 600 ] && kill -0 "$server" 2>/dev/null; do
+  sleep 0.1; i=$((i + 1))
+done
 url=$(sed -n 's/^introspect serve: listening on \(http[^ ]*\).*/\1/p' "$tmp/serve.out")
 expect "URL backend, typo'd model" 1 "model 'sim-lrge' is not offered by $url \(available, closest first: sim-large, sim-small\)" \
   "$BIN" "$PAPER" --backend="$url" --models=sim-lrge --out="$tmp/url"

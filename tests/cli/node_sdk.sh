@@ -25,7 +25,7 @@ OUT=$(mktemp)
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -f "$OUT"' EXIT
 URL=""
-for _ in $(seq 1 50); do
+for _ in $(seq 1 600); do   # up to 60 s on a loaded machine
   URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$OUT")
   [ -n "$URL" ] && break
   sleep 0.1
