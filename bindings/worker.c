@@ -108,11 +108,15 @@ static void shared_release(Shared *sh) {
   free(sh);
 }
 
-/* Appends a message (copies of a and b) to q; 0 when out of memory or q is closed. */
-static int queue_push(Shared *sh, Queue *q, lua_Integer id, const char *a, size_t alen, const char *b,
-                      size_t blen, int has_b) {
+/* What queue_push did. */
+enum { PUSH_NOMEM = -1, PUSH_CLOSED = 0, PUSH_OK = 1 };
+
+/* Appends a message (copies of a and b; b may be NULL) to q, unless q is closed or `gate` (the
+ * other side's queue, whose closing means that side is gone; may be NULL) is. */
+static int queue_push(Shared *sh, Queue *q, const Queue *gate, lua_Integer id, const char *a, size_t alen,
+                      const char *b, size_t blen) {
   Msg *m = malloc(sizeof(Msg) + alen + blen + 2);
-  if (!m) return 0;
+  if (!m) return PUSH_NOMEM;
   m->next = NULL;
   m->id = id;
   m->alen = alen;
@@ -120,23 +124,35 @@ static int queue_push(Shared *sh, Queue *q, lua_Integer id, const char *a, size_
   memcpy(m->data, a, alen);
   m->data[alen] = '\0';
   m->b = NULL;
-  if (has_b) {
+  if (b) {
     m->b = m->data + alen + 1;
     memcpy(m->b, b, blen);
     m->b[blen] = '\0';
   }
   pthread_mutex_lock(&sh->mu);
-  if (q->closed) {
+  if (q->closed || (gate && gate->closed)) {
     pthread_mutex_unlock(&sh->mu);
     free(m);
-    return 0;
+    return PUSH_CLOSED;
   }
   if (q->tail) q->tail->next = m;
   else q->head = m;
   q->tail = m;
   pthread_cond_broadcast(&sh->cv);
   pthread_mutex_unlock(&sh->mu);
-  return 1;
+  return PUSH_OK;
+}
+
+/* Pushes the message given as arguments 2..4 (id, a[, b]) of a send method; raises when out
+ * of memory. */
+static int push_args(lua_State *L, Shared *sh, Queue *q, const Queue *gate) {
+  lua_Integer id = luaL_checkinteger(L, 2);
+  size_t alen, blen = 0;
+  const char *a = luaL_checklstring(L, 3, &alen);
+  const char *b = lua_isnoneornil(L, 4) ? NULL : luaL_checklstring(L, 4, &blen);
+  int r = queue_push(sh, q, gate, id, a, alen, b, blen);
+  if (r == PUSH_NOMEM) return luaL_error(L, "worker: out of memory");
+  return r;
 }
 
 /* Takes the first message of q, waiting up to `wait` seconds (< 0: forever). Returns it, or
@@ -207,20 +223,7 @@ static int ch_recv(lua_State *L) {
 /* channel:send(id, a[, b]) -> true | false (the caller has gone) */
 static int ch_send(lua_State *L) {
   Channel *c = check_channel(L);
-  lua_Integer id = luaL_checkinteger(L, 2);
-  size_t alen, blen = 0;
-  const char *a = luaL_checklstring(L, 3, &alen);
-  const char *b = lua_isnoneornil(L, 4) ? NULL : luaL_checklstring(L, 4, &blen);
-  if (!queue_push(c->sh, &c->sh->out, id, a, alen, b, blen, b != NULL)) {
-    Queue *q = &c->sh->out;
-    pthread_mutex_lock(&c->sh->mu);
-    int closed = q->closed;
-    pthread_mutex_unlock(&c->sh->mu);
-    if (!closed) return luaL_error(L, "worker channel: out of memory");
-    lua_pushboolean(L, 0);
-    return 1;
-  }
-  lua_pushboolean(L, 1);
+  lua_pushboolean(L, push_args(L, c->sh, &c->sh->out, NULL) == PUSH_OK);
   return 1;
 }
 
@@ -379,22 +382,14 @@ static int l_start(lua_State *L) {
 /* w:send(id, a[, b]) -> true | nil, "closed" (the chunk has ended) */
 static int w_send(lua_State *L) {
   Worker *w = check_worker(L);
-  lua_Integer id = luaL_checkinteger(L, 2);
-  size_t alen, blen = 0;
-  const char *a = luaL_checklstring(L, 3, &alen);
-  const char *b = lua_isnoneornil(L, 4) ? NULL : luaL_checklstring(L, 4, &blen);
   if (!w->sh || !w->running) return luaL_error(L, "worker: closed");
-  pthread_mutex_lock(&w->sh->mu);
-  int ended = w->sh->out.closed;
-  pthread_mutex_unlock(&w->sh->mu);
-  if (ended || !queue_push(w->sh, &w->sh->in, id, a, alen, b, blen, b != NULL)) {
-    if (!ended) return luaL_error(L, "worker: out of memory");
-    lua_pushnil(L);
-    lua_pushliteral(L, "closed");
-    return 2;
+  if (push_args(L, w->sh, &w->sh->in, &w->sh->out) == PUSH_OK) {   /* the chunk has not ended */
+    lua_pushboolean(L, 1);
+    return 1;
   }
-  lua_pushboolean(L, 1);
-  return 1;
+  lua_pushnil(L);
+  lua_pushliteral(L, "closed");
+  return 2;
 }
 
 /* w:recv([timeout]) -> id, a[, b] | nil, "closed" | "timeout" | "interrupted" */
