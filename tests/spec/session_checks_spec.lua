@@ -62,6 +62,19 @@ describe("study.session checks before anything is created", function()
     assert.is_false(util.file_exists(dir))
   end)
 
+  it("checks logprobs and batch against the backend's capabilities before anything is created", function()
+    local backend = require "introspect.client.backend"
+    backend.define("no-extras", { base_urls = { "http://127.0.0.1:9/v1" }, api_key = "none",
+      capabilities = { logprobs = false, batch = false } })
+    local dir = tmpdir()
+    assert.equal("backend no-extras returns no logprobs: leave out --logprobs",
+      refusal({ out = dir, backend = "no-extras", models = { "m" }, logprobs = true }))
+    assert.equal("backend no-extras has no Batch API: leave out --batch",
+      refusal({ out = dir, backend = "no-extras", models = { "m" }, batch = true }))
+    assert.is_false(util.file_exists(dir))
+    backend.profiles["no-extras"] = nil
+  end)
+
   it("prices an unpriced model from a prices file", function()
     local prices = os.tmpname()
     assert(util.write_file_atomic(prices, '{"gpt-4o-2024-11-20": {"input": 2.5, "output": 10, "training": 25}}'))

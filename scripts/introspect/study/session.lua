@@ -378,8 +378,9 @@ function Session:finetune(parent, name, files, opts)
   return planned(self, "fine-tune " .. name, function() return finetune.finetune(self, parent, name, files, opts) end)
 end
 
----session:check_models(models[, {logprobs=}]): refuses in one line what the backend cannot do and
----warns of models near their shutdown date (introspect.study.finetune.check_models).
+---session:check_models(models[, {logprobs=}]): refuses in one line what the backend cannot do and,
+---under max_cost, a model without a price (introspect.study.finetune.check_models). session.new
+---already checks the models it is given; this is for models a script picks later.
 ---@param models string[]
 ---@param opts? table
 function Session:check_models(models, opts) return finetune.check_models(self, models, opts) end
