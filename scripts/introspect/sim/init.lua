@@ -38,6 +38,19 @@ end
 local RETRYABLE = { [408] = true, [409] = true, [429] = true, [500] = true, [502] = true,
                     [503] = true, [504] = true }
 
+local PERFORM_OPTIONS = { on_result = "function", progress = "function", progress_interval = "number" }
+
+---perform_options(where, requests, opts) -> opts: the checks both sim transports' perform
+---make of their arguments (raising at the caller's caller, naming `where`).
+---@param where string
+---@param requests any
+---@param opts? table
+---@return table
+function M.perform_options(where, requests, opts)
+  if type(requests) ~= "table" then error(where .. ": argument 1 must be a list of requests", 3) end
+  return util.check_options(where, opts, PERFORM_OPTIONS)
+end
+
 ---call_of(req) -> the handler's request {method=, path=, headers=, body=} of a Transport request
 ---{method=, url=, headers=, body=}.
 ---@param req table
@@ -104,9 +117,7 @@ local clock = os.clock
 -- with error "cancelled"), progress(info) with {done=, total=, active=, waiting=, queued=,
 -- retries=, elapsed=} (called at the end; false is ignored), progress_interval (accepted).
 function Transport:perform(requests, opts)
-  if type(requests) ~= "table" then error("sim.transport:perform: argument 1 must be a list of requests", 2) end
-  opts = util.check_options("sim.transport:perform", opts,
-    { on_result = "function", progress = "function", progress_interval = "number" })
+  opts = M.perform_options("sim.transport:perform", requests, opts)
   local max_retries = self.max_retries
   local results, retries, stopped = {}, 0, false
   local started_all = clock()

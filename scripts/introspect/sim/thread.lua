@@ -93,9 +93,7 @@ local clock = os.clock
 ---@param opts? table
 ---@return table[]
 function Transport:perform(requests, opts)
-  if type(requests) ~= "table" then error("sim.thread:perform: argument 1 must be a list of requests", 2) end
-  opts = util.check_options("sim.thread:perform", opts,
-    { on_result = "function", progress = "function", progress_interval = "number" })
+  opts = sim.perform_options("sim.thread:perform", requests, opts)
   local w, n = self.worker, #requests
   local results, attempts, started, metas = {}, {}, {}, {}
   local next_send, outstanding, done, retries, stopped = 1, 0, 0, 0, false
