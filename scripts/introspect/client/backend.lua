@@ -91,6 +91,11 @@ function M.sim_transport(opts, threaded)
   return sim.transport(opts)
 end
 
+---simulated(name) -> whether the backend name is the simulated subject ("sim").
+---@param name string
+---@return boolean
+function M.simulated(name) return name == "sim" end
+
 ---client(name[, opts]) -> client, simulated: the one place a backend name becomes a client.
 ---name: "sim" (the simulated subject in process; its state in opts.state_dir), a profile name
 ---("openai", "local", ...) or a base URL (retrying as the openai profile does). opts: store,
@@ -107,7 +112,7 @@ function M.client(name, opts)
     sim = "table", state_dir = "string", concurrency = "integer", threaded = "boolean" })
   local openai = require "introspect.client.openai"
   local common = { store = opts.store, meter = opts.meter, transport = opts.transport }
-  local simulated = name == "sim"
+  local simulated = M.simulated(name)
   if simulated then
     common.base_urls, common.api_key = M.profiles.sim.base_urls, "introspect-simulated-subject"
     if not common.transport then

@@ -70,9 +70,9 @@ local function resolve_models(self, wanted)
     end
     return wanted
   end
-  local lister = self.client   -- in a dry run on the subject, an in-memory subject lists its models
-  if self.simulated and self.planner then lister = backend.client("sim", { sim = self.opts.sim }) end
-  local models, err = preflight.models(lister, wanted, { where = self.backend_name == "sim"
+  -- the subject's own list comes from an in-memory subject: its state directory is not made yet
+  local lister = self.simulated and backend.client("sim", { sim = self.opts.sim }) or self.client
+  local models, err = preflight.models(lister, wanted, { where = self.simulated
     and "the simulated subject" or self.client.base_url, warn = function(line) io.stderr:write(line, "\n") end })
   if not models then error(err, 0) end
   return models
@@ -112,8 +112,11 @@ function M.new(opts)
     prices = prices })
   -- 1. the backend (a missing API key stops here) and its models, before anything is written
   if opts.dry_run or opts.write_only then self.planner = require("introspect.client.planner").new() end
-  self.client, self.simulated = backend.client(self.backend_name, { meter = self.meter, transport = self.planner,
-    sim = opts.sim, concurrency = opts.concurrency })
+  self.simulated = backend.simulated(self.backend_name)
+  if self.planner or not self.simulated then   -- the subject's client is made beside its state (3.)
+    self.client = backend.client(self.backend_name, { meter = self.meter, transport = self.planner,
+      concurrency = opts.concurrency })
+  end
   if opts.models and not opts.write_only then
     -- named models are checked locally (capabilities, prices) before the backend is asked
     local named = #opts.models > 0
