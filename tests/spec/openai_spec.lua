@@ -50,7 +50,7 @@ describe("introspect.client.openai", function()
     for _, v in pairs(c) do assert.are_not.equal(fake.KEY, v) end
     assert.truthy(c:models())
     assert.has_error(function() openai.new({ env = {} }) end,
-      "openai.new: no API key for https://api.openai.com/v1 (set OPENAI_API_KEY or pass api_key=)")
+      "https://api.openai.com/v1 needs an API key: set the environment variable OPENAI_API_KEY or pass api_key=")
     assert.has_error(function() openai.new({ api_key = "k", base_url = "ftp://x" }) end)
     assert.has_error(function() openai.new({ api_kye = "k" }) end)
   end)

@@ -127,11 +127,7 @@ function M.client(name, opts)
     common.pool = { concurrency = opts.concurrency or 64, max_retries = 5 }
   else
     local profile, err = M.get(name)
-    if not profile then error(err, 0) end
-    local env = profile.api_key_env
-    if env and not profile.api_key and not opts.transport and (os.getenv(env) or "") == "" then
-      error(string.format("backend '%s' needs an API key: set the environment variable %s", name, env), 0)
-    end
+    if not profile then error(err, 0) end   -- a missing key is openai.new's one line
     common.profile = name
   end
   -- a planning transport sends nothing, so it needs no key

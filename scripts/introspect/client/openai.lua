@@ -74,12 +74,13 @@ function M.new(opts)
     endpoints[i] = { url = u:gsub("/+$", ""), failures = 0, aside_until = -math.huge, set_aside = 0,
       requests = 0 }
   end
-  if not key and endpoints[1].url:match("^https://api%.openai%.com") then
-    error("openai.new: no API key for " .. endpoints[1].url .. " (set OPENAI_API_KEY or pass api_key=)", 2)
-  end
-  if not key and profile.api_key_env and profile.api_key_env ~= "OPENAI_API_KEY" then
-    error("openai.new: no API key for backend '" .. tostring(opts.profile) .. "' (set "
-      .. profile.api_key_env .. ")", 2)
+  -- OpenAI itself, and a profile with a key variable of its own, cannot work without a key:
+  -- one line naming the variable to set (an environmental failure, so no code position)
+  local key_env = profile.api_key_env or "OPENAI_API_KEY"
+  if not key and (key_env ~= "OPENAI_API_KEY" or endpoints[1].url:match("^https://api%.openai%.com")) then
+    error(opts.profile and string.format("backend '%s' needs an API key: set the environment variable %s",
+      opts.profile, key_env) or string.format("%s needs an API key: set the environment variable %s or pass "
+      .. "api_key=", endpoints[1].url, key_env), 0)
   end
   local transport = opts.transport
   if not transport and profile.transport then transport = profile.transport(opts.pool) end
