@@ -127,13 +127,14 @@ function M.analyze(session, model, data)
   return result
 end
 
--- subject_profiles(summary) -> {[model] = profile parameters} of the simulated subject's
--- profiles among the summary's base models, and the meaning of each parameter.
-local function subject_profiles(summary)
+-- subject_profiles(results) -> {[base model] = profile parameters} of the simulated subject's
+-- profiles among the results' base models (a replicate lineage's base: study.lineage), and the
+-- meaning of each parameter.
+local function subject_profiles(results)
   local profiles = require "introspect.sim.profiles"
   local out = {}
-  for model in pairs(summary.models or {}) do
-    local base = model:match("^(.-) r%d+$") or model
+  for model, r in pairs(results) do
+    local base = r.lineage and r.lineage.base or model
     local p = profiles.get(base)
     if p then
       local shown = {}
@@ -193,7 +194,7 @@ function M.finish(session, results, opts)
   local data = { summary = summary, points = points, target_points = target_points,
     settings = finite(rundir.scrub(session.run.manifest)), simulated = session.simulated, title = opts.title,
     models = opts.models, docs_dir = report.docs_dir() }
-  if session.simulated then data.subject, data.subject_fields = subject_profiles(summary) end
+  if session.simulated then data.subject, data.subject_fields = subject_profiles(results) end
   paths.markdown = session:write("summary.md", report.markdown(data))
   paths.html = session:write("report.html", report.html(data))
   if session.store then session.run:set_manifest("store", session.store:stats()) end
