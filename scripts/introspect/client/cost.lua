@@ -44,7 +44,8 @@ M.batch_discount = 0.5
 M.default_output_tokens = 256
 
 -- How a user gives prices, said wherever a price is missing.
-M.PRICES_HINT = "give its prices in a JSON prices file with --prices=FILE, for example " ..
+M.PRICES_HINT = "give its prices in a JSON prices file (paper.lua --prices=FILE; in a script, " ..
+  "study.session{prices = FILE} or cost.load_prices), for example " ..
   "{\"MODEL\": {\"input\": 2.5, \"cached_input\": 1.25, \"output\": 10, \"training\": 25}} in dollars per " ..
   "million tokens (a fine-tuned model is priced by its base; docs/http.md)"
 
