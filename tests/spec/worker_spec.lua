@@ -57,12 +57,25 @@ describe("introspect.worker", function()
     w:close()
   end)
 
-  it("stops a chunk waiting for messages when closed or collected", function()
+  it("stops a chunk waiting for messages when closed or collected: no thread is left", function()
+    -- threads of this process (Linux: one entry per thread in /proc/self/task)
+    local function threads()
+      local p = io.popen("ls /proc/" .. require("introspect.sys").getpid() .. "/task | wc -l")
+      local n = tonumber(p:read("a"))
+      p:close()
+      return n
+    end
+    collectgarbage(); collectgarbage()
+    local before = threads()
     local w = assert(worker.start(ECHO, ""))
+    assert.equal(before + 1, threads())
     w:close()
     assert.is_nil(w:error())
-    do local _ = assert(worker.start(ECHO, "")) end
+    assert.equal(before, threads())
+    do for _ = 1, 3 do assert(worker.start(ECHO, "")) end end
+    assert.equal(before + 3, threads())
     collectgarbage(); collectgarbage()
+    assert.equal(before, threads())
   end)
 
   it("reports a syntax error of the chunk", function()
