@@ -50,6 +50,9 @@ describe("study.session checks before anything is created", function()
     local s = study.session({ out = dir, models = { "sim-large" } })
     assert.same({ "sim-large" }, s.models)
     assert.same({ "sim-large" }, s.run.manifest.models)
+    -- the subject answers in its own thread, with its state in the run directory
+    assert.equal("introspect.sim.thread", getmetatable(s.client.transport).__name)
+    assert.is_true(util.file_exists(dir .. "/sim-state"))
     s:close()
   end)
 
