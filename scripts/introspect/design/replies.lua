@@ -29,38 +29,37 @@ end
 -- or true/false/null, and no key may appear twice in one object (cjson keeps the last).
 local function strict_json(s)
   local pos, n, stack = 1, #s, {}
-  while pos <= n do
-    local c = s:sub(pos, pos)
-    if c == '"' then
+  while true do
+    pos = s:find('["{}%[%]%w%.%+%-]', pos)   -- what lies between these is skipped
+    if not pos then break end
+    local c = s:byte(pos)
+    if c == 34 then   -- '"'
       local i = pos + 1
-      while i <= n do
-        local d = s:sub(i, i)
-        if d == "\\" then i = i + 2 elseif d == '"' then break else i = i + 1 end
+      while true do
+        local q = s:find('["\\]', i)
+        if not q then i = n + 1 break end
+        if s:byte(q) == 92 then i = q + 2 else i = q break end
       end
-      local str = s:sub(pos + 1, i - 1)
-      local after = s:match("^%s*(.)", i + 1)
       local top = stack[#stack]
-      if after == ":" and type(top) == "table" then
+      if top and s:find("^%s*:", i + 1) then
+        local str = s:sub(pos + 1, i - 1)
         if top[str] then return nil, "wrong_keys", "key '" .. str .. "' appears twice" end
         top[str] = true
       end
       pos = i + 1
-    elseif c == "{" then stack[#stack + 1] = {}; pos = pos + 1
-    elseif c == "[" then stack[#stack + 1] = false; pos = pos + 1
-    elseif c == "}" or c == "]" then stack[#stack] = nil; pos = pos + 1
+    elseif c == 123 then stack[#stack + 1] = {}; pos = pos + 1   -- "{"
+    elseif c == 91 then stack[#stack + 1] = false; pos = pos + 1  -- "["
+    elseif c == 125 or c == 93 then stack[#stack] = nil; pos = pos + 1
     else
       local tok = s:match("^[%w%.%+%-]+", pos)
-      if tok then
-        if tok ~= "true" and tok ~= "false" and tok ~= "null"
-          and not tok:match("^%-?0$") and not tok:match("^%-?[1-9]%d*$")
-          and not tok:match("^%-?%d+%.%d+$") and not tok:match("^%-?%d+%.?%d*[eE][%+%-]?%d+$") then
+      if not tok:find("^%-?[1-9]%d*$") then   -- an integer is the usual token
+        if tok ~= "true" and tok ~= "false" and tok ~= "null" and not tok:find("^%-?0$")
+          and not tok:find("^%-?%d+%.%d+$") and not tok:find("^%-?%d+%.?%d*[eE][%+%-]?%d+$")
+          or tok:find("^%-?0%d") then
           return nil, "not_number", "'" .. tok .. "' is not a JSON number"
         end
-        if tok:match("^%-?0%d") then return nil, "not_number", "'" .. tok .. "' is not a JSON number" end
-        pos = pos + #tok
-      else
-        pos = pos + 1
       end
+      pos = pos + #tok
     end
   end
   return true
@@ -181,7 +180,10 @@ M.CHOICE_REASONS = {
 -- "Option", "Answer:" or "Choice:", optionally followed by "." or "!". Everything else is
 -- invalid: the prompt asks for the letter only, and reading a letter out of prose is ambiguous
 -- ("A" is also an article). See docs/reliability.md, "Replies real models write".
+local LETTER = { A = "A", B = "B", a = "A", b = "B" }   -- the usual reply: the letter alone
 function M.parse_choice(text)
+  local letter = LETTER[text]
+  if letter then return letter end
   if type(text) ~= "string" then return nil, "empty", "reply is " .. type(text) end
   local s = text:match("^%s*(.-)%s*$")
   if s == "" then return nil, "empty", "empty reply" end
@@ -196,7 +198,7 @@ function M.parse_choice(text)
   core = core:gsub("[%.!]$", "")
   core = core:gsub("^[Oo]ption%s+", ""):gsub("^[Aa]nswer:%s*", ""):gsub("^[Cc]hoice:%s*", "")
   core = core:match("^%*%*(.-)%*%*$") or core
-  local letter = core:match("^([AaBb])$")
+  letter = core:match("^([AaBb])$")
   if letter then return letter:upper() end
   local lead = s:match("^[%*_`\"'%(%[]*[Oo]?p?t?i?o?n?%s*([AB])[%*_`\"'%)%]]*[%s%.,:;!%-]")
   if lead or s:find("%f[%w][AB]%f[%W]") then return nil, "extra_text", string.format("%q", s:sub(1, 80)) end
