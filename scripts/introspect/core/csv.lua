@@ -122,18 +122,31 @@ local function quote(v)
   return s
 end
 
+-- field(v) -> v as written in a file: a string that needs no quotes as it is (one search), else quote(v).
+local function field(v)
+  if type(v) == "string" and not v:find('[,"\r\n\239]') then return v end
+  return quote(v)
+end
+
+-- join(values, buf) -> the fields of values 1..#values joined by commas (buf: scratch space).
+local function join(values, buf)
+  local n = #values
+  for i = 1, n do buf[i] = field(values[i]) end
+  return table.concat(buf, ",", 1, n)
+end
+
 -- format_row(values) -> "a,b,c\n"
 function M.format_row(values)
-  local out = {}
-  for i = 1, #values do out[i] = quote(values[i]) end
-  return table.concat(out, ",") .. "\n"
+  return join(values, {}) .. "\n"
 end
 
 -- format(header, rows) -> string; rows are arrays of values.
 function M.format(header, rows)
-  local out = { M.format_row(header) }
-  for i = 1, #rows do out[#out + 1] = M.format_row(rows[i]) end
-  return table.concat(out)
+  local buf, lines = {}, {}
+  lines[1] = join(header, buf)
+  for i = 1, #rows do lines[i + 1] = join(rows[i], buf) end
+  lines[#rows + 2] = ""   -- the last line's newline
+  return table.concat(lines, "\n")
 end
 
 return M
