@@ -8,6 +8,7 @@ local paper = require "introspect.design.paper"
 local pyjson = require "introspect.core.pyjson"
 local prompts_mod = require "introspect.design.prompts"
 local replies = require "introspect.design.replies"
+local rng = require "introspect.rng"
 local stimuli = require "introspect.design.stimuli"
 local util = require "introspect.core.util"
 
@@ -36,13 +37,11 @@ function M.trials(contexts, opts)
   for _, ctx in ipairs(contexts) do
     if opts.reseed then g:seed(opts.seed) end
     local set = g:trials(ctx.scenario, opts.per_context)
+    local k, text = set:attributes(), set.text
     for i = 1, #set do
-      local t = { context = ctx, a = {}, b = {}, ta = {}, tb = {}, source = set, index = i }
-      for j = 1, set:attributes() do
-        t.a[j], t.b[j] = set:value(i, "A", j), set:value(i, "B", j)
-        t.ta[j], t.tb[j] = set:text(i, "A", j), set:text(i, "B", j)
-      end
-      out[#out + 1] = t
+      local values, ta, tb = set:trial(i), {}, {}
+      for j = 1, k do ta[j], tb[j] = text(set, i, 1, j), text(set, i, 2, j) end
+      out[#out + 1] = { context = ctx, a = values.a, b = values.b, ta = ta, tb = tb, source = set, index = i }
     end
   end
   return out
@@ -58,19 +57,10 @@ function M.render(p, kind, trial)
   return p:render(kind, trial.context, trial)
 end
 
----messages(p, kind, trial[, hook, i]) -> the chat messages of a trial: hook(ctx, trial, i, default)
----when given (it may return a prefix or trigger, a system prompt of its own, or a whole
----conversation), else {system, user} of the prompt set. i is the trial's index within its
----context (trial.index; the argument i only for a trial without one), as in training files
----(introspect.design.trainfiles), so one hook gives a trial the same messages in both.
----@param p table prompt set
----@param kind "decision"|"report"
----@param trial introspect.Trial
----@param hook? fun(ctx: table, trial: introspect.Trial, i: integer, default: table[]): table[]
----@param i? integer the trial's index when it has no trial.index
----@return table[]
-function M.messages(p, kind, trial, hook, i)
-  local default = { { role = "system", content = p:system() }, { role = "user", content = M.render(p, kind, trial) } }
+-- messages_of(p, trial, user, hook, i) -> the messages of a trial whose user message is `user`
+-- (study.messages after rendering).
+local function messages_of(p, trial, user, hook, i)
+  local default = { { role = "system", content = p:system() }, { role = "user", content = user } }
   if not hook then return default end
   local list = hook(trial.context, trial, trial.index or i or 1, default)
   if type(list) ~= "table" or #list == 0 then
@@ -84,6 +74,38 @@ function M.messages(p, kind, trial, hook, i)
     end
   end
   return list
+end
+
+---messages(p, kind, trial[, hook, i]) -> the chat messages of a trial: hook(ctx, trial, i, default)
+---when given (it may return a prefix or trigger, a system prompt of its own, or a whole
+---conversation), else {system, user} of the prompt set. i is the trial's index within its
+---context (trial.index; the argument i only for a trial without one), as in training files
+---(introspect.design.trainfiles), so one hook gives a trial the same messages in both.
+---@param p table prompt set
+---@param kind "decision"|"report"
+---@param trial introspect.Trial
+---@param hook? fun(ctx: table, trial: introspect.Trial, i: integer, default: table[]): table[]
+---@param i? integer the trial's index when it has no trial.index
+---@return table[]
+function M.messages(p, kind, trial, hook, i)
+  return messages_of(p, trial, M.render(p, kind, trial), hook, i)
+end
+
+-- user_texts(p, kind) -> function(trial) -> the trial's user message (study.render). A prompt set
+-- rendering as introspect.design.prompts does renders all trials of a generator's set at once
+-- (trials:render_all, one compiled template per set and context); others one by one.
+local function user_texts(p, kind)
+  if p.render ~= prompts_mod.default.render then return function(trial) return M.render(p, kind, trial) end end
+  local sets = {}   -- set -> context -> the set's rendered messages
+  return function(trial)
+    local set, ctx = trial.source, trial.context
+    if type(set) ~= "userdata" then return M.render(p, kind, trial) end
+    local by_context = sets[set]
+    if not by_context then by_context = {}; sets[set] = by_context end
+    local texts = by_context[ctx]
+    if not texts then texts = set:render_all(p:compile(kind, ctx)); by_context[ctx] = texts end
+    return texts[trial.index] or M.render(p, kind, trial)   -- a bad index raises there
+  end
 end
 
 local REQUEST_OPTIONS = { model = "string", kind = { "decision", "report" }, prompts = "table",
@@ -107,9 +129,10 @@ function M.requests(trials, opts)
   local n = opts.n or 1
   if n < 1 then error("study.requests: n must be at least 1", 2) end
   local max_tokens = opts.max_tokens or (kind == "decision" and paper.tokens.choice or paper.tokens.report)
+  local user = user_texts(p, kind)
   local out = {}
   for i, trial in ipairs(trials) do
-    local msgs = M.messages(p, kind, trial, opts.messages, i)
+    local msgs = messages_of(p, trial, user(trial), opts.messages, i)
     for s = 1, n do
       local body = { model = opts.model, temperature = opts.temperature or 0, max_completion_tokens = max_tokens,
         messages = msgs }
@@ -133,24 +156,33 @@ end
 function M.records(requests, replies_list, opts)
   opts = util.check_options("study.records", opts, { parse = "function" })
   local parse = opts.parse or replies.parse
+  local names_of = {}   -- scenario -> its attribute names
   local out = {}
   for k, req in ipairs(requests) do
     local rep = replies_list[k] or {}
     local text = rep.response and replies.content(rep.response) or nil
-    local rec = { trial = req.trial, context = req.trial.context, kind = req.kind, condition = req.condition,
-      sample = req.sample, model = req.body.model, raw = text, error = rep.error and tostring(rep.error) or nil,
-      key = rep.key }
-    if rec.error then
-      rec.reason = "failed"
+    local err = rep.error and tostring(rep.error) or nil
+    local ctx = req.trial.context
+    local value, reason, p_a
+    if err then
+      reason = "failed"
     elseif req.kind == "decision" then
-      rec.value, rec.reason = replies.parse_choice(text)   -- the one choice parser
-      if rec.value and req.body.logprobs then rec.p_a = replies.prob_a(rep.response) end
+      value, reason = replies.parse_choice(text)   -- the one choice parser
+      if value and req.body.logprobs then p_a = replies.prob_a(rep.response) end
+    elseif text then
+      local scenario = ctx.scenario
+      local names = names_of[scenario]
+      if not names then
+        names = {}
+        for j, a in ipairs(scenario.attributes) do names[j] = a.name end
+        names_of[scenario] = names
+      end
+      value, reason = parse(text, names)
     else
-      local names = {}
-      for j, a in ipairs(req.trial.context.scenario.attributes) do names[j] = a.name end
-      if text then rec.value, rec.reason = parse(text, names) else rec.reason = "empty" end
+      reason = "empty"
     end
-    out[k] = rec
+    out[k] = { trial = req.trial, context = ctx, kind = req.kind, condition = req.condition, sample = req.sample,
+      model = req.body.model, raw = text, error = err, key = rep.key, value = value, reason = reason, p_a = p_a }
   end
   return out
 end
@@ -223,7 +255,14 @@ M.attribute_count = attribute_count
 -- A reported number as the published files print it: integers without a decimal point.
 local function report_number(v)
   if type(v) == "number" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
-  return require("introspect.rng").pyrepr(v)
+  return rng.pyrepr(v)
+end
+
+-- append(row, list) -> row with list's items added after its own (util.concat_lists in place).
+local function append(row, list)
+  local n = #row
+  for j, v in ipairs(list) do row[n + j] = v end
+  return row
 end
 
 ---selection_rows(records) -> header, rows of the published selections layout (valid decisions).
@@ -236,7 +275,7 @@ function M.selection_rows(records, where)
   local rows = {}
   for _, r in ipairs(records) do
     if r.kind == "decision" and r.value then
-      rows[#rows + 1] = util.concat_lists({ r.model, r.context.scenario.short_name, r.value }, r.trial.ta, r.trial.tb)
+      rows[#rows + 1] = append(append({ r.model, r.context.scenario.short_name, r.value }, r.trial.ta), r.trial.tb)
     end
   end
   return header, rows
@@ -253,28 +292,51 @@ function M.report_rows(records, version, where)
   local rows = {}
   for _, r in ipairs(records) do
     if r.kind == "report" and r.value then
-      local values = {}
-      for j, v in ipairs(r.value) do values[j] = report_number(v) end
-      rows[#rows + 1] = util.concat_lists({ r.model, version, r.context.scenario.short_name }, values,
-        r.trial.ta, r.trial.tb)
+      local row = { r.model, version, r.context.scenario.short_name }
+      for j, v in ipairs(r.value) do row[3 + j] = report_number(v) end
+      rows[#rows + 1] = append(append(row, r.trial.ta), r.trial.tb)
     end
   end
   return header, rows
 end
+
+-- The raw files' encoder.
+local raw_json = pyjson.codec({ separators = { ",", ":" }, ascii = false })
 
 ---raw_lines(records) -> JSONL text: every reply raw ({"scenario", "context", "reply"[, "error"]},
 ---keys in a fixed order, so re-runs write identical files).
 ---@param records table[]
 ---@return string
 function M.raw_lines(records)
-  local lines = {}
-  for k, r in ipairs(records) do
-    local fields = { "scenario", r.context.scenario.short_name, "context", r.context.id, "reply", r.raw or pyjson.null }
-    if r.error then fields[#fields + 1] = "error"; fields[#fields + 1] = r.error end
-    if r.sample and r.sample > 1 then fields[#fields + 1] = "sample"; fields[#fields + 1] = r.sample end
-    lines[k] = pyjson.encode(pyjson.object(fields), { separators = { ",", ":" }, ascii = false }) .. "\n"
+  local parts, heads, short = {}, {}, {}   -- heads: context -> its lines' text up to the reply
+  for _, r in ipairs(records) do
+    local ctx = r.context
+    if r.error or (r.sample and r.sample > 1) then
+      local fields = { "scenario", ctx.scenario.short_name, "context", ctx.id, "reply", r.raw or pyjson.null }
+      if r.error then fields[#fields + 1] = "error"; fields[#fields + 1] = r.error end
+      if r.sample and r.sample > 1 then fields[#fields + 1] = "sample"; fields[#fields + 1] = r.sample end
+      parts[#parts + 1] = raw_json.encode(pyjson.object(fields))
+      parts[#parts + 1] = "\n"
+    else
+      local head = heads[ctx]
+      if not head then
+        -- the line of a null reply, cut before its "null}"
+        head = raw_json.encode(pyjson.object({ "scenario", ctx.scenario.short_name, "context", ctx.id,
+          "reply", pyjson.null })):sub(1, -6)
+        heads[ctx] = head
+      end
+      parts[#parts + 1] = head
+      local raw = r.raw
+      local json = not raw and "null" or short[raw]   -- short replies (a choice's letter) encoded once
+      if not json then
+        json = raw_json.encode(raw)
+        if type(raw) == "string" and #raw <= 8 then short[raw] = json end
+      end
+      parts[#parts + 1] = json
+      parts[#parts + 1] = "}\n"
+    end
   end
-  return table.concat(lines)
+  return table.concat(parts)
 end
 
 return M
