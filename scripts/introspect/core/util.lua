@@ -101,6 +101,20 @@ function M.file_exists(path)
   return false
 end
 
+---lines(text) -> an iterator over the lines of text: split at each "\n", one "\r" before it
+---dropped, the text after the last "\n" a last line (what gmatch("(.-)\r?\n") gives over
+---text .. "\n", in a fraction of its time on long text: JSONL files).
+---@param text string
+---@return fun(): string|nil
+function M.lines(text)
+  local next_line = (text .. "\n"):gmatch("([^\n]*)\n")
+  return function()
+    local line = next_line()
+    if line and line:byte(-1) == 13 then line = line:sub(1, -2) end
+    return line
+  end
+end
+
 ---concat_lists(...) -> one new array with the items of each array argument, in order.
 ---@param ... any[]
 ---@return any[]

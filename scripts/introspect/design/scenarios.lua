@@ -172,7 +172,7 @@ function M.load_roles(path, opts)
       end
     else
       local n = 0
-      for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+      for line in util.lines(text) do
         n = n + 1
         if line:find("%S") then roles[#roles + 1], lines[#roles + 1] = line, n end
       end

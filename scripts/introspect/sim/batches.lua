@@ -5,6 +5,7 @@ local json = require("introspect.core.pyjson").compact
 local chat = require("introspect.sim.chat")
 local files = require("introspect.sim.files")
 local hash = require("introspect.sim.hash")
+local lines = require("introspect.core.util").lines
 
 local M = {}
 
@@ -139,7 +140,7 @@ function M.create(api, req)
     duration = api.batch_duration, metadata = type(body.metadata) == "table" and body.metadata or nil,
     results = {}, ok_count = 0 }
   local seen, lineno = {}, 0
-  for line in (f.content .. "\n"):gmatch("(.-)\r?\n") do
+  for line in lines(f.content) do
     lineno = lineno + 1
     if line:match("%S") then
       local r, verr = run_line(api, batch, lineno, line, seen)

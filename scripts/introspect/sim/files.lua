@@ -1,5 +1,6 @@
 -- /v1/files of the simulated API: multipart upload, list, retrieve, content, delete.
 local json = require("introspect.core.pyjson").compact
+local lines = require("introspect.core.util").lines
 
 local M = {}
 
@@ -53,7 +54,7 @@ M.object = object
 -- validate_jsonl(content, purpose) -> true | nil, message naming the line
 local function validate_jsonl(content, purpose)
   local lineno, count = 0, 0
-  for line in (content .. "\n"):gmatch("(.-)\r?\n") do
+  for line in lines(content) do
     lineno = lineno + 1
     if line:match("%S") then
       local v = json.decode(line)

@@ -4,6 +4,7 @@
 -- noise and store the reported weights (docs/simulated-subject.md, "Fine-tuning").
 local cjson = require("cjson")
 local hash = require("introspect.sim.hash")
+local lines = require("introspect.core.util").lines
 local subject = require("introspect.sim.subject")
 local conversation = require("introspect.sim.conversation")
 local message_text = require("introspect.sim.prompt").message_text
@@ -73,7 +74,7 @@ function M.parse_examples(text, parser, what)
   local ex = { choices = {}, reports = {}, values = {}, n = 0, other = 0, tokens = 0, order = {},
                content_hash = 0 }
   local lineno = 0
-  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+  for line in lines(text) do
     lineno = lineno + 1
     if line:match("%S") then
       local ok, obj = pcall(cjson.decode, line)
