@@ -150,6 +150,28 @@ function Prompts:render(kind, context, trial, i)
   end)
 end
 
+---renderer(p, kind) -> render(context, trials, i): p:render(kind, context, trials, i) for a batch
+---of prompts (a call's requests, a training file). With a prompt set that renders as this
+---module's do, each Trials set is rendered whole (trials:render_all, one compiled template per
+---set and context) at its first use and kept as long as the function; other sets render one by one.
+---@param p table a prompt set
+---@param kind "decision"|"report"
+---@return fun(context: table, trials: table|userdata, i?: integer): string
+function M.renderer(p, kind)
+  if p.render ~= Prompts.render then
+    return function(context, trials, i) return p:render(kind, context, trials, i) end
+  end
+  local sets = {}   -- Trials set -> context -> its rendered prompts
+  return function(context, trials, i)
+    if type(trials) ~= "userdata" then return p:render(kind, context, trials, i) end
+    local by_context = sets[trials]
+    if not by_context then by_context = {}; sets[trials] = by_context end
+    local texts = by_context[context]
+    if not texts then texts = trials:render_all(p:compile(kind, context)); by_context[context] = texts end
+    return texts[i] or p:render(kind, context, trials, i)   -- a bad index raises there
+  end
+end
+
 -- prompts:decision(context, trial[, i]) / prompts:report(context, trial[, i]) -> text
 function Prompts:decision(context, trial, i) return self:render("decision", context, trial, i) end
 function Prompts:report(context, trial, i) return self:render("report", context, trial, i) end

@@ -35,10 +35,11 @@ function M.chat_line(system, user, assistant)
   return M.messages_line({ { role = "system", content = system }, { role = "user", content = user } }, assistant)
 end
 
--- The messages of one example: hook(ctx, trial, i, default) when given, else {system, user}.
-local function example_messages(p, kind, context, trials, i, hook)
+-- The messages of one example: hook(ctx, trial, i, default) when given, else {system, user};
+-- render: the user message's renderer (prompts.renderer; default p:render one by one).
+local function example_messages(p, kind, context, trials, i, hook, render)
   local default = { { role = "system", content = p:system() },
-    { role = "user", content = p:render(kind, context, trials, i) } }
+    { role = "user", content = render and render(context, trials, i) or p:render(kind, context, trials, i) } }
   if not hook then return default end
   local trial = type(trials) == "userdata" and trials:trial(i) or trials
   trial.context = trial.context or context
@@ -192,9 +193,11 @@ function M.study_files(study, opts)
   if fnl == nil then fnl = study.rng ~= "python" end
   local jopts = { final_newline = fnl }
   local train, val = {}, {}
+  local render = prompts.renderer(p, "decision")
   for _, entry in ipairs(study.choices) do
     for i = 1, #entry.trials do
-      local line = M.choice_line(entry.context, entry.trials, i, entry.choices:sub(i, i), p, opts.messages)
+      local line = M.messages_line(example_messages(p, "decision", entry.context, entry.trials, i, opts.messages,
+        render), entry.choices:sub(i, i))   -- choice_line, each set's prompts rendered at once
       if i <= study.train_per_context then train[#train + 1] = line else val[#val + 1] = line end
     end
   end

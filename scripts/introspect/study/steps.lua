@@ -91,23 +91,6 @@ function M.messages(p, kind, trial, hook, i)
   return messages_of(p, trial, M.render(p, kind, trial), hook, i)
 end
 
--- user_texts(p, kind) -> function(trial) -> the trial's user message (study.render). A prompt set
--- rendering as introspect.design.prompts does renders all trials of a generator's set at once
--- (trials:render_all, one compiled template per set and context); others one by one.
-local function user_texts(p, kind)
-  if p.render ~= prompts_mod.default.render then return function(trial) return M.render(p, kind, trial) end end
-  local sets = {}   -- set -> context -> the set's rendered messages
-  return function(trial)
-    local set, ctx = trial.source, trial.context
-    if type(set) ~= "userdata" then return M.render(p, kind, trial) end
-    local by_context = sets[set]
-    if not by_context then by_context = {}; sets[set] = by_context end
-    local texts = by_context[ctx]
-    if not texts then texts = set:render_all(p:compile(kind, ctx)); by_context[ctx] = texts end
-    return texts[trial.index] or M.render(p, kind, trial)   -- a bad index raises there
-  end
-end
-
 local REQUEST_OPTIONS = { model = "string", kind = { "decision", "report" }, prompts = "table",
   messages = "function", temperature = "number", n = "integer", seed = "integer", logprobs = "boolean",
   max_tokens = "integer", condition = "string" }
@@ -129,10 +112,12 @@ function M.requests(trials, opts)
   local n = opts.n or 1
   if n < 1 then error("study.requests: n must be at least 1", 2) end
   local max_tokens = opts.max_tokens or (kind == "decision" and paper.tokens.choice or paper.tokens.report)
-  local user = user_texts(p, kind)
+  local render = prompts_mod.renderer(p, kind)   -- study.render, a generator's set at once
   local out = {}
   for i, trial in ipairs(trials) do
-    local msgs = messages_of(p, trial, user(trial), opts.messages, i)
+    local set = trial.source
+    local user = set and render(trial.context, set, trial.index) or render(trial.context, trial)
+    local msgs = messages_of(p, trial, user, opts.messages, i)
     for s = 1, n do
       local body = { model = opts.model, temperature = opts.temperature or 0, max_completion_tokens = max_tokens,
         messages = msgs }
