@@ -96,41 +96,77 @@ function M.load_prices(path, base)
   return out
 end
 
+-- Model name -> its base model's name, or false when it is not a fine-tuned name (a pure
+-- function of the name, so remembered: the price lookup runs on every response).
+local FT_BASE = {}
+
+-- split_model(model) -> base, finetuned: "ft:BASE:org:suffix:id" is BASE, fine-tuned.
+local function split_model(model)
+  local base = FT_BASE[model]
+  if base == nil then
+    base = model:match("^ft:([^:]+)") or false
+    FT_BASE[model] = base
+  end
+  if base then return base, true end
+  return model, false
+end
+
+-- rates(model, prices) -> entry, finetuned, input, cached_input (nil: as input), output | nil:
+-- a model's price entry and per-million-token rates, without building a table. A fine-tuned
+-- model uses its base's ft_* rates (else the base rates), cached input at half ft_input.
+local function rates(model, prices)
+  local base, finetuned = split_model(model)
+  local entry = prices[base] or prices[M.aliases[base] or ""]
+  if not entry then return nil end
+  if finetuned then
+    return entry, true, entry.ft_input or entry.input,
+      entry.ft_input and entry.ft_input / 2 or entry.cached_input, entry.ft_output or entry.output
+  end
+  return entry, false, entry.input, entry.cached_input, entry.output
+end
+
 -- price(model [, prices]) -> {input=, output=, ...}, finetuned | nil, err
 -- Fine-tuned names "ft:BASE:org:suffix:id" price as BASE with the ft_* rates.
 function M.price(model, prices)
-  prices = prices or M.prices
   if type(model) ~= "string" then return nil, "cost.price: model must be a string" end
-  local base, finetuned = model, false
-  local ft_base = model:match("^ft:([^:]+)")
-  if ft_base then base, finetuned = ft_base, true end
-  local entry = prices[base] or prices[M.aliases[base] or ""]
-  if not entry then return nil, M.unpriced_message(base) end
+  local entry, finetuned, input, cached, output = rates(model, prices or M.prices)
+  if not entry then return nil, M.unpriced_message((split_model(model))) end
   if finetuned then
-    return { input = entry.ft_input or entry.input, output = entry.ft_output or entry.output,
-      cached_input = entry.ft_input and entry.ft_input / 2 or entry.cached_input,
-      training = entry.training }, true
+    return { input = input, output = output, cached_input = cached, training = entry.training }, true
   end
   return entry, false
+end
+
+-- A token count from a usage field: JSON nulls (cjson.null) and absent fields count as 0 (the
+-- API's types allow a null cached_tokens).
+local function count(v) return type(v) == "number" and v or 0 end
+
+-- cost_of(model, prices, input, cached, output, batch) -> dollars | nil (unpriced): the cost of
+-- token counts, cached input tokens (at most all input tokens) at the cached rate.
+local function cost_of(model, prices, input, cached, output, batch)
+  if type(model) ~= "string" then return nil end
+  local entry, _, pin, pcached, pout = rates(model, prices)
+  if not entry then return nil end
+  if cached > input then cached = input end
+  local d = ((input - cached) * pin + cached * (pcached or pin) + output * pout) / 1e6
+  if batch then d = d * M.batch_discount end
+  return d
+end
+
+-- usage_dollars(model, usage, batch, prices) -> dollars | nil (unpriced) of an API usage object.
+local function usage_dollars(model, usage, batch, prices)
+  local details = usage.prompt_tokens_details
+  return cost_of(model, prices, count(usage.prompt_tokens),
+    type(details) == "table" and count(details.cached_tokens) or 0, count(usage.completion_tokens), batch)
 end
 
 -- of_usage(model, usage [, {batch=, prices=}]) -> dollars | nil, err
 -- usage is the API's {prompt_tokens=, completion_tokens=, prompt_tokens_details={cached_tokens=}}.
 function M.of_usage(model, usage, opts)
   opts = util.check_options("cost.of_usage", opts, { batch = "boolean", prices = "table" })
-  local p, err = M.price(model, opts.prices)
-  if not p then return nil, err end
-  usage = usage or {}
-  -- JSON nulls (cjson.null) and absent fields count as 0: the API's types allow a null cached_tokens
-  local function count(v) return type(v) == "number" and v or 0 end
-  local input = count(usage.prompt_tokens)
-  local details = type(usage.prompt_tokens_details) == "table" and usage.prompt_tokens_details or {}
-  local cached = count(details.cached_tokens)
-  if cached > input then cached = input end
-  local dollars = ((input - cached) * p.input + cached * (p.cached_input or p.input)
-    + count(usage.completion_tokens) * p.output) / 1e6
-  if opts.batch then dollars = dollars * M.batch_discount end
-  return dollars
+  local d = usage_dollars(model, usage or {}, opts.batch, opts.prices or M.prices)
+  if d then return d end
+  return M.price(model, opts.prices)   -- nil and the reason
 end
 
 -- of_training(model, tokens [, prices]) -> dollars | nil, err  (tokens = trained tokens)
@@ -185,16 +221,17 @@ local function book(self, model, dollars)
   return dollars
 end
 
+local ADD_USAGE_OPTIONS = { batch = "boolean" }
+
 -- meter:add_usage(model, usage [, {batch=}]) -> dollars (0 for an unpriced model, counted in
 -- meter.unpriced[model])
 function Meter:add_usage(model, usage, opts)
-  opts = util.check_options("meter:add_usage", opts, { batch = "boolean" })
+  local batch = opts ~= nil and util.check_options("meter:add_usage", opts, ADD_USAGE_OPTIONS).batch
   usage = usage or {}
   self.requests = self.requests + 1
-  self.input_tokens = self.input_tokens + (type(usage.prompt_tokens) == "number" and usage.prompt_tokens or 0)
-  self.output_tokens = self.output_tokens
-    + (type(usage.completion_tokens) == "number" and usage.completion_tokens or 0)
-  return book(self, model, M.of_usage(model, usage, { batch = opts.batch, prices = self.prices }))
+  self.input_tokens = self.input_tokens + count(usage.prompt_tokens)
+  self.output_tokens = self.output_tokens + count(usage.completion_tokens)
+  return book(self, model, usage_dollars(model, usage, batch, self.prices))
 end
 
 -- meter:add_training(model, tokens) -> dollars
@@ -211,8 +248,7 @@ function Meter:estimate_chat(bodies, opts)
   local dollars, unpriced = 0, 0
   for _, body in ipairs(bodies) do
     local input, output = M.request_tokens(body)
-    local d = M.of_usage(body.model, { prompt_tokens = input, completion_tokens = output },
-      { batch = opts.batch, prices = self.prices })
+    local d = cost_of(body.model, self.prices, input, 0, output, opts.batch)
     if d then dollars = dollars + d else unpriced = unpriced + 1 end
   end
   return dollars, unpriced
