@@ -19,10 +19,13 @@ Client.__index = Client
 M.Client = Client
 
 local SECRET = setmetatable({}, { __mode = "k" })   -- client -> API key
+local SECRETS = setmetatable({}, { __mode = "k" })  -- client -> {API key}, for scrubbing errors
 
+local has_sys, sys = pcall(require, "introspect.sys")
+
+-- now() -> seconds (introspect.sys's clock; os.time without the binding)
 local function now()
-  local ok, sys = pcall(require, "introspect.sys")
-  if ok then return sys.now() end
+  if has_sys then return sys.now() end
   return os.time()
 end
 
@@ -100,6 +103,7 @@ function M.new(opts)
       or math.tointeger(tonumber(env("INTROSPECT_ENQUEUED_TOKEN_LIMIT") or "")),
   }, Client)
   SECRET[self] = key
+  SECRETS[self] = { key }
   if key and self.store and self.store.add_secret then self.store:add_secret(key) end
   return self
 end
@@ -127,7 +131,9 @@ end
 
 -- Picks the next endpoint round-robin among those not set aside (else the one back soonest).
 function Client:_pick_endpoint()
-  local n, t = #self.endpoints, now()
+  local n = #self.endpoints
+  if n == 1 then return self.endpoints[1] end   -- one endpoint is never set aside
+  local t = now()
   for k = 0, n - 1 do
     local i = (self.next_endpoint - 1 + k) % n + 1
     local ep = self.endpoints[i]
@@ -172,11 +178,20 @@ end
 function Client:perform(calls, opts)
   opts = util.check_options("openai.perform", opts, { on_result = "function", progress = "function" })
   local reqs, eps = {}, {}
+  -- the requests of one call share their headers table (one per content type) and, for one
+  -- endpoint and path, their URL string
+  local headers, last_ep, last_path, url = {}, nil, nil, nil
   for i, c in ipairs(calls) do
     local ep = self:_pick_endpoint()
     eps[i] = ep
-    reqs[i] = { method = c.method or "GET", url = ep.url .. c.path,
-      headers = self:_headers(c.content_type), body = c.body, tokens = c.tokens }
+    local ctype = c.content_type or false
+    local h = headers[ctype]
+    if not h then
+      h = self:_headers(c.content_type)
+      headers[ctype] = h
+    end
+    if ep ~= last_ep or c.path ~= last_path then url, last_ep, last_path = ep.url .. c.path, ep, c.path end
+    reqs[i] = { method = c.method or "GET", url = url, headers = h, body = c.body, tokens = c.tokens }
   end
   local delivered = {}
   local function deliver(i, res)
@@ -311,8 +326,25 @@ local CHAT_FIELDS = { model = "string", messages = "table", n = "integer", tempe
   metadata = "table", service_tier = "string", reasoning_effort = "string" }
 M.CHAT_FIELDS = CHAT_FIELDS
 
+-- chat_ok(body) -> whether a chat body passes check_chat (a table whose fields are all known and
+-- of their type, with a model and a non-empty messages list), without building anything.
+local function chat_ok(body)
+  if type(body) ~= "table" or type(body.model) ~= "string" or type(body.messages) ~= "table"
+      or #body.messages == 0 then
+    return false
+  end
+  for k, v in pairs(body) do
+    local want = CHAT_FIELDS[k]
+    if want ~= "any" and want ~= type(v) and not (want == "integer" and math.type(v) == "integer") then
+      return false
+    end
+  end
+  return true
+end
+
 -- check_chat(body, where) -> body. Raises naming the field on unknown or mistyped fields.
 function M.check_chat(body, where)
+  if chat_ok(body) then return body end
   util.check_options(where, body, CHAT_FIELDS)
   if type(body.model) ~= "string" then error(where .. ": 'model' is required", 3) end
   if type(body.messages) ~= "table" or #body.messages == 0 then
@@ -321,11 +353,13 @@ function M.check_chat(body, where)
   return body
 end
 
+local BATCH = { batch = true }   -- meter:add_usage's options for a Batch API response
+
 -- Builds a chat entry from a transport result; records it in the store and meter.
 function Client:_chat_entry(item, res, batch)
   local entry = { sample = item.sample, attempts = res.attempts, time = res.time,
     status = res.status, cached = false, key = item.key }
-  local err = M.error_from(res, self:secrets())
+  local err = M.error_from(res, SECRETS[self])
   local doc
   if not err then
     local ok
@@ -334,14 +368,14 @@ function Client:_chat_entry(item, res, batch)
       err = apierror.new({ status = res.status, type = "invalid_response", url = res.url,
         request_id = res.headers and res.headers["x-request-id"],
         message = "malformed chat completion: " .. (ok and "no choices" or tostring(doc)) },
-        self:secrets())
+        SECRETS[self])
       doc = nil
     end
   end
   local usage = doc and type(doc.usage) == "table" and doc.usage or nil
   local dollars
   if usage and self.meter then
-    dollars = self.meter:add_usage(doc.model or item.body.model, usage, { batch = batch })
+    dollars = self.meter:add_usage(doc.model or item.body.model, usage, batch and BATCH or nil)
   end
   if self.store and not item.no_store then
     -- a response that cannot be stored stops the phase: the run must not lose data silently
@@ -360,19 +394,24 @@ end
 -- Prepares chat items: encoded body, sample index, cache key.
 function Client:_chat_items(bodies, samples, where)
   local items, seen = {}, {}
+  local store_key = self.store and require("introspect.client.store").key
   for i, body in ipairs(bodies) do
-    M.check_chat(body, string.format("%s: request %d", where, i))
+    if not chat_ok(body) then M.check_chat(body, string.format("%s: request %d", where, i)) end
     if self.adapt then body = M.adapt_body(body, self.adapt) end
     local text = pyjson.encode(body)
     local sample = samples and samples[i]
-    if sample == nil then
-      local k = body.model .. "\0" .. text
-      sample = seen[k] or 0
-      seen[k] = sample + 1
+    if sample == nil then   -- repeats counted per model and text
+      local of_model = seen[body.model]
+      if not of_model then
+        of_model = {}
+        seen[body.model] = of_model
+      end
+      sample = of_model[text] or 0
+      of_model[text] = sample + 1
     end
     local input, output = cost.request_tokens(body)
     items[i] = { body = body, text = text, sample = sample, tokens = input + output,
-      key = self.store and require("introspect.client.store").key(self.base_url, body.model, text, sample) }
+      key = store_key and store_key(self.base_url, body.model, text, sample) }
   end
   return items
 end
