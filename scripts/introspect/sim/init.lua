@@ -60,11 +60,34 @@ function M.call_of(req)
   return { method = (req.method or "GET"):upper(), path = path, headers = lower_headers(req.headers), body = req.body }
 end
 
+---calls() -> a function(req) -> call_of(req) that reuses the method, path and headers table of
+---the call before when the request has the same method, url and headers table as the one
+---before (the requests of one phase share them); the handler only reads them.
+---@return fun(req: table): table
+function M.calls()
+  local method, url, headers, last
+  return function(req)
+    if last and req.method == method and req.url == url and req.headers == headers then
+      return { method = last.method, path = last.path, headers = last.headers, body = req.body }
+    end
+    last = M.call_of(req)
+    method, url, headers = req.method, req.url, req.headers
+    return last
+  end
+end
+
+local has_sys, sys = pcall(require, "introspect.sys")
+
+---clock() -> seconds on a monotonic wall clock (introspect.sys; os.clock without the binding):
+---what a result's time (its latency) is measured with.
+---@return number
+M.clock = has_sys and sys.now or os.clock
+
 ---outcome(res, attempts, started) -> the Transport result of a handler's reply (a simulated
 ---reset or truncated body is an error), and whether another attempt is worth it.
 ---@param res table {status=, headers=, body=, fault=}
 ---@param attempts integer
----@param started number os.clock() when the request started
+---@param started number sim.clock() when the request started
 ---@return table result
 ---@return boolean retryable
 function M.outcome(res, attempts, started)
@@ -74,9 +97,9 @@ function M.outcome(res, attempts, started)
   elseif res.fault == "truncate" then
     err = "transfer closed with outstanding read data remaining (simulated truncated body)"
   end
-  if err then return { headers = {}, error = err, attempts = attempts, time = os.clock() - started }, true end
+  if err then return { headers = {}, error = err, attempts = attempts, time = M.clock() - started }, true end
   return { status = res.status, headers = res.headers, body = res.body, attempts = attempts,
-    time = os.clock() - started }, RETRYABLE[res.status] or false
+    time = M.clock() - started }, RETRYABLE[res.status] or false
 end
 
 -- Options of an http pool (introspect.http) that the in-process transport accepts so the two
@@ -110,7 +133,7 @@ function M.transport(api, opts)
   return setmetatable({ api = api, max_retries = opts.max_retries or 2, requests = 0 }, Transport)
 end
 
-local clock = os.clock
+local clock = M.clock
 
 -- transport:perform(requests, opts) -> results (same order); see docs/architecture.md.
 -- opts: on_result(i, result) (called as each finishes; false stops the rest, which come back
@@ -121,6 +144,7 @@ function Transport:perform(requests, opts)
   local max_retries = self.max_retries
   local results, retries, stopped = {}, 0, false
   local started_all = clock()
+  local call_of = M.calls()
   for i, req in ipairs(requests) do
     if type(req) ~= "table" or type(req.url) ~= "string" then
       error(string.format("sim.transport:perform: request %d needs a url", i), 2)
@@ -129,7 +153,7 @@ function Transport:perform(requests, opts)
       results[i] = { error = "cancelled", attempts = 0, time = 0, headers = {} }
     else
       local started = clock()
-      local call = M.call_of(req)
+      local call = call_of(req)
       local attempts, r, again = 0, nil, nil   -- luacheck: ignore 311
       repeat
         attempts = attempts + 1

@@ -85,7 +85,7 @@ function M.new(opts, topts)
   return setmetatable({ worker = w, max_retries = topts.max_retries or 2, requests = 0 }, Transport)
 end
 
-local clock = os.clock
+local clock = sim.clock
 
 ---transport:perform(requests, opts) -> results (same order), as sim.transport's: on_result(i,
 ---result) as each finishes (false stops the rest: "cancelled"), progress(info) at the end.
@@ -98,15 +98,21 @@ function Transport:perform(requests, opts)
   local results, attempts, started, metas = {}, {}, {}, {}
   local next_send, outstanding, done, retries, stopped = 1, 0, 0, 0, false
   local started_all = clock()
+  -- the call's method, path and headers as JSON, encoded again only when they change (sim.calls
+  -- gives a call a new headers table then)
+  local call_of, encoded, encoded_headers = sim.calls(), nil, nil
   local function send(i)
     local req = requests[i]
     if not metas[i] then
       if type(req) ~= "table" or type(req.url) ~= "string" then
         error(string.format("sim.thread:perform: request %d needs a url", i), 3)
       end
-      local call = sim.call_of(req)
-      call.body = nil
-      metas[i] = cjson.encode(call)
+      local call = call_of(req)
+      if call.headers ~= encoded_headers then
+        call.body = nil
+        encoded, encoded_headers = cjson.encode(call), call.headers
+      end
+      metas[i] = encoded
       started[i] = clock()
     end
     attempts[i] = (attempts[i] or 0) + 1
