@@ -52,6 +52,37 @@ describe("sys", function()
       sys.sha256(string.rep("a", 1000)))
   end)
 
+  it("hashes every length up to 300 bytes, and several strings as their concatenation", function()
+    -- the SHA-256 of the hex digests of the first 0..300 bytes of "abcdefghij" x 31 (Python's
+    -- hashlib); whole blocks take the CPU's SHA extensions where it has them, tails the C code
+    local text, digests = string.rep("abcdefghij", 31), {}
+    for n = 0, 300 do
+      local s = text:sub(1, n)
+      digests[#digests + 1] = sys.sha256(s)
+      local a, b = n // 3, 2 * n // 3
+      assert.are.equal(digests[#digests], sys.sha256(s:sub(1, a), s:sub(a + 1, b), s:sub(b + 1)))
+    end
+    assert.are.equal("8718b04afb664bfa49a4607ed353e86499815c2ca6cf19b2808fa6578b28e88e",
+      sys.sha256(table.concat(digests)))
+    assert.are.equal(sys.sha256("x12:y"), sys.sha256("x", 12, ":", "y"))   -- numbers as `..` writes them
+    assert.has_error(function() sys.sha256() end)
+    assert.has_error(function() sys.sha256("a", {}) end)
+  end)
+
+  it("converts bytes to lower-case hex and back", function()
+    assert.are.equal("0001ff616263", sys.hex("\0\1\255abc"))
+    assert.are.equal("", sys.hex(""))
+    assert.are.equal("\0\1\255abc", sys.unhex("0001ff616263"))
+    assert.are.equal("", sys.unhex(""))
+    assert.is_nil(sys.unhex("abc"))      -- odd length
+    assert.is_nil(sys.unhex("0F"))       -- upper case
+    assert.is_nil(sys.unhex("0g"))
+    local all = {}
+    for i = 0, 255 do all[#all + 1] = string.char(i) end
+    all = table.concat(all)
+    assert.are.equal(all, sys.unhex(sys.hex(all)))
+  end)
+
   it("says a pipe is not a terminal", function()
     local p = io.popen("true")
     assert.is_false(sys.isatty(p))
