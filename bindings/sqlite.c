@@ -157,8 +157,10 @@ static int l_prepare(lua_State *L) {
   return 1;
 }
 
-/* Binds Lua value at index v to parameter i of stmt; raises on an unsupported type. */
-static int bind_value(lua_State *L, sqlite3_stmt *st, int i, int v) {
+/* Binds Lua value at index v to parameter i of stmt, strings with destructor `keep`
+ * (SQLITE_TRANSIENT: copied; SQLITE_STATIC: the caller keeps them alive until the bindings are
+ * cleared); raises on an unsupported type. */
+static int bind_value_as(lua_State *L, sqlite3_stmt *st, int i, int v, sqlite3_destructor_type keep) {
   switch (lua_type(L, v)) {
     case LUA_TNIL: case LUA_TNONE: return sqlite3_bind_null(st, i);
     case LUA_TBOOLEAN: return sqlite3_bind_int(st, i, lua_toboolean(L, v));
@@ -168,11 +170,17 @@ static int bind_value(lua_State *L, sqlite3_stmt *st, int i, int v) {
     case LUA_TSTRING: {
       size_t len;
       const char *s = lua_tolstring(L, v, &len);
-      return sqlite3_bind_text64(st, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+      return sqlite3_bind_text64(st, i, s, len, keep, SQLITE_UTF8);
     }
     default:
       return luaL_argerror(L, v, lua_pushfstring(L, "cannot bind a %s", luaL_typename(L, v)));
   }
+}
+
+/* Binds Lua value at index v to parameter i of stmt (strings copied); raises on an unsupported
+ * type. */
+static int bind_value(lua_State *L, sqlite3_stmt *st, int i, int v) {
+  return bind_value_as(L, st, i, v, SQLITE_TRANSIENT);
 }
 
 /* Binds the values at stack indices first..last to parameters 1..n (after a reset); or, if
@@ -422,12 +430,15 @@ static int push_errno(lua_State *L, const char *path, int err) {
   return 2;
 }
 
-/* Returns the open log at index 1 or raises. */
-static Log *checklog(lua_State *L) {
-  Log *g = luaL_checkudata(L, 1, LOG_MT);
-  if (g->fd < 0) luaL_argerror(L, 1, "attempt to use a closed log");
+/* Returns the open log at index i or raises. */
+static Log *checklog_at(lua_State *L, int i) {
+  Log *g = luaL_checkudata(L, i, LOG_MT);
+  if (g->fd < 0) luaL_argerror(L, i, "attempt to use a closed log");
   return g;
 }
+
+/* Returns the open log at index 1 or raises. */
+static Log *checklog(lua_State *L) { return checklog_at(L, 1); }
 
 /* sqlite.log(path) -> log | nil, err [, true]. Opens (creating) path for appending and takes an
  * exclusive flock without waiting; the third result is true when another process holds it.
@@ -514,16 +525,13 @@ static uint64_t get_le(const char *p, int n) {
 
 #define ROW_HEADER 6   /* "IX" and the payload length */
 
-/* log:append_row(id, v1, ..., vn) -> true | nil, err. Appends one row (see the top) with one
- * write(2): all of it or, on a failure, nothing. Values: nil, integers, floats, strings,
- * booleans. */
-static int l_log_append_row(lua_State *L) {
-  Log *g = checklog(L);
-  lua_Integer id = luaL_checkinteger(L, 2);
-  int n = lua_gettop(L) - 2;
-  luaL_argcheck(L, n <= 0xFFFF, 3, "too many values");
+/* Appends one row (see the top): id and the n values at stack indices first.. (nil, integers,
+ * floats, strings, booleans; others raise), with one write(2): all of it or, on a failure,
+ * nothing. Pushes true or nil, err; returns the count. */
+static int log_append_values(lua_State *L, Log *g, lua_Integer id, int first, int n) {
+  luaL_argcheck(L, n <= 0xFFFF, first, "too many values");
   size_t size = ROW_HEADER + 8 + 2 + (size_t)n;
-  for (int i = 3; i <= n + 2; i++) {
+  for (int i = first; i < first + n; i++) {
     switch (lua_type(L, i)) {
       case LUA_TNIL: case LUA_TBOOLEAN: break;
       case LUA_TNUMBER: size += 8; break;
@@ -550,7 +558,7 @@ static int l_log_append_row(lua_State *L) {
   put_le(b + ROW_HEADER, (uint64_t)id, 8);
   put_le(b + ROW_HEADER + 8, (uint64_t)n, 2);
   for (int i = 0; i < n; i++) {
-    int k = i + 3;
+    int k = first + i;
     switch (lua_type(L, k)) {
       case LUA_TNIL: tags[i] = 'n'; break;
       case LUA_TBOOLEAN: tags[i] = lua_toboolean(L, k) ? 't' : 'b'; break;
@@ -578,6 +586,15 @@ static int l_log_append_row(lua_State *L) {
     }
   }
   return log_write(L, g, b, size);
+}
+
+/* log:append_row(id, v1, ..., vn) -> true | nil, err. Appends one row (see the top) with one
+ * write(2): all of it or, on a failure, nothing. Values: nil, integers, floats, strings,
+ * booleans. */
+static int l_log_append_row(lua_State *L) {
+  Log *g = checklog(L);
+  lua_Integer id = luaL_checkinteger(L, 2);
+  return log_append_values(L, g, id, 3, lua_gettop(L) - 2);
 }
 
 /* Pushes the whole file's content and returns 1, or pushes nil, err and returns 2. */
@@ -731,6 +748,66 @@ static int l_log_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* A logged insert: the response store's per-record write in one call.                         */
+
+/* stmt:insert(values, n [, log]) -> rowid, changes | nil, err [, "log"]. Binds NULL (a new row
+ * id) and values[1..n] (nil, integers, floats, strings, booleans; others raise before anything
+ * is bound) to the statement's n + 1 parameters, steps it to done and resets it; strings are
+ * bound without a copy and the bindings cleared before returning. rowid and changes are
+ * db:last_insert_rowid() and db:changes(). When a row was inserted and log is given, appends it
+ * (its id and the values, as log:append_row) before returning: if that append fails, returns
+ * nil, err, "log" with the row inserted in the open transaction. A failed bind or step returns
+ * nil, "bind: ..." or "step: ...". */
+static int l_insert(lua_State *L) {
+  Stmt *s = checkstmt(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer n = luaL_checkinteger(L, 3);
+  Log *g = lua_isnoneornil(L, 4) ? NULL : checklog_at(L, 4);
+  sqlite3_stmt *st = s->stmt;
+  sqlite3 *db = sqlite3_db_handle(st);
+  int np = sqlite3_bind_parameter_count(st);
+  if (n < 0 || n + 1 != np)
+    return luaL_error(L, "sqlite: statement has %d parameters, %d values given", np, (int)n + 1);
+  lua_settop(L, 4);
+  luaL_checkstack(L, (int)n, "too many values");
+  const int first = 5;
+  for (int i = 1; i <= n; i++) {
+    int t = lua_rawgeti(L, 2, i);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER && t != LUA_TSTRING)
+      return luaL_error(L, "sqlite: insert: value %d: cannot bind a %s", i, lua_typename(L, t));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  int rc = SQLITE_OK;
+  for (int i = 1; i <= n && rc == SQLITE_OK; i++)
+    rc = bind_value_as(L, st, i + 1, first + i - 1, SQLITE_STATIC);
+  const char *stage = "bind";
+  if (rc == SQLITE_OK) {
+    stage = "step";
+    rc = sqlite3_step(st);
+  }
+  if (rc != SQLITE_DONE) {
+    lua_pushnil(L);
+    if (rc == SQLITE_ROW) lua_pushliteral(L, "step: the statement returns rows");
+    else lua_pushfstring(L, "%s: %s", stage, sqlite3_errmsg(db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return 2;
+  }
+  lua_Integer rowid = sqlite3_last_insert_rowid(db);
+  int changes = sqlite3_changes(db);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (g && changes > 0 && log_append_values(L, g, rowid, first, (int)n) != 1) {
+    lua_pushliteral(L, "log");
+    return 3;
+  }
+  lua_pushinteger(L, rowid);
+  lua_pushinteger(L, changes);
+  return 2;
+}
+
 static const luaL_Reg db_methods[] = {
   {"exec", l_exec}, {"prepare", l_prepare}, {"run", l_run}, {"rows", l_rows},
   {"transaction", l_transaction}, {"changes", l_changes},
@@ -738,7 +815,7 @@ static const luaL_Reg db_methods[] = {
 
 static const luaL_Reg stmt_methods[] = {
   {"bind", l_bind}, {"step", l_step}, {"row", l_row}, {"columns", l_columns},
-  {"reset", l_reset}, {"finalize", l_finalize}, {NULL, NULL}};
+  {"reset", l_reset}, {"finalize", l_finalize}, {"insert", l_insert}, {NULL, NULL}};
 
 static const luaL_Reg log_methods[] = {
   {"append", l_log_append}, {"append_row", l_log_append_row}, {"rows", l_log_rows},

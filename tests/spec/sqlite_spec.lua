@@ -135,6 +135,48 @@ describe("introspect.sqlite", function()
     log:finish()
   end)
 
+  it("inserts a row and logs it in one call (stmt:insert)", function()
+    local idb = assert(sqlite.open(path .. "-ins.db"))
+    assert(idb:exec("CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT UNIQUE NOT NULL, n INTEGER, x REAL, b BLOB)"))
+    local st = assert(idb:prepare("INSERT OR IGNORE INTO t(id, k, n, x, b) VALUES (?, ?, ?, ?, ?)"))
+    local lp = path .. "-ins.log"
+    os.remove(lp)
+    local log = assert(sqlite.log(lp))
+    local blob = "bytes\0with nul \255"
+    local row = { "a", 42, -1.5, blob }
+    assert.are.same({ 1, 1 }, { st:insert(row, 4, log) })
+    row[1], row[2], row[4] = "b", nil, nil
+    assert.are.same({ 2, 1 }, { st:insert(row, 4, log) })
+    -- ignored (a duplicate): nothing changed, nothing logged; the rowid is the last insert's
+    assert.are.same({ 2, 0 }, { st:insert({ "a", 1, 1.0, "z" }, 4, log) })
+    assert.are.same({ 3, 1 }, { st:insert({ "c", 3, nil, nil }, 4) })   -- no log
+    assert.are.same({ { id = 1, n = 4, values = { "a", 42, -1.5, blob } },
+      { id = 2, n = 4, values = { "b", nil, -1.5 } } }, assert(log:rows()))
+    local rows = idb:rows("SELECT * FROM t ORDER BY id")
+    assert.are.same({ id = 1, k = "a", n = 42, x = -1.5, b = blob }, rows[1])
+    assert.are.same({ id = 2, k = "b", x = -1.5 }, rows[2])
+    assert.are.equal(3, #rows)
+    -- misuse raises before anything is bound; a failed step returns its error
+    assert.has_error(function() st:insert({ "d", {}, 1, "x" }, 4, log) end)
+    assert.has_error(function() st:insert({ "d" }, 1, log) end)
+    local strict = assert(idb:prepare("INSERT INTO t(id, k) VALUES (?, ?)"))
+    local id2, serr = strict:insert({ "a" }, 1)
+    assert.is_nil(id2)
+    assert.matches("^step: UNIQUE constraint failed", serr)
+    assert.are.same({ 4, 1 }, { strict:insert({ "e" }, 1) })
+    -- the statement keeps no binding (the strings were not copied): stepping it alone binds NULL
+    local none, err = strict:step()
+    assert.is_nil(none)
+    assert.matches("NOT NULL", err, 1, true)
+    strict:reset()
+    assert.are.equal(2, #assert(log:rows()))
+    strict:finalize()
+    st:finalize()
+    log:truncate()
+    log:finish()
+    idb:close()
+  end)
+
   it("compresses several strings as one frame of their concatenation", function()
     local zstd = require("introspect.zstd")
     local d = zstd.dictionary(string.rep("hello world ", 50))
