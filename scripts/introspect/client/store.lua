@@ -46,25 +46,27 @@ Store.__index = Store
 
 local SECRETS = setmetatable({}, { __mode = "k" })   -- store -> secrets scrubbed (not a field)
 
+-- plain(secrets) -> whether no secret holds a character JSON escapes (or may: control
+-- characters, '"', '\\', '/')
+local function plain(secrets)
+  for _, s in ipairs(secrets) do if s:find('[%c"\\/]') then return false end end
+  return true
+end
+
 -- key(base_url, model, body, sample) -> 64-hex SHA-256 of the length-prefixed fields
 -- ("19:introspect-store-v1", base URL, model, sample index, body; "\n" between them).
 function M.key(base_url, model, body, sample)
   model = model or ""
   local index = tostring(sample or 0)
-  return sys.sha256("19:introspect-store-v1\n" .. #base_url .. ":" .. base_url .. "\n" .. #model .. ":" .. model
-    .. "\n" .. #index .. ":" .. index .. "\n" .. #body .. ":" .. body)
+  -- the pieces hashed as one text, not joined into a copy of the body first
+  return sys.sha256("19:introspect-store-v1\n", #base_url, ":", base_url, "\n", #model, ":", model,
+    "\n", #index, ":", index, "\n", #body, ":", body)
 end
 
--- The key as stored: raw bytes from schema 2 on, hex text in schema 1. Conversions are kept
--- (up to 65536, then forgotten) so a phase's lookup and record of a key convert it once.
+-- The key as stored: raw bytes from schema 2 on, hex text in schema 1.
 local function stored_key(self, key)
   if self.version == 1 then return key end
-  local raw = self.raw_keys[key]
-  if raw then return raw end
-  raw = schema.raw_key(key)
-  if self.nraw >= 65536 then self.raw_keys, self.nraw = {}, 0 end
-  self.raw_keys[key], self.nraw = raw, self.nraw + 1
-  return raw
+  return schema.raw_key(key)
 end
 
 -- dictionary(self, id) -> zstd dictionary handle (loaded once) | nil, err
@@ -184,7 +186,7 @@ function M.open(path, opts)
   db:run("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", tostring(version))
   local s = { db = db, path = path, run = opts.run, hits = 0, misses = 0,
     stored = 0, errors = 0, version = version, dicts = {}, dict_id = 0, in_txn = false, pending = 0,
-    raw_keys = {}, nraw = 0 }
+    row = {}, ncolumns = #schema.COLUMNS[version] }
   local secrets = {}
   for _, v in ipairs(opts.secrets or {}) do secrets[#secrets + 1] = v end
   s.scrub = function(text) return apierror.scrub(text, secrets) end
@@ -197,6 +199,7 @@ function M.open(path, opts)
   -- the store gets its finalizer (Store.__gc) after its handles: finalized first, it can commit
   setmetatable(s, Store)
   SECRETS[s] = secrets
+  s.plain_secrets = plain(secrets)
   if log then
     local rok, rerr = replay(s)
     if not rok then s:close() return nil, rerr end
@@ -221,6 +224,7 @@ function Store:add_secret(secret)
   local list = SECRETS[self]
   for _, s in ipairs(list) do if s == secret then return end end
   list[#list + 1] = secret
+  self.plain_secrets = plain(list)
 end
 
 -- store:lookup(key, base_url, model, body, sample) -> record | nil
@@ -273,12 +277,7 @@ local function headers_json(self, headers)
     end
   end
   local text = cjson.encode(kept)
-  local secrets = SECRETS[self]
-  if clean(text, secrets) then
-    local plain = true
-    for _, s in ipairs(secrets) do if s:find('[%c"\\/]') then plain = false end end
-    if plain then return text end
-  end
+  if self.plain_secrets and clean(text, SECRETS[self]) then return text end
   local scrubbed = {}
   for k, v in pairs(kept) do scrubbed[k] = self.scrub(v) end
   return cjson.encode(scrubbed)
@@ -290,20 +289,22 @@ local RECORD_FIELDS = { key = "string", base_url = "string", model = "string", s
   ok = "boolean", attempts = "integer", latency = "number", prompt_tokens = "integer",
   completion_tokens = "integer", cost = "number" }
 
--- valid(want, v) -> whether v has the RECORD_FIELDS type want
-local function valid(want, v)
-  if want == "integer" then return math.type(v) == "integer" end
-  if want == "number" then return type(v) == "number" end
-  return type(v) == want
+-- The Lua type of each field's values, and the fields that must hold integers
+local RECORD_TYPES, INTEGER_FIELDS = {}, {}
+for k, want in pairs(RECORD_FIELDS) do
+  RECORD_TYPES[k] = (want == "integer" or want == "number") and "number" or want
+  INTEGER_FIELDS[k] = want == "integer" or nil
 end
+local math_type = math.type
 
 -- values(self, r) -> the insert statement's values for record r (scrubbed, bodies encoded as
--- the store's schema keeps them), indexed like schema.COLUMNS[version].
+-- the store's schema keeps them), indexed like schema.COLUMNS[version]: the store's one row
+-- table, every column of it set anew (no table per record).
 local function values(self, r)
-  local scrub, version = self.scrub, self.version
+  local scrub, version, list = self.scrub, self.version, self.row
   local at = schema.POSITION[version]
-  local list = { stored_key(self, r.key), self.run, os.time(), scrub(r.base_url), r.model, r.sample or 0,
-    r.method or "POST", r.path or "" }
+  list[1], list[2], list[3], list[4], list[5], list[6], list[7], list[8] = stored_key(self, r.key), self.run,
+    os.time(), scrub(r.base_url), r.model, r.sample or 0, r.method or "POST", r.path or ""
   list[at.status], list[at.error], list[at.ok], list[at.attempts] = r.status, r.error and scrub(r.error),
     r.ok and 1 or 0, r.attempts
   list[at.latency], list[at.prompt_tokens], list[at.completion_tokens], list[at.cost] = r.latency,
@@ -339,29 +340,24 @@ end
 -- returns that error.
 function Store:record(r)
   for k, v in pairs(r) do
-    local want = RECORD_FIELDS[k]
-    if not (want and valid(want, v)) then util.check_options("store:record", r, RECORD_FIELDS) end
+    if type(v) ~= RECORD_TYPES[k] or (INTEGER_FIELDS[k] and math_type(v) ~= "integer") then
+      util.check_options("store:record", r, RECORD_FIELDS)
+    end
   end
   if self.failed then return nil, self.failed end
   local list = values(self, r)
-  local n = #schema.COLUMNS[self.version]
   if self.log then
     local ok, err = begin(self)
     if not ok then return nil, "store: " .. self.path .. ": " .. err end
   end
-  local st = self.insert_stmt
-  local bound, berr = st:bind(nil, table.unpack(list, 1, n))
-  local step, err
-  if bound then step, err = st:step() end
-  st:reset()
-  if step ~= "done" then return nil, "store: " .. self.path .. ": " .. tostring(berr or err) end
-  local id = self.db:last_insert_rowid()
-  if self.log and self.db:changes() > 0 then
-    local ok, lerr = self.log:append_row(id, table.unpack(list, 1, n))
-    if not ok then
-      local disk = lerr:find("No space", 1, true) and "database or disk is full (" or "("
-      return fail(self, disk .. self.path .. "-pending: " .. lerr .. ")")
-    end
+  -- bind, step, reset and (when a row went in) the pending log's append, in one call
+  local id, changes, where = self.insert_stmt:insert(list, self.ncolumns, self.log)
+  if not id then
+    if where ~= "log" then return nil, "store: " .. self.path .. ": " .. tostring(changes) end
+    local disk = changes:find("No space", 1, true) and "database or disk is full (" or "("
+    return fail(self, disk .. self.path .. "-pending: " .. changes .. ")")
+  end
+  if self.log and changes > 0 then
     self.pending = self.pending + 1
     if self.pending >= M.BATCH or sys.now() - self.txn_started >= M.BATCH_SECONDS then
       local fok, ferr = self:flush()

@@ -1,6 +1,8 @@
 -- The response store's on-disk layouts (client/store.lua uses them): the SQL of schemas 1, 2
 -- and 3, the columns each one's insert binds, how schema 3 frames a record's four bodies, and
 -- keys as stored (hex text in schema 1, 32 raw bytes from schema 2 on).
+local sys = require("introspect.sys")
+
 local M = {}
 
 local SCHEMA_V1 = [[
@@ -105,17 +107,16 @@ end
 
 local UNHEX = {}
 for i = 0, 255 do UNHEX[string.format("%02x", i)] = string.char(i) end
-local HEX = {}
-for h, c in pairs(UNHEX) do HEX[c] = h end
 
----raw_key(hex) -> the 32 bytes a 64-hex key stands for.
+---raw_key(hex) -> the 32 bytes a 64-hex key stands for (in C when the key is lower-case hex
+---digits; any other text keeps each character that is not a lower-case hex pair).
 ---@param hex string
 ---@return string
-function M.raw_key(hex) return (hex:gsub("%x%x", UNHEX)) end
+function M.raw_key(hex) return sys.unhex(hex) or (hex:gsub("%x%x", UNHEX)) end
 
 ---hex_key(raw) -> the key's 64 hex digits.
 ---@param raw string
 ---@return string
-function M.hex_key(raw) return (raw:gsub(".", HEX)) end
+function M.hex_key(raw) return sys.hex(raw) end
 
 return M
