@@ -16,12 +16,24 @@ M.REASONS = {
   "not_ranking",    -- a ranking reply that does not list every attribute name exactly once
 }
 
+-- trim(s) -> s without white space at either end (the end found by one backward scan;
+-- gsub("%s+$", "") tries its pattern at every byte).
+local function trim(s)
+  local first = s:find("%S")
+  if not first then return "" end
+  return s:sub(first, s:match(".*%S()") - 1)
+end
+
 -- strip_fences(text) -> text without a leading ``` or ```json line and a trailing ``` (and
 -- without surrounding white space).
 function M.strip_fences(text)
-  local s = text:gsub("^%s+", ""):gsub("%s+$", "")
-  s = s:gsub("^```[%w_-]*[ \t]*\r?\n?", ""):gsub("\r?\n?```$", "")
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+  local s = trim(text):gsub("^```[%w_-]*[ \t]*\r?\n?", "")
+  if s:sub(-3) == "```" then   -- what gsub("\r?\n?```$", "") removes
+    s = s:sub(1, -4)
+    if s:byte(-1) == 10 then s = s:sub(1, -2) end
+    if s:byte(-1) == 13 then s = s:sub(1, -2) end
+  end
+  return trim(s)
 end
 
 -- strict_json(s) -> true | nil, reason, detail: what cjson accepts beyond JSON is refused.
