@@ -128,23 +128,32 @@ local function field(v)
   return quote(v)
 end
 
--- join(values, buf) -> the fields of values 1..#values joined by commas (buf: scratch space).
-local function join(values, buf)
+-- join(values, buf, seen) -> the fields of values 1..#values joined by commas (buf: scratch space;
+-- seen: string -> its field, for strings met before).
+local function join(values, buf, seen)
   local n = #values
-  for i = 1, n do buf[i] = field(values[i]) end
+  for i = 1, n do
+    local v = values[i]
+    local f = seen[v]
+    if not f then
+      f = field(v)
+      if type(v) == "string" then seen[v] = f end
+    end
+    buf[i] = f
+  end
   return table.concat(buf, ",", 1, n)
 end
 
 -- format_row(values) -> "a,b,c\n"
 function M.format_row(values)
-  return join(values, {}) .. "\n"
+  return join(values, {}, {}) .. "\n"
 end
 
 -- format(header, rows) -> string; rows are arrays of values.
 function M.format(header, rows)
-  local buf, lines = {}, {}
-  lines[1] = join(header, buf)
-  for i = 1, #rows do lines[i + 1] = join(rows[i], buf) end
+  local buf, seen, lines = {}, {}, {}
+  lines[1] = join(header, buf, seen)
+  for i = 1, #rows do lines[i + 1] = join(rows[i], buf, seen) end
   lines[#rows + 2] = ""   -- the last line's newline
   return table.concat(lines, "\n")
 end
