@@ -5,6 +5,7 @@
 -- cost meter. The API key lives in a private table: never in the client's fields, errors,
 -- stores or tostring output.
 local cjson = require("cjson")
+local json = require("introspect.core.json")
 local util = require("introspect.core.util")
 local pyjson = require("introspect.core.pyjson")
 local apierror = require("introspect.client.apierror")
@@ -363,7 +364,7 @@ function Client:_chat_entry(item, res, batch)
   local doc
   if not err then
     local ok
-    ok, doc = pcall(cjson.decode, res.body)
+    ok, doc = pcall(json.decode, res.body)
     if not ok or type(doc) ~= "table" or type(doc.choices) ~= "table" then
       err = apierror.new({ status = res.status, type = "invalid_response", url = res.url,
         request_id = res.headers and res.headers["x-request-id"],
@@ -427,7 +428,7 @@ function Client:_cached(item)
   if not self.store then return nil end
   local rec = self.store:lookup(item.key, self.base_url, item.body.model, item.text, item.sample)
   if not rec then return nil end
-  local doc = cjson.decode(rec.response)
+  local doc = json.decode(rec.response)
   return { response = doc, cached = true, sample = item.sample, attempts = 0, status = rec.status, key = item.key,
     system_fingerprint = type(doc.system_fingerprint) == "string" and doc.system_fingerprint or nil }
 end
