@@ -176,6 +176,14 @@ static char *quote(char *o, const char *str, size_t len, int ascii, size_t *bad)
   const unsigned char *p = (const unsigned char *)str, *end = p + len;
   *o++ = '"';
   while (p < end) {
+    /* a run of bytes written as they are: printable ASCII but '"' and '\\' */
+    const unsigned char *run = p;
+    while (p < end && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\') p++;
+    if (p > run) {
+      memcpy(o, run, (size_t)(p - run));
+      o += p - run;
+      if (p == end) break;
+    }
     unsigned c = *p;
     if (c >= 0x80) {
       if (!ascii) { *o++ = (char)c; p++; continue; }
