@@ -7,6 +7,7 @@
 -- backend "sim" (introspect.client.backend, threaded = true).
 local util = require("introspect.core.util")
 local cjson = require("cjson")
+local json = require("introspect.core.json")
 local sim = require("introspect.sim")
 
 local M = {}
@@ -16,11 +17,13 @@ local CODE = [[
 local channel, options = ...
 local api = require("introspect.sim.api").new(load(options, "=options", "t", {})())
 local cjson = require("cjson")
+local json = require("introspect.core.json")
+local last_meta, last   -- a phase's requests share their method, path and headers
 while true do
   local id, meta, body = channel:recv()
   if not id then return end
-  local call = cjson.decode(meta)
-  call.body = body
+  if meta ~= last_meta then last_meta, last = meta, json.decode(meta) end
+  local call = { method = last.method, path = last.path, headers = last.headers, body = body }
   local res = api:handle(call)
   channel:send(id, cjson.encode({ status = res.status, headers = res.headers, fault = res.fault }), res.body)
 end
@@ -130,7 +133,7 @@ function Transport:perform(requests, opts)
     local id, meta, body = w:recv()
     if id then
       outstanding = outstanding - 1
-      local res = cjson.decode(meta)
+      local res = json.decode(meta)
       res.status, res.body = math.tointeger(res.status), body   -- cjson reads numbers as floats
       local r, again = sim.outcome(res, attempts[id], started[id])
       if again and attempts[id] <= self.max_retries and not stopped then
