@@ -2,6 +2,9 @@
  * with results bit for bit those of the Lua they replaced (docs/simulated-subject.md):
  *
  *   simcore.hash(s [, seed]) -> integer   the subject's 64-bit string hash (sim/hash.lua)
+ *   simcore.options(text, init, names, units) -> a, b, values_text | false | nil
+ *                                         the two option blocks of a prompt of a known context
+ *                                         (sim/prompt.lua's fast path)
  *   simcore.map_update(prior, X, y, weight, sd0, sd) -> theta
  *                                         posterior mode of a weighted logistic regression with
  *                                         independent normal priors (sim/finetune.lua)
@@ -9,6 +12,7 @@
  * Every floating-point expression keeps the order of operations of the Lua code it replaced
  * (C11 without extensions: no contraction into fused multiply-adds), so a run's numbers do not
  * change. No state: both are pure functions. */
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +48,148 @@ static int l_hash(lua_State *L) {
   for (; i < n; i++) h = (h ^ s[i]) * prime;
   lua_pushinteger(L, (lua_Integer)mix(h));
   return 1;
+}
+
+/* expect(p, end, lit, n) -> p after the literal lit[0..n), or NULL when the text differs. */
+static const char *expect(const char *p, const char *end, const char *lit, size_t n) {
+  if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return NULL;
+  return p + n;
+}
+
+/* block(L, p, end, names, units, k, cap) -> p after one option block ("name: value units" lines
+ * joined by "\n"), the value of line i at cap[2i] (start offset) and cap[2i+1] (length); NULL
+ * when the text differs. A value is the longest run of non-space bytes (isspace, as Lua's %S),
+ * which is what the pattern "name: (%S+) units" captures: a shorter run would leave a non-space
+ * byte where the pattern needs a space, a newline or the end. */
+static const char *block(lua_State *L, const char *text, const char *p, const char *end, int k,
+                         size_t *cap) {
+  for (int i = 0; i < k; i++) {
+    size_t n, nu;
+    if (i > 0 && !(p = expect(p, end, "\n", 1))) return NULL;
+    lua_rawgeti(L, 3, i + 1);
+    lua_rawgeti(L, 4, i + 1);
+    const char *name = lua_tolstring(L, -2, &n), *unit = lua_tolstring(L, -1, &nu);
+    if (!name || !unit) luaL_error(L, "simcore.options: names and units must be strings");
+    if (!(p = expect(p, end, name, n)) || !(p = expect(p, end, ": ", 2))) goto fail;
+    const char *v = p;
+    while (p < end && !isspace((unsigned char)*p)) p++;
+    if (p == v) goto fail;
+    cap[2 * i] = (size_t)(v - text);
+    cap[2 * i + 1] = (size_t)(p - v);
+    if (nu > 0 && (!(p = expect(p, end, " ", 1)) || !(p = expect(p, end, unit, nu)))) goto fail;
+    lua_pop(L, 2);
+    continue;
+  fail:
+    lua_pop(L, 2);
+    return NULL;
+  }
+  return p;
+}
+
+/* decimal(L, s, n) -> 1 with the float pushed when s is "[-]digits.digits" (a digit on at least
+ * one side, at most 15 digits in all): then s is m / 10^d with m < 2^53 and 10^d exact, so the one
+ * correctly rounded division gives what strtod (correctly rounded) gives; 0 otherwise. */
+static int decimal(lua_State *L, const char *s, size_t n) {
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  size_t i = 0;
+  int neg = 0, digits = 0, frac = -1;
+  uint64_t m = 0;
+  if (i < n && s[i] == '-') neg = 1, i++;
+  for (; i < n; i++) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      if (++digits > 15) return 0;
+      m = m * 10 + (uint64_t)(s[i] - '0');
+      if (frac >= 0) frac++;
+    } else if (s[i] == '.' && frac < 0) {
+      frac = 0;
+    } else {
+      return 0;
+    }
+  }
+  if (frac < 0 || digits == 0) return 0;   /* integers are Lua integers: lua_stringtonumber */
+  double x = (double)m / pow10[frac];
+  lua_pushnumber(L, neg ? -x : x);
+  return 1;
+}
+
+/* number(L, s, n) -> 1 with tonumber(s) pushed (integer or float, as Lua's tonumber reads a
+ * string), or 0 with nothing pushed when s is not a finite number. */
+static int number(lua_State *L, const char *s, size_t n) {
+  char buf[128];
+  size_t got;
+  if (decimal(L, s, n)) return 1;
+  if (n < sizeof buf) {
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    got = lua_stringtonumber(L, buf);
+  } else {
+    lua_pushlstring(L, s, n);
+    got = lua_stringtonumber(L, lua_tostring(L, -1));
+    if (got) lua_remove(L, -2); else lua_pop(L, 1);
+  }
+  if (got == 0) return 0;
+  if (got != n + 1) {   /* an embedded NUL: the number stopped before the value's end */
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (!lua_isinteger(L, -1)) {
+    lua_Number x = lua_tonumber(L, -1);
+    if (x != x || isinf(x)) {
+      lua_pop(L, 1);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* options(text, init, names, units) -> a, b, values_text: the option blocks of a prompt whose
+ * context is known, read from byte init of text as the Lua pattern
+ * "^A:\n<names[i]>: (%S+) <units[i]>...\n\nB:\n<same lines>%s*$" reads them (an empty unit has
+ * no space before it); a and b hold tonumber of each value, values_text the values as written,
+ * A then B, joined by single spaces. nil when the text does not have that layout, false when it
+ * does but a value is not a finite number. */
+static int l_options(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  lua_Integer init = luaL_checkinteger(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  int k = (int)lua_rawlen(L, 3);
+  if (init < 1 || (size_t)init > len + 1 || k < 1 || (lua_Integer)lua_rawlen(L, 4) != k) {
+    lua_pushnil(L);
+    return 1;
+  }
+  size_t small[128], *cap = small;
+  if (k > 32) cap = lua_newuserdatauv(L, sizeof(size_t) * 4 * (size_t)k, 0);
+  const char *end = text + len, *p = text + init - 1;
+  if (!(p = expect(p, end, "A:\n", 3)) || !(p = block(L, text, p, end, k, cap))
+      || !(p = expect(p, end, "\n\nB:\n", 5)) || !(p = block(L, text, p, end, k, cap + 2 * k))) {
+    lua_pushnil(L);
+    return 1;
+  }
+  while (p < end && isspace((unsigned char)*p)) p++;
+  if (p != end) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, k, 0);
+  lua_createtable(L, k, 0);
+  for (int t = 0; t < 2 * k; t++) {
+    if (!number(L, text + cap[2 * t], cap[2 * t + 1])) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    lua_rawseti(L, t < k ? -3 : -2, t % k + 1);
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int t = 0; t < 2 * k; t++) {
+    if (t > 0) luaL_addchar(&b, ' ');
+    luaL_addlstring(&b, text + cap[2 * t], cap[2 * t + 1]);
+  }
+  luaL_pushresult(&b);
+  return 3;
 }
 
 /* log(1 / (1 + exp(-z))), as subject.log_sigmoid computes it. */
@@ -199,6 +345,7 @@ int luaopen_introspect_simcore(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"hash", l_hash},
     {"map_update", l_map_update},
+    {"options", l_options},
     {NULL, NULL},
   };
   luaL_newlib(L, funcs);

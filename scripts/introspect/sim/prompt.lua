@@ -1,8 +1,9 @@
 -- Reads the prompts sent to the simulated subject: the study's decision and report templates
 -- (docs/simulated-subject.md, "Prompts it understands") and variants that differ only in the
 -- wording of the instruction line. Parsed contexts are cached by question text, so a request
--- costs one string.match on the option blocks.
+-- costs one read of the option blocks (introspect.simcore.options).
 local hash = require("introspect.sim.hash")
+local options = require("introspect.simcore").options
 
 local M = {}
 
@@ -121,22 +122,6 @@ local function join_tags(a, b, c)
   return concat(parts, "\n")
 end
 
-local function escape(s) return (gsub(s, "[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
-
--- block_pattern(names, units) -> Lua pattern capturing the 2k values of an A/B pair.
-local function block_pattern(names, units)
-  local parts = {}
-  for _, letter in ipairs({ "A", "B" }) do
-    local lines = {}
-    for i = 1, #names do
-      local u = units[i] ~= "" and (" " .. escape(units[i])) or ""
-      lines[i] = escape(names[i]) .. ": (%S+)" .. u
-    end
-    parts[#parts + 1] = letter .. ":\n" .. table.concat(lines, "\n")
-  end
-  return "^" .. parts[1] .. "\n\n" .. parts[2] .. "%s*$"
-end
-
 -- parse_block(text) -> names, values, units, value texts | nil: lines "name: value units".
 local function parse_block(text)
   local names, values, units, raw = {}, {}, {}, {}
@@ -162,7 +147,7 @@ function M.new()
 end
 
 -- context(question, names, units) -> context record (cached):
--- {question=, names=, units=, k=, key=, hash=, pattern=}
+-- {question=, names=, units=, k=, key=, hash=}
 function Parser:context(question, names, units)
   local parts = { question }
   for i = 1, #names do parts[#parts + 1] = names[i] .. "\t" .. units[i] end
@@ -171,7 +156,7 @@ function Parser:context(question, names, units)
   if not ctx then
     if self.count >= MAX_CACHE then self.by_key, self.by_question, self.count = {}, {}, 0 end
     ctx = { question = question, names = names, units = units, k = #names, key = key,
-            hash = hash.string(key), pattern = block_pattern(names, units) }
+            hash = hash.string(key) }
     self.by_key[key] = ctx
     self.count = self.count + 1
   end
@@ -217,26 +202,17 @@ function Parser:parse(text)
   local j = find(text, "\nA:\n", i + 2, true)
   if not j then return nil, "options" end
   local middle = sub(text, i + 2, j - 1)
-  local blocks = sub(text, j + 1)
   local entry = self.by_question[middle]
   if entry then
     local ctx = entry.ctx
-    local v = { match(blocks, ctx.pattern) }
-    local k = ctx.k
-    if #v == 2 * k then
-      local a, b = {}, {}
-      for t = 1, k do
-        local x, y = tonumber(v[t]), tonumber(v[k + t])
-        if not x or not y or x ~= x or y ~= y or x == math.huge or x == -math.huge
-          or y == math.huge or y == -math.huge then
-          return nil, "options"
-        end
-        a[t], b[t] = x, y
-      end
+    local a, b, values_text = options(text, j + 1, ctx.names, ctx.units)
+    if a == false then return nil, "options" end
+    if a then
       return { kind = kind, ctx = ctx, a = a, b = b, instruction = info.core,
-               tag = join_tags(pre, info.tag, entry.tag), values_text = concat(v, " ") }
+               tag = join_tags(pre, info.tag, entry.tag), values_text = values_text }
     end
   end
+  local blocks = sub(text, j + 1)
   -- Slow path: a new context (or a new attribute set for a known question).
   local sa, sb = match(blocks, "^A:\n(.-)\n\nB:\n(.-)%s*$")
   if not sa then return nil, "options" end
