@@ -134,6 +134,34 @@ describe("introspect.sim.thread", function()
     assert.equal(#reqs, #order)
   end)
 
+  it("answers each request of a batch by its own method, url and headers, shared tables or not", function()
+    -- both transports reuse a call's shape while method, url and headers table stay the same
+    local good = { ["Content-Type"] = "application/json", Authorization = "Bearer k" }
+    local bad = { ["Content-Type"] = "application/json", Authorization = "Bearer other" }
+    local chat = requests(4)[1].body
+    local base = "http://sim.invalid/v1"
+    local reqs = {
+      { method = "POST", url = base .. "/chat/completions", headers = good, body = chat },
+      { method = "GET", url = base .. "/models", headers = good },
+      { method = "POST", url = base .. "/chat/completions", headers = bad, body = chat },
+      { method = "POST", url = base .. "/chat/completions", headers = good, body = chat },
+      { method = "POST", url = base .. "/models", headers = good, body = chat },
+      { method = "get", url = base .. "/models", headers = { authorization = "Bearer k" } },
+    }
+    local tt = thread.new({ key = "k" })
+    for _, out in ipairs({ sim.transport({ key = "k" }):perform(reqs), tt:perform(reqs) }) do
+      local statuses = {}
+      for i, r in ipairs(out) do statuses[i] = r.status end
+      assert.same({ 200, 200, 401, 200, 404, 200 }, statuses)
+      assert.matches('"object":"chat.completion"', out[1].body, 1, true)
+      assert.matches('"object":"list"', out[2].body, 1, true)
+      assert.matches("invalid_api_key", out[3].body, 1, true)
+      assert.matches('"object":"chat.completion"', out[4].body, 1, true)
+      assert.matches('"object":"list"', out[6].body, 1, true)
+    end
+    tt:close()
+  end)
+
   it("retries simulated faults as the in-process transport does", function()
     local tt = thread.new({ seed = 5, faults = "429=0.1,reset=0.1" }, { max_retries = 4 })
     local retried, ok = 0, 0
