@@ -146,6 +146,22 @@ describe("pyjson's C encoder against the Lua reference", function()
     end
   end)
 
+  it("escapes a byte wherever it falls in a long string (the encoder copies plain bytes 8 at a time)", function()
+    local bytes = { "\0", "\31", "\"", "\\", "\127", "\128", "\xC3\xA9", "\xF0\x9F\x98\x80", "\255", "~", " " }
+    local kinds = {}
+    for i, o in ipairs(OPTION_SETS) do
+      if kinds[o.ascii] == nil then
+        kinds[o.ascii] = true
+        for len = 1, 26 do
+          for at = 1, len do
+            for _, b in ipairs(bytes) do same(string.rep("x", at - 1) .. b .. string.rep("y", len - at), o, i) end
+          end
+        end
+      end
+    end
+    assert.is_true(kinds[true] and kinds[false])
+  end)
+
   it("sorts keys by bytes (embedded zeros, prefixes, non-ASCII) and integer keys as their text", function()
     local t = { ["a\0b"] = 1, ["a"] = 2, ["a\0"] = 3, ["ab"] = 4, ["\xC3\xA9"] = 5, ["B"] = 6, [""] = 7,
       [10] = 8, [9] = 9, [-1] = 10 }
