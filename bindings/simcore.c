@@ -2,6 +2,8 @@
  * with results bit for bit those of the Lua they replaced (docs/simulated-subject.md):
  *
  *   simcore.hash(s [, seed]) -> integer   the subject's 64-bit string hash (sim/hash.lua)
+ *   simcore.hex(h [, digits]) -> string   the low digits (1-16, default 16) of h in lower-case hex,
+ *                                         as string.format("%016x", h):sub(-digits) (sim/hash.lua)
  *   simcore.options(text, init, names, units) -> a, b, values_text | false | nil
  *                                         the two option blocks of a prompt of a known context
  *                                         (sim/prompt.lua's fast path)
@@ -192,6 +194,18 @@ static int l_options(lua_State *L) {
   return 3;
 }
 
+/* hex(h [, digits]) -> the low `digits` hex digits of h (two's complement), lower case, zero
+ * padded: string.format("%016x", h):sub(-digits) without the format. */
+static int l_hex(lua_State *L) {
+  uint64_t h = (uint64_t)luaL_checkinteger(L, 1);
+  lua_Integer digits = luaL_optinteger(L, 2, 16);
+  luaL_argcheck(L, digits >= 1 && digits <= 16, 2, "digits must be 1 to 16");
+  char buf[16];
+  for (int i = 15; i >= 0; i--, h >>= 4) buf[i] = "0123456789abcdef"[h & 15];
+  lua_pushlstring(L, buf + 16 - digits, (size_t)digits);
+  return 1;
+}
+
 /* log(1 / (1 + exp(-z))), as subject.log_sigmoid computes it. */
 static double log_sigmoid(double z) {
   if (z >= 0) return -log(1 + exp(-z));
@@ -346,6 +360,7 @@ int luaopen_introspect_simcore(lua_State *L) {
     {"hash", l_hash},
     {"map_update", l_map_update},
     {"options", l_options},
+    {"hex", l_hex},
     {NULL, NULL},
   };
   luaL_newlib(L, funcs);

@@ -86,6 +86,19 @@ describe("simcore.hash", function()
   end)
 end)
 
+describe("simcore.hex", function()
+  it("gives string.format('%016x', h):sub(-digits), the Lua it replaced", function()
+    local values = { 0, 1, -1, 255, 0x7fffffffffffffff, math.mininteger, -780787492076525413 }
+    for i = 1, 50 do values[#values + 1] = simcore.hash("x" .. i) end
+    for _, h in ipairs(values) do
+      assert.equal(string.format("%016x", h), simcore.hex(h))
+      for digits = 1, 16 do assert.equal(string.format("%016x", h):sub(-digits), simcore.hex(h, digits)) end
+    end
+    assert.has_error(function() simcore.hex(1, 0) end)
+    assert.has_error(function() simcore.hex(1, 17) end)
+  end)
+end)
+
 describe("simcore.map_update", function()
   it("gives bit for bit the Lua Newton iteration's mode", function()
     local seed = 7

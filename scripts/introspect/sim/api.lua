@@ -21,6 +21,8 @@ local function wall_clock()
   if has_sys then return sys.time() end
   return os.time() + 0.0
 end
+-- the clock of openai-processing-ms: monotonic wall seconds (os.clock, CPU time, is a system call)
+local processing_clock = has_sys and sys.now or os.clock
 
 local OPTIONS = {
   profiles = "table",        -- list of profile names or profile tables (default: all built-in)
@@ -54,7 +56,8 @@ function M.new(opts)
     jobs = {}, job_list = {},
     batches = {}, batch_list = {},
     counter = 0, request_count = 0,
-    limits = opts.rate_limits, window = { start = 0, requests = 0, tokens = 0 },
+    limits = opts.rate_limits and { rpm = opts.rate_limits.rpm, tpm = opts.rate_limits.tpm },
+    window = { start = 0, requests = 0, tokens = 0 },
   }, API)
   if opts.rate_limits then
     util.check_options("sim.api rate_limits", opts.rate_limits, { rpm = "number", tpm = "number" })
@@ -135,6 +138,7 @@ end
 -- parse_query(q) -> table of decoded query parameters.
 local function parse_query(q)
   local out = {}
+  if q == "" then return out end
   for pair in q:gmatch("[^&]+") do
     local k, v = pair:match("^([^=]*)=?(.*)$")
     out[url_decode(k)] = url_decode(v)
@@ -211,8 +215,13 @@ function API:rate_headers(headers, tokens)
   local reset = math.max(0, 60 - (now - w.start))
   local over = limits and ((w.requests + 1 > rpm) or (w.tokens + tokens > tpm))
   if not over then w.requests, w.tokens = w.requests + 1, w.tokens + tokens end
-  headers["x-ratelimit-limit-requests"] = tostring(math.floor(rpm))
-  headers["x-ratelimit-limit-tokens"] = tostring(math.floor(tpm))
+  local limit_texts = self.limit_texts   -- the limits are fixed (copied by new): texts made once
+  if not limit_texts then
+    limit_texts = { tostring(math.floor(rpm)), tostring(math.floor(tpm)) }
+    self.limit_texts = limit_texts
+  end
+  headers["x-ratelimit-limit-requests"] = limit_texts[1]
+  headers["x-ratelimit-limit-tokens"] = limit_texts[2]
   headers["x-ratelimit-remaining-requests"] = tostring(math.max(0, math.floor(rpm - w.requests)))
   headers["x-ratelimit-remaining-tokens"] = tostring(math.max(0, math.floor(tpm - w.tokens)))
   local reset_text = string.format("%.3fs", reset)
@@ -225,13 +234,19 @@ end
 -- OpenAI-style 4xx, an internal failure a 500 with the request id.
 function API:handle(req)
   self.request_count = self.request_count + 1
-  local started = os.clock()
+  local started = processing_clock()
   local request_id = "req_" .. hash.hex(hash.combine(hash.combine(self.seed, 0x5eed),
     self.request_count), 16) .. hash.hex(hash.mix(self.request_count), 16)
+  -- the nil fields size the table for the headers a chat completion gets (no rehash as they come)
   local headers = { ["content-type"] = "application/json", ["x-request-id"] = request_id,
-                    ["openai-version"] = "2020-10-01", ["openai-organization"] = self.organization }
+                    ["openai-version"] = "2020-10-01", ["openai-organization"] = self.organization,
+                    ["x-ratelimit-limit-requests"] = nil, ["x-ratelimit-limit-tokens"] = nil,
+                    ["x-ratelimit-remaining-requests"] = nil, ["x-ratelimit-remaining-tokens"] = nil,
+                    ["x-ratelimit-reset-requests"] = nil, ["x-ratelimit-reset-tokens"] = nil,
+                    ["openai-processing-ms"] = nil }
   local method, full = req.method or "GET", req.path or "/"
-  local path, query = full:match("^([^?]*)%??(.*)$")
+  local path, query = full, ""
+  if full:find("?", 1, true) then path, query = full:match("^([^?]*)%??(.*)$") end
   local res = { headers = headers }
   local status, body, extra
   local mod, fn, cap = route(method, path)
@@ -285,7 +300,7 @@ function API:handle(req)
   end
   if extra then for k, v in pairs(extra) do headers[k] = v end end
   if fault and not res.fault then body = self.faults:shape(fault, res, status, body or "") end
-  headers["openai-processing-ms"] = tostring(math.floor((os.clock() - started) * 1000))
+  headers["openai-processing-ms"] = tostring(math.floor((processing_clock() - started) * 1000))
   res.status, res.body = status, body or ""
   return res
 end

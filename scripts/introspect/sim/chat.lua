@@ -11,6 +11,9 @@ local format, concat, encode_string = string.format, table.concat, cjson.encode
 local decode, null = cjson.decode, cjson.null
 local tointeger = math.tointeger
 
+-- floor_int(x) -> the integer below x, printed as string.format("%d") prints it
+local function floor_int(x) return format("%d", math.floor(x)) end
+
 -- Parameters OpenAI accepts on this endpoint; anything else is rejected by name as OpenAI does.
 local KNOWN = {}
 for name in ([[messages model audio frequency_penalty function_call functions logit_bias logprobs
@@ -33,6 +36,19 @@ local function bytes_text(s)
 end
 
 local function num(x) return format("%.17g", x) end
+
+-- quoted(s) -> cjson.encode(s), remembered for short strings (answers "A" and "B", model ids).
+local quoted_cache, quoted_count = {}, 0
+local function quoted(s)
+  local q = quoted_cache[s]
+  if q then return q end
+  q = encode_string(s)
+  if #s <= 64 then
+    if quoted_count >= 1000 then quoted_cache, quoted_count = {}, 0 end
+    quoted_cache[s], quoted_count = q, quoted_count + 1
+  end
+  return q
+end
 
 -- token_entry(token, logprob, tops) -> JSON text of one logprobs.content entry.
 local function token_entry(token, lp, tops)
@@ -195,21 +211,22 @@ function M.completion(api, model, req, opts)
       content = content:sub(1, opts.max_tokens * 4)
       finish = "length"
     end
-    choices[i] = format('{"index":%d,"message":{"role":"assistant","content":%s,"refusal":null,'
-      .. '"annotations":[]},"logprobs":%s,"finish_reason":"%s"}', i - 1, encode_string(content),
-      lp_text or "null", finish)
+    choices[i] = '{"index":' .. (i - 1) .. ',"message":{"role":"assistant","content":' .. quoted(content)
+      .. ',"refusal":null,"annotations":[]},"logprobs":' .. (lp_text or "null") .. ',"finish_reason":"'
+      .. finish .. '"}'
   end
   api.chat_count = (api.chat_count or 0) + 1
   local id = "chatcmpl-" .. hash.hex(hash.combine(hash.combine(api.seed, 0xc4a7), api.chat_count), 16)
     .. hash.hex(hash.mix(api.chat_count + 7), 13)
-  return 200, format('{"id":"%s","object":"chat.completion","created":%d,"model":%s,"choices":[%s],'
-    .. '"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,'
-    .. '"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},'
+  -- one concatenation (integers print as %d does)
+  return 200, '{"id":"' .. id .. '","object":"chat.completion","created":' .. floor_int(api:now())
+    .. ',"model":' .. quoted(req.model) .. ',"choices":[' .. concat(choices, ",")
+    .. '],"usage":{"prompt_tokens":' .. tokens .. ',"completion_tokens":' .. completion_tokens
+    .. ',"total_tokens":' .. (tokens + completion_tokens)
+    .. ',"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},'
     .. '"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,'
     .. '"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},'
-    .. '"service_tier":"default","system_fingerprint":"fp_sim_%s"}',
-    id, math.floor(api:now()), encode_string(req.model), concat(choices, ","), tokens,
-    completion_tokens, tokens + completion_tokens, model.fingerprint or "base")
+    .. '"service_tier":"default","system_fingerprint":"fp_sim_' .. (model.fingerprint or "base") .. '"}'
 end
 
 -- run(api, body) -> status, body: a chat completion from a decoded request table.

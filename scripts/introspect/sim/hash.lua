@@ -43,9 +43,8 @@ function M.logistic(h)
   return log(u / (1 - u))
 end
 
--- hex(h, digits) -> lower-case hex text of the low `digits` hex digits of h (for ids).
-function M.hex(h, digits)
-  return (string.format("%016x", h)):sub(-(digits or 16))
-end
+-- hex(h, digits) -> lower-case hex text of the low `digits` (1-16, default 16) hex digits of h
+-- (for ids; introspect.simcore.hex: string.format("%016x", h):sub(-digits) in C).
+M.hex = simcore.hex
 
 return M
