@@ -46,7 +46,7 @@ build = {
       incdirs = { "$(MHD_INCDIR)" }, libdirs = { "$(MHD_LIBDIR)" } },
     ["introspect.sys"] = { sources = { "bindings/sys.c" } },
     ["introspect.simcore"] = { sources = { "bindings/simcore.c" }, libraries = { "m" } },
-    ["introspect.worker"] = { sources = { "bindings/worker.c" }, libraries = { "pthread" } },
+    ["introspect.worker"] = { sources = { "bindings/worker.c", "bindings/lalloc.c" }, libraries = { "pthread" } },
     ["introspect.zstd"] = { sources = { "bindings/zstd.c" }, libraries = { "zstd" },
       incdirs = { "$(ZSTD_INCDIR)" }, libdirs = { "$(ZSTD_LIBDIR)" } },
     ["introspect.coverage"] = { sources = { "bindings/coverage.c" } },

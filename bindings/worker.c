@@ -24,6 +24,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
+#include "lalloc.h"
 
 #include "binding.h"
 
@@ -265,7 +266,7 @@ static int run_chunk(lua_State *L) {
 
 static void *thread_main(void *p) {
   Shared *sh = p;
-  lua_State *L = luaL_newstate();
+  lua_State *L = lalloc_newstate();   /* a pool of its own: no locks between threads */
   if (!L) {
     pthread_mutex_lock(&sh->mu);
     sh->error = dup_bytes("worker: cannot create a Lua state", 33);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "host.h"
+#include "lalloc.h"
 #include "preload.h"
 
 #define PROGNAME "introspect"
@@ -435,7 +436,7 @@ static int pmain(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
-  lua_State *L = luaL_newstate();
+  lua_State *L = lalloc_newstate();   /* a pool allocator of its own (bindings/lalloc.h) */
   if (L == NULL) {
     fprintf(stderr, PROGNAME ": cannot create state: not enough memory\n");
     return EXIT_FAILURE;

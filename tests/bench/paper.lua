@@ -5,7 +5,8 @@
 -- store), the floor under the sampling phases. Target: the whole study in at most 5 s wall on 2
 -- cores. Then experiments/power.lua at its default design (30 contexts, 4 x 3 designs, 20
 -- replications, MAP fits): its wall and CPU time (it gets faster in proportion as the subject,
--- the client and the fits do).
+-- the client and the fits do). A second peer: the same study on glibc malloc
+-- (INTROSPECT_ALLOC=malloc) instead of the Lua states' pool allocator (bindings/lalloc.c).
 local cjson = require "cjson"
 local sys = require "introspect.sys"
 local sqlite = require "introspect.sqlite"
@@ -46,6 +47,23 @@ for _, name in ipairs(names) do
 end
 print(string.format("  %-52s %6.2f s  %4.1f%%", "(outside the phases: start, stimuli, analysis, report)",
   wall - total, 100 * (wall - total) / wall))
+
+-- the peer of the Lua states' pool allocator (bindings/lalloc.c): the same study on lauxlib's
+-- allocator (glibc malloc), in a second fresh run directory
+do
+  local out2 = out .. "-malloc"
+  local c0, w0 = children_cpu(), sys.now()
+  local ok2 = os.execute(string.format("INTROSPECT_ALLOC=malloc '%s' experiments/paper.lua --out='%s' >/dev/null 2>&1",
+    exe, out2))
+  local wall2, cpu2 = sys.now() - w0, children_cpu() - c0
+  os.execute("rm -rf '" .. out2 .. "'")
+  if ok2 then
+    print(string.format("peer: the same study on glibc malloc (INTROSPECT_ALLOC=malloc): %.2f s wall, %.2f s CPU; "
+      .. "the pool allocator's CPU is %.2fx malloc's", wall2, cpu2, cpu / cpu2))
+  else
+    print("FAILED: the study on glibc malloc (INTROSPECT_ALLOC=malloc) exited with an error")
+  end
+end
 
 -- the store
 local db = assert(sqlite.open(out .. "/responses.sqlite"))
