@@ -35,6 +35,7 @@ build = {
     -- C bindings (bindings/NAME.c -> introspect.NAME)
     ["introspect.rng"] = { sources = { "bindings/rng.c" }, libraries = { "m" } },
     ["introspect.pyjson"] = { sources = { "bindings/pyjson.c" }, libraries = { "m" }, incdirs = { "bindings" } },
+    ["introspect.jsondecode"] = { sources = { "bindings/jsondecode.c" }, incdirs = { "bindings" } },
     ["introspect.stats"] = { sources = { "bindings/stats.c", "bindings/stats_posterior.c",
       "bindings/stats_sampler.c", "bindings/stats_bootstrap.c" }, libraries = { "gsl", "gslcblas", "m" },
       incdirs = { "$(GSL_INCDIR)" }, libdirs = { "$(GSL_LIBDIR)" } },
@@ -75,6 +76,7 @@ build = {
     ["introspect.core.suggest"] = "scripts/introspect/core/suggest.lua",
     ["introspect.client.preflight"] = "scripts/introspect/client/preflight.lua",
     ["introspect.core.csv"] = "scripts/introspect/core/csv.lua",
+    ["introspect.core.json"] = "scripts/introspect/core/json.lua",
     ["introspect.design.curriculum"] = "scripts/introspect/design/curriculum.lua",
     ["introspect"] = "scripts/introspect/init.lua",
     ["introspect.client.planner"] = "scripts/introspect/client/planner.lua",
