@@ -42,8 +42,11 @@ static int l_hash(lua_State *L) {
   const uint64_t prime = UINT64_C(1099511628211);
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    uint64_t w = 0;
-    for (int b = 7; b >= 0; b--) w = (w << 8) | s[i + (size_t)b];
+    uint64_t w;
+    memcpy(&w, s + i, 8);   /* the word's bytes little-endian: s[i] lowest */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
     h = (h ^ w) * prime;
     h = h ^ (h >> 29);
   }

@@ -92,3 +92,16 @@ describe("util.write_file_atomic", function()
     assert.is_string(err)
   end)
 end)
+
+describe("util.lines", function()
+  it("gives the lines gmatch gives over text .. '\\n', one '\\r' before each '\\n' dropped", function()
+    local samples = { "", "a", "a\n", "a\r\n", "\n\n", "a\r\nb\r", "\r", "x\n\ny\r\n\r\n", "\r\n",
+      "a\r\r\nb", '{"k": 1}\n{"k": 2}\n', string.rep("line\n", 300) .. "tail" }
+    for _, text in ipairs(samples) do
+      local want, got = {}, {}
+      for line in (text .. "\n"):gmatch("(.-)\r?\n") do want[#want + 1] = line end
+      for line in util.lines(text) do got[#got + 1] = line end
+      assert.same(want, got)
+    end
+  end)
+end)

@@ -52,15 +52,16 @@ local function condition(api, system, tag)
 end
 M.condition = condition
 
--- read(api, messages) -> q: what the subject is asked, for a chat's messages (validated by
--- the chat handler: each a table with a role and text content or none).
+-- read(api, messages [, n]) -> q: what the subject is asked, for a chat's messages (validated by
+-- the chat handler: each a table with a role and text content or none); n: read only the first
+-- n messages (default #messages).
 -- q = {kind="decision"|"report"|"ranking", parsed= (the prompt whose context and options are
 --      meant), ch= (condition hash), instruction= (the report's wording), phash= (the prompt's
 --      identity: condition, instruction, options, earlier turns), decided= ("A"|"B" when the
 --      report is about a decision made earlier in the conversation), decision= (its parsed
 --      prompt)} | {refusal = reason key of prompt.EXPECTED}
-function M.read(api, messages)
-  local n = #messages
+function M.read(api, messages, n)
+  n = n or #messages
   local system, last
   local history = 0
   for i = 1, n do

@@ -103,7 +103,7 @@ function M.parse_examples(text, parser, what)
         return nil, string.format("%s line %d: no assistant message to learn from", what, lineno)
       end
       ex.n = ex.n + 1
-      local q = conversation.read(reader, { table.unpack(msgs, 1, last - 1) })
+      local q = conversation.read(reader, msgs, last - 1)
       local used = false
       if q.parsed then
         local parsed = q.parsed
@@ -116,10 +116,14 @@ function M.parse_examples(text, parser, what)
           ex.order[#ex.order + 1] = key
         end
         vals.n = vals.n + 2
-        for i = 1, ctx.k do
-          local a, b = parsed.a[i], parsed.b[i]
-          vals.lo[i] = math.min(vals.lo[i], a, b)
-          vals.hi[i] = math.max(vals.hi[i], a, b)
+        local los, his, pa, pb = vals.lo, vals.hi, parsed.a, parsed.b
+        for i = 1, ctx.k do   -- math.min / math.max over (current, a, b), inline
+          local a, b, lo, hi = pa[i], pb[i], los[i], his[i]
+          if a < lo then lo = a end
+          if b < lo then lo = b end
+          if a > hi then hi = a end
+          if b > hi then hi = b end
+          los[i], his[i] = lo, hi
         end
         local r = trim(message_text(msgs[last].content))
         if q.kind == "decision" and (r == "A" or r == "B") then
