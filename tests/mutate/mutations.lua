@@ -6,9 +6,9 @@
 return {
   -- study: recording choices and reports
   { id = "study.swap_recorded_choice", file = "scripts/introspect/study/steps.lua",
-    search = "rec.value, rec.reason = replies.parse_choice(text)",
-    replace = "rec.value, rec.reason = replies.parse_choice(text)\n"
-      .. "      rec.value = rec.value and (rec.value == \"A\" and \"B\" or \"A\")",
+    search = "value, reason = replies.parse_choice(text)   -- the one choice parser",
+    replace = "value, reason = replies.parse_choice(text)\n"
+      .. "      value = value and (value == \"A\" and \"B\" or \"A\")",
     specs = { "oracle_paper" } },
   { id = "study.swap_choice_in_csv_only", file = "scripts/introspect/study/steps.lua",
     search = "{ r.model, r.context.scenario.short_name, r.value }",
@@ -19,8 +19,8 @@ return {
     replace = "return string.format(\"%.1f\", v) end",
     specs = { "oracle_paper" } },
   { id = "study.report_columns_reversed", file = "scripts/introspect/study/steps.lua",
-    search = "values[j] = report_number(v)",
-    replace = "values[#r.value + 1 - j] = report_number(v)",
+    search = "for j, v in ipairs(r.value) do row[3 + j] = report_number(v) end",
+    replace = "for j, v in ipairs(r.value) do row[3 + #r.value + 1 - j] = report_number(v) end",
     specs = { "oracle_paper" } },
   { id = "study.choice_temperature_1", file = "scripts/introspect/study/steps.lua",
     search = "temperature = opts.temperature or 0,",
@@ -29,8 +29,8 @@ return {
 
   -- replies: the one choice parser and the report parser
   { id = "replies.loose_choice_parser", file = "scripts/introspect/design/replies.lua",
-    search = "local letter = core:match(\"^([AaBb])$\")",
-    replace = "local letter = s:match(\"([AB])\")",
+    search = "letter = core:match(\"^([AaBb])$\")",
+    replace = "letter = s:match(\"([AB])\")",
     specs = { "replies" } },
   { id = "replies.no_finite_check", file = "scripts/introspect/design/replies.lua",
     search = "if math.type(v) == nil or v ~= v or v == math.huge or v == -math.huge then",
@@ -223,8 +223,8 @@ return {
     replace = "if soft and type(s.p_a) == \"number\" then y = 1 - s.p_a end",
     specs = { "oracle_logprobs" } },
   { id = "study.p_a_recorded_as_p_b", file = "scripts/introspect/study/steps.lua",
-    search = "rec.p_a = replies.prob_a(rep.response)",
-    replace = "rec.p_a = 1 - replies.prob_a(rep.response)",
+    search = "p_a = replies.prob_a(rep.response)",
+    replace = "p_a = 1 - replies.prob_a(rep.response)",
     specs = { "oracle_logprobs" } },
   { id = "sim.logprobs_swapped", file = "scripts/introspect/sim/chat.lua",
     search = "decision_logprobs(content, la, lb, opts.top)",
