@@ -37,44 +37,50 @@ end
 
 local function num(x) return format("%.17g", x) end
 
--- quoted(s) -> cjson.encode(s), remembered for short strings (answers "A" and "B", model ids).
-local quoted_cache, quoted_count = {}, 0
-local function quoted(s)
-  local q = quoted_cache[s]
-  if q then return q end
-  q = encode_string(s)
-  if #s <= 64 then
-    if quoted_count >= 1000 then quoted_cache, quoted_count = {}, 0 end
-    quoted_cache[s], quoted_count = q, quoted_count + 1
+-- memo(f) -> f remembered for strings of up to 64 bytes, at most 1000 at a time (answers "A"
+-- and "B", tokens, model ids repeat).
+local function memo(f)
+  local cache, count = {}, 0
+  return function(s)
+    local v = cache[s]
+    if v then return v end
+    v = f(s)
+    if #s <= 64 then
+      if count >= 1000 then cache, count = {}, 0 end
+      cache[s], count = v, count + 1
+    end
+    return v
   end
-  return q
+end
+local quoted, bytes_json = memo(encode_string), memo(bytes_text)
+
+-- token_entry(token, lp_text, tops) -> JSON text of one logprobs.content entry (lp_text: the
+-- logprob as num prints it).
+local function token_entry(token, lp_text, tops)
+  return '{"token":' .. quoted(token) .. ',"logprob":' .. lp_text .. ',"bytes":' .. bytes_json(token)
+    .. ',"top_logprobs":[' .. tops .. ']}'
 end
 
--- token_entry(token, logprob, tops) -> JSON text of one logprobs.content entry.
-local function token_entry(token, lp, tops)
-  return format('{"token":%s,"logprob":%s,"bytes":%s,"top_logprobs":[%s]}', encode_string(token),
-    num(lp), bytes_text(token), tops)
-end
-
-local function top_entry(token, lp)
-  return format('{"token":%s,"logprob":%s,"bytes":%s}', encode_string(token), num(lp), bytes_text(token))
+local function top_entry(token, lp_text)
+  return '{"token":' .. quoted(token) .. ',"logprob":' .. lp_text .. ',"bytes":' .. bytes_json(token) .. '}'
 end
 
 -- FILLER_TEXT[k] -> the JSON of the first k filler entries, with a leading comma.
 local FILLER_TEXT = { [0] = "" }
 for k = 1, #FILLERS do
-  FILLER_TEXT[k] = FILLER_TEXT[k - 1] .. "," .. top_entry(FILLERS[k][1], FILLERS[k][2])
+  FILLER_TEXT[k] = FILLER_TEXT[k - 1] .. "," .. top_entry(FILLERS[k][1], num(FILLERS[k][2]))
 end
 
 -- decision_logprobs(answer, la, lb, k) -> logprobs JSON for a one-token "A"/"B" reply.
 local function decision_logprobs(answer, la, lb, k)
+  local ta, tb = num(la), num(lb)
   local tops = ""
   if k > 0 then
-    local ea, eb = top_entry("A", la), top_entry("B", lb)
+    local ea, eb = top_entry("A", ta), top_entry("B", tb)
     if lb > la then ea, eb = eb, ea end
     tops = k == 1 and ea or (ea .. "," .. eb .. FILLER_TEXT[math.min(k - 2, #FILLERS)])
   end
-  local lp = answer == "A" and la or lb
+  local lp = answer == "A" and ta or tb
   return '{"content":[' .. token_entry(answer, lp, tops) .. '],"refusal":null}'
 end
 
@@ -87,7 +93,7 @@ local function text_logprobs(text, h, k)
     local tok = text:match("^%s*[%w_]+", i) or text:match("^%s*[^%w%s]", i) or text:sub(i, i)
     if #tok > 4 then tok = tok:sub(1, 4) end
     n = n + 1
-    local lp = -0.5 * hash.uniform(hash.combine(h, n))
+    local lp = num(-0.5 * hash.uniform(hash.combine(h, n)))
     entries[n] = token_entry(tok, lp, k > 0 and top_entry(tok, lp) or "")
     i = i + #tok
   end
