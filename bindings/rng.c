@@ -728,16 +728,27 @@ static int t_text(lua_State *L) {
   return 1;
 }
 
-/* trials:trial(i) -> {a={...}, b={...}} (the architecture's Trial). */
+/* trials:trial(i [, texts]) -> {a={...}, b={...}} (the architecture's Trial); with texts true
+   also ta={...}, tb={...}: each value as trials:text prints it (one call instead of 1 + 2k). */
 static int t_trial(lua_State *L) {
   Trials *t = checktrials(L, 1);
   lua_Integer i = trial_index(L, t, 2);
-  lua_createtable(L, 0, 2);
+  int texts = lua_toboolean(L, 3);
+  lua_createtable(L, 0, texts ? 4 : 2);
   for (int s = 0; s < 2; s++) {
-    const double *row = t->v + ((size_t)i * 2 + (size_t)s) * (size_t)t->k;
+    size_t first = ((size_t)i * 2 + (size_t)s) * (size_t)t->k;
     lua_createtable(L, t->k, 0);
-    for (int j = 0; j < t->k; j++) { lua_pushnumber(L, row[j]); lua_seti(L, -2, j + 1); }
+    for (int j = 0; j < t->k; j++) { lua_pushnumber(L, t->v[first + (size_t)j]); lua_rawseti(L, -2, j + 1); }
     lua_setfield(L, -2, s == 0 ? "a" : "b");
+    if (!texts) continue;
+    lua_createtable(L, t->k, 0);
+    for (int j = 0; j < t->k; j++) {
+      char buf[40];
+      int len = cell_text(t, first + (size_t)j, j, buf);
+      lua_pushlstring(L, buf, (size_t)len);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, s == 0 ? "ta" : "tb");
   }
   return 1;
 }

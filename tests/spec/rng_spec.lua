@@ -322,6 +322,18 @@ describe("bulk trials", function()
     local tr = t:trial(3)
     assert.equals(t:value(3, "B", 2), tr.b[2])
     assert.equals(t:value(3, 1, 5), tr.a[5])
+    assert.is_nil(tr.ta)
+    for i = 1, #t do   -- with texts: the values and t:text's texts of every cell, in one call
+      local full = t:trial(i, true)
+      for j = 1, 5 do
+        assert.equals(t:value(i, "A", j), full.a[j])
+        assert.equals(t:value(i, "B", j), full.b[j])
+        assert.equals(t:text(i, "A", j), full.ta[j])
+        assert.equals(t:text(i, "B", j), full.tb[j])
+      end
+      assert.equals(5, #full.ta)
+      assert.equals(5, #full.tb)
+    end
   end)
 
   it("choices follow the utilities: A exactly when U(A) > U(B)", function()
