@@ -130,7 +130,8 @@ local function validate(api, req)
       return nil, bad(api, format("Invalid value for 'messages[%d].role': must be one of system, "
         .. "developer, user, assistant, tool.", i - 1), format("messages[%d].role", i - 1))
     end
-    if m.content ~= nil and m.content ~= null and not prompt.message_text(m.content) then
+    local content = m.content
+    if content ~= nil and content ~= null and type(content) ~= "string" and not prompt.message_text(content) then
       return nil, bad(api, format("Invalid type for 'messages[%d].content': expected a string or "
         .. "an array of text parts.", i - 1), format("messages[%d].content", i - 1))
     end
@@ -186,7 +187,8 @@ M.answer = answer
 function M.completion(api, model, req, opts)
   local tokens = 3
   for _, m in ipairs(req.messages) do
-    local text = prompt.message_text(m.content) or ""
+    local content = m.content
+    local text = type(content) == "string" and content or prompt.message_text(content) or ""
     tokens = tokens + #text // 4 + 4
   end
   local q = conversation.read(api, req.messages)

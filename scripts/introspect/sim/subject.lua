@@ -13,7 +13,6 @@ local M = {}
 
 local exp, log, abs, sqrt, floor, ceil, max = math.exp, math.log, math.abs, math.sqrt, math.floor,
   math.ceil, math.max
-local log10 = function(x) return log(x, 10) end
 local combine, uniform, normal, logistic = hash.combine, hash.uniform, hash.normal, hash.logistic
 
 local Model = {}
@@ -198,9 +197,11 @@ end
 -- magnitude(x, y) -> the order-of-magnitude scale the subject uses for an attribute whose range
 -- it has not learned: 10^ceil(log10(max(|x|, |y|))).
 local function magnitude(x, y)
-  local m = max(abs(x), abs(y))
+  if x < 0 then x = -x end   -- max(abs(x), abs(y)) without the calls (a zero's sign cannot matter)
+  if y < 0 then y = -y end
+  local m = y > x and y or x
   if m == 0 then return 1 end
-  return 10 ^ ceil(log10(m) - 1e-12)
+  return 10 ^ ceil(log(m, 10) - 1e-12)
 end
 M.magnitude = magnitude
 
