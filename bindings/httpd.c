@@ -2,9 +2,11 @@
  * introspect.httpd: an HTTP server on libmicrohttpd whose request handlers are written in Lua.
  *
  * MHD runs in external-loop mode (epoll, no threads). server:wait() drives it: MHD's callbacks
- * only buffer each request (bounded size) and suspend its connection; complete requests are
- * handed to Lua as plain tables between MHD calls. server:respond() stores the response and
- * resumes the connection; the response is queued inside MHD's next callback for it. No Lua
+ * only buffer each request (bounded size); complete requests are handed to Lua as plain tables
+ * between MHD calls. server:respond() stores the response, which is queued inside MHD's next
+ * callback for the request. A request Lua answers before the next MHD run (the common case)
+ * costs no suspend/resume; one still unanswered then (a held, delayed response) has its
+ * connection suspended until server:respond() resumes it, so MHD does not spin on it. No Lua
  * code runs and no Lua error is raised inside an MHD callback.
  *
  *   local httpd = require "introspect.httpd"
@@ -61,6 +63,7 @@ typedef struct Req {
   unsigned status;
   struct MHD_Response *resp;
   int reset;              /* respond by closing the connection */
+  int suspended;          /* MHD_suspend_connection done, no resume yet */
   uint32_t slot;
 } Req;
 
@@ -264,8 +267,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     s->ready[s->nready++] = r;
     r->state = REQ_READY;
-    MHD_suspend_connection(conn);
-    return MHD_YES;
+    return MHD_YES; /* MHD calls again on its next run; answered by then, or suspended then */
   }
   if (r->state == REQ_RESPONDED) {
     r->state = REQ_DONE;
@@ -275,6 +277,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     r->resp = NULL;
     s->served++;
     return ret;
+  }
+  if ((r->state == REQ_READY || r->state == REQ_HANDED) && !r->suspended) {
+    /* still unanswered a whole MHD run later: park it until server:respond */
+    r->suspended = 1;
+    MHD_suspend_connection(conn);
   }
   return MHD_YES;
 }
@@ -352,7 +359,10 @@ static void server_shutdown(Server *s) {
       if (r && (r->state == REQ_READY || r->state == REQ_HANDED)) {
         r->reset = 1;
         r->state = REQ_RESPONDED;
-        MHD_resume_connection(r->conn);
+        if (r->suspended) {
+          r->suspended = 0;
+          MHD_resume_connection(r->conn);
+        }
       }
     }
     MHD_run(s->daemon);
@@ -529,8 +539,8 @@ static Req *find_req(Server *s, lua_Integer id) {
 }
 
 /* server:respond(id, status, headers, body [, fault [, seconds]]) -> true | nil, err
- * Stores the response for request `id` and resumes its connection; it is sent by the next
- * server:wait(). fault: "reset" closes the connection without a response, "truncate" sends
+ * Stores the response for request `id` (resuming its connection if it was parked); it is sent
+ * by the next server:wait(). fault: "reset" closes the connection without a response, "truncate" sends
  * the headers and half the body, then closes, "slow" sends the headers at once and trickles
  * the body over `seconds` (default 2). Stack: +1/+2. */
 static int l_respond(lua_State *L) {
@@ -590,7 +600,10 @@ static int l_respond(lua_State *L) {
   r->status = (unsigned)status;
   r->reset = fault == 1;
   r->state = REQ_RESPONDED;
-  MHD_resume_connection(r->conn);
+  if (r->suspended) {
+    r->suspended = 0;
+    MHD_resume_connection(r->conn);
+  }
   lua_pushboolean(L, 1);
   return 1;
 }
