@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +41,13 @@
 #define SERVER_MT "introspect.httpd.Server"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
 #define POLL_SLICE_MS 100
+/* Each connection's MHD memory pool (request line, headers, read and write buffers). MHD
+ * 0.9.75 zeroes the whole pool after every request, so its size is paid per request. */
+#define CONN_POOL_BYTES (16u * 1024u)
+
+#if MHD_VERSION < 0x00097206
+#error "introspect.httpd needs libmicrohttpd >= 0.9.72 (MHD_run_wait)"
+#endif
 
 enum req_state { REQ_RECEIVING, REQ_READY, REQ_HANDED, REQ_RESPONDED, REQ_DONE };
 
@@ -86,7 +92,6 @@ struct Server {
   int closed;
   size_t max_body;
   unsigned port;
-  int epoll_fd;
   Req **slots;            /* live requests by slot; NULL when free */
   uint32_t *gens;         /* generation per slot, part of the request id */
   uint32_t nslots;
@@ -437,7 +442,7 @@ static int l_new(lua_State *L) {
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conn_limit,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout,
                                MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)backlog,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES,
                                MHD_OPTION_END);
   if (!s->daemon) {
     int e = errno;
@@ -449,8 +454,6 @@ static int l_new(lua_State *L) {
   s->closed = 0;
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info ? info->port : (unsigned)port;
-  info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-  s->epoll_fd = info ? info->epoll_fd : -1;
   return 1;
 }
 
@@ -476,9 +479,10 @@ static void push_request(lua_State *L, Server *s, Req *r) {
   lua_setfield(L, -2, "headers");
 }
 
-/* Runs MHD once and collects ready requests into the array at index `out`. */
-static void pump(lua_State *L, Server *s, int out) {
-  MHD_run(s->daemon);
+/* Runs MHD once, blocking up to `ms` milliseconds for network events (or MHD's own timeout),
+ * and collects ready requests into the array at index `out`. */
+static void pump(lua_State *L, Server *s, int out, int32_t ms) {
+  MHD_run_wait(s->daemon, ms);
   for (size_t i = 0; i < s->nready; i++) {
     Req *r = s->ready[i];
     r->state = REQ_HANDED;
@@ -499,8 +503,9 @@ static int l_wait(lua_State *L) {
   lua_newtable(L);
   int out = lua_gettop(L);
   double t0 = binding_now();
+  int32_t ms = 0; /* the first run only sends answered responses and takes what is there */
   for (;;) {
-    pump(L, s, out);
+    pump(L, s, out, ms);
     if (s->oom) {
       s->oom = 0;
       return luaL_error(L, "httpd wait: out of memory while receiving a request");
@@ -509,21 +514,8 @@ static int l_wait(lua_State *L) {
     if (flag && *flag) return luaL_error(L, "interrupted!");
     double left = timeout - (binding_now() - t0);
     if (left <= 0) break;
-    int ms = (int)(left * 1000.0) + 1;
+    ms = (int32_t)(left * 1000.0) + 1;
     if (ms > POLL_SLICE_MS) ms = POLL_SLICE_MS;
-#if MHD_VERSION >= 0x00097701
-    uint64_t mhd_to;
-    if (MHD_get_timeout64(s->daemon, &mhd_to) == MHD_YES && mhd_to < (uint64_t)ms) ms = (int)mhd_to;
-#else
-    MHD_UNSIGNED_LONG_LONG mhd_to;
-    if (MHD_get_timeout(s->daemon, &mhd_to) == MHD_YES && mhd_to < (MHD_UNSIGNED_LONG_LONG)ms)
-      ms = (int)mhd_to;
-#endif
-    struct pollfd p = {.fd = s->epoll_fd, .events = POLLIN};
-    if (s->epoll_fd >= 0) {
-      int rc = poll(&p, 1, ms);
-      if (rc < 0 && errno != EINTR) return luaL_error(L, "httpd wait: poll: %s", strerror(errno));
-    }
   }
   return 1;
 }
