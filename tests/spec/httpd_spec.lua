@@ -96,6 +96,40 @@ describe("introspect.httpd", function()
     server:close()
   end)
 
+  it("parks a request left unanswered across waits without spinning, then sends its answer", function()
+    local server = assert(httpd.new({ port = 0 }))
+    local done, out = curl_bg("http://127.0.0.1:" .. server:port() .. "/held")
+    local held
+    local deadline = os.time() + 10
+    while not held and os.time() <= deadline do held = server:wait(0.05)[1] end
+    assert.is_not_nil(held)
+    -- held for 0.5 s of waits: the parked connection must not make wait return early or busy-loop
+    local cpu0, turns, t0 = os.clock(), 0, httpd.now()
+    while httpd.now() - t0 < 0.5 do
+      assert.same({}, server:wait(0.1))
+      turns = turns + 1
+    end
+    assert.is_true(turns <= 6, "wait returned early " .. turns .. " times")
+    assert.is_true(os.clock() - cpu0 < 0.2, "waits spun: " .. (os.clock() - cpu0) .. " s CPU")
+    assert.is_nil(read(done))
+    assert.is_true(server:respond(held.id, 200, {}, "late"))
+    local status, code = pump(server, done, function() end)
+    assert.equal(0, code)
+    assert.equal(200, status)
+    assert.equal("late", read(out))
+    -- a request still held when the server closes gets its connection closed
+    done = curl_bg("http://127.0.0.1:" .. server:port() .. "/dropped")
+    held = nil
+    deadline = os.time() + 10
+    while not held and os.time() <= deadline do held = server:wait(0.05)[1] end
+    assert.is_not_nil(held)
+    server:wait(0.05)
+    server:close()
+    deadline = os.time() + 10
+    while not read(done) and os.time() <= deadline do os.execute("sleep 0.05") end
+    assert.equal(52, tonumber(read(done):match(" (%d+)")))
+  end)
+
   it("closes the connection or truncates the body on request", function()
     local server = assert(httpd.new({ port = 0 }))
     local done = curl_bg("http://127.0.0.1:" .. server:port() .. "/")
