@@ -12,6 +12,8 @@ local faults = require("introspect.sim.faults")
 
 local M = {}
 
+local floor = math.floor
+
 local API = {}
 API.__index = API
 API.__name = "introspect.sim.api"
@@ -62,6 +64,9 @@ function M.new(opts)
   if opts.rate_limits then
     util.check_options("sim.api rate_limits", opts.rate_limits, { rpm = "number", tpm = "number" })
   end
+  -- the fixed first step of the request and chat completion ids' hashes
+  self.request_seed = hash.combine(self.seed, 0x5eed)
+  self.chat_seed = hash.combine(self.seed, 0xc4a7)
   if self.job_duration < 0 or self.batch_duration < 0 then
     error("sim.api: durations must be >= 0", 2)
   end
@@ -209,10 +214,11 @@ end
 function API:rate_headers(headers, tokens)
   local limits = self.limits
   local rpm, tpm = limits and limits.rpm or 100000000, limits and limits.tpm or 100000000000
-  local now = self:now()
+  local now = self.clock()
   local w = self.window
   if now - w.start >= 60 then w.start, w.requests, w.tokens = now, 0, 0 end
-  local reset = math.max(0, 60 - (now - w.start))
+  local reset = 60 - (now - w.start)
+  reset = reset > 0 and reset or 0   -- math.max(0, reset), inline
   local over = limits and ((w.requests + 1 > rpm) or (w.tokens + tokens > tpm))
   if not over then w.requests, w.tokens = w.requests + 1, w.tokens + tokens end
   local limit_texts = self.limit_texts   -- the limits are fixed (copied by new): texts made once
@@ -222,8 +228,11 @@ function API:rate_headers(headers, tokens)
   end
   headers["x-ratelimit-limit-requests"] = limit_texts[1]
   headers["x-ratelimit-limit-tokens"] = limit_texts[2]
-  headers["x-ratelimit-remaining-requests"] = tostring(math.max(0, math.floor(rpm - w.requests)))
-  headers["x-ratelimit-remaining-tokens"] = tostring(math.max(0, math.floor(tpm - w.tokens)))
+  local left_requests, left_tokens = floor(rpm - w.requests), floor(tpm - w.tokens)
+  left_requests = left_requests > 0 and left_requests or 0   -- math.max(0, ...), inline
+  left_tokens = left_tokens > 0 and left_tokens or 0
+  headers["x-ratelimit-remaining-requests"] = "" .. left_requests   -- as tostring prints it
+  headers["x-ratelimit-remaining-tokens"] = "" .. left_tokens
   local reset_text = string.format("%.3fs", reset)
   headers["x-ratelimit-reset-requests"] = reset_text
   headers["x-ratelimit-reset-tokens"] = reset_text
@@ -235,8 +244,8 @@ end
 function API:handle(req)
   self.request_count = self.request_count + 1
   local started = processing_clock()
-  local request_id = "req_" .. hash.hex(hash.combine(hash.combine(self.seed, 0x5eed),
-    self.request_count), 16) .. hash.hex(hash.mix(self.request_count), 16)
+  local request_id = "req_" .. hash.hex(hash.combine(self.request_seed, self.request_count), 16)
+    .. hash.hex(hash.mix(self.request_count), 16)
   -- the nil fields size the table for the headers a chat completion gets (no rehash as they come)
   local headers = { ["content-type"] = "application/json", ["x-request-id"] = request_id,
                     ["openai-version"] = "2020-10-01", ["openai-organization"] = self.organization,

@@ -224,7 +224,7 @@ function M.completion(api, model, req, opts)
       .. finish .. '"}'
   end
   api.chat_count = (api.chat_count or 0) + 1
-  local id = "chatcmpl-" .. hash.hex(hash.combine(hash.combine(api.seed, 0xc4a7), api.chat_count), 16)
+  local id = "chatcmpl-" .. hash.hex(hash.combine(api.chat_seed, api.chat_count), 16)
     .. hash.hex(hash.mix(api.chat_count + 7), 13)
   -- one concatenation (integers print as %d does)
   return 200, '{"id":"' .. id .. '","object":"chat.completion","created":' .. floor_int(api:now())
