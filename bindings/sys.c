@@ -1,7 +1,7 @@
 /*
  * introspect.sys: the few operating-system facilities the Lua library needs and stock Lua
  * lacks: clocks, an interruptible sleep, isatty, the process id, signals to other processes,
- * exclusive lock files, SHA-256.
+ * exclusive lock files, SHA-256, mkdir.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -289,6 +289,13 @@ static int l_fsync(lua_State *L) {
   return 1;
 }
 
+/* sys.mkdir(path) -> true | nil, err, errno: one directory (mode 0777 less the umask); an
+ * existing one is an error (EEXIST), as mkdir(2). util.mkdir_p builds on it. */
+static int l_mkdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  return luaL_fileresult(L, mkdir(path, 0777) == 0, path);
+}
+
 /* sys.getpid() -> integer. */
 static int l_getpid(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)getpid());
@@ -379,6 +386,7 @@ int luaopen_introspect_sys(lua_State *L) {
     {"sleep", l_sleep},     {"isatty", l_isatty}, {"fsync", l_fsync},
     {"getpid", l_getpid},   {"kill", l_kill},     {"lock", l_lock},
     {"sha256", l_sha256},   {"hex", l_hex},       {"unhex", l_unhex},
+    {"mkdir", l_mkdir},
     {NULL, NULL},
   };
   handle_register(L, LOCK_TYPE, lock_methods, l_lock_release, l_lock_tostring);

@@ -105,3 +105,46 @@ describe("util.lines", function()
     end
   end)
 end)
+
+describe("util.mkdir_p", function()
+  local base
+  before_each(function()
+    base = os.tmpname()
+    os.remove(base)
+  end)
+  after_each(function() util.remove_tree(base) end)
+
+  -- whether path is a directory
+  local function is_dir(path)
+    local d = io.open(path .. "/.", "rb")
+    if d then d:close() end
+    return d ~= nil
+  end
+
+  it("creates every missing parent, and an existing directory is fine", function()
+    assert.is_true(util.mkdir_p(base .. "/a//b/c/"))
+    assert.is_true(is_dir(base .. "/a/b/c"))
+    assert.is_true(util.mkdir_p(base .. "/a/b/c"))
+    assert.is_true(util.mkdir_p(base .. "/a/b/d"))
+    assert.is_true(is_dir(base .. "/a/b/d"))
+  end)
+
+  it("refuses naming the path when a file is in the way, and creates nothing under it", function()
+    assert.is_true(util.mkdir_p(base))
+    local f = assert(io.open(base .. "/file", "w"))
+    f:close()
+    local ok, err = util.mkdir_p(base .. "/file/x/y")
+    assert.is_nil(ok)
+    assert.matches("cannot create directory " .. base .. "/file/x/y", err, 1, true)
+    assert.matches("File exists", err, 1, true)
+  end)
+
+  it("sys.mkdir makes one directory and reports an existing one as an error", function()
+    local sys = require "introspect.sys"
+    assert.is_true(sys.mkdir(base))
+    local ok, err = sys.mkdir(base)
+    assert.is_nil(ok)
+    assert.matches("File exists", err, 1, true)
+    assert.is_nil(sys.mkdir(base .. "/no/such"))
+  end)
+end)
