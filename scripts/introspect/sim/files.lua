@@ -51,9 +51,11 @@ local function object(f)
 end
 M.object = object
 
--- validate_jsonl(content, purpose) -> true | nil, message naming the line
+-- validate_jsonl(content, purpose) -> objects | nil, message naming the line; objects: each
+-- non-blank line's decoded value by line number (util.lines), kept for the fine-tune that reads
+-- the file (finetune.parse_examples) so it does not decode every line again
 local function validate_jsonl(content, purpose)
-  local lineno, count = 0, 0
+  local lineno, count, objects = 0, 0, {}
   for line in lines(content) do
     lineno = lineno + 1
     if line:match("%S") then
@@ -63,10 +65,11 @@ local function validate_jsonl(content, purpose)
           purpose == "batch" and "Batch API" or "Fine-Tuning API", lineno)
       end
       count = count + 1
+      objects[lineno] = v
     end
   end
   if count == 0 then return nil, "The file is empty." end
-  return true
+  return objects
 end
 
 -- add(api, content, filename, purpose) -> file record (also used for batch output files).
@@ -91,11 +94,13 @@ function M.create(api, req)
   end
   local file = parts.file
   if not file then return api:error(400, "Missing required parameter: 'file'.", nil, "file") end
+  local objects, verr
   if purpose == "fine-tune" or purpose == "batch" then
-    local ok, verr = validate_jsonl(file.value, purpose)
-    if not ok then return api:error(400, verr, nil, "file", "invalid_file_format") end
+    objects, verr = validate_jsonl(file.value, purpose)
+    if not objects then return api:error(400, verr, nil, "file", "invalid_file_format") end
   end
   local f = M.add(api, file.value, file.filename or "upload", purpose)
+  if purpose == "fine-tune" then f.objects = objects end   -- in memory only (never journaled)
   return 200, json.encode(object(f))
 end
 

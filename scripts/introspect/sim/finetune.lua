@@ -59,7 +59,9 @@ local function parse_report_target(text, ctx)
   return out
 end
 
--- parse_examples(text, parser, what) -> examples | nil, err
+-- parse_examples(text, parser, what[, objects]) -> examples | nil, err
+-- objects: the lines' values already decoded by the upload check, by line number (files.lua;
+-- a line without one is decoded here).
 -- Each line's conversation up to its last assistant message is read like a chat request
 -- (conversation.read): the condition (system message and tags) of a choice example, the
 -- wording of a report example and a decision made earlier in the conversation count as they do
@@ -69,7 +71,7 @@ end
 --             values={[key]={ctx=, lo=, hi=, n=}}, n=, other=, tokens=, order=, content_hash=
 --             (of every message's role and text, in order)}
 -- Errors name the file role (`what`) and the line: invalid JSON, no messages, no assistant reply.
-function M.parse_examples(text, parser, what)
+function M.parse_examples(text, parser, what, objects)
   local reader = { parser = parser }
   local ex = { choices = {}, reports = {}, values = {}, n = 0, other = 0, tokens = 0, order = {},
                content_hash = 0 }
@@ -77,7 +79,8 @@ function M.parse_examples(text, parser, what)
   for line in lines(text) do
     lineno = lineno + 1
     if line:match("%S") then
-      local ok, obj = pcall(cjson.decode, line)
+      local ok, obj = true, objects and objects[lineno]
+      if obj == nil then ok, obj = pcall(cjson.decode, line) end
       if not ok or type(obj) ~= "table" then
         return nil, string.format("%s line %d: not a JSON object", what, lineno)
       end

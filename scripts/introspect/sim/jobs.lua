@@ -95,8 +95,10 @@ end
 
 -- train_job(api, job, parent) fills job.final/result/error from the uploaded files.
 local function train_job(api, job, parent, hp_in)
-  local tf = api.files[job.training_file]
-  local ex, err = finetune.parse_examples(tf.content, api.parser, "training file")
+  local tf, vf = api.files[job.training_file], api.files[job.validation_file or ""]
+  local ex, err = finetune.parse_examples(tf.content, api.parser, "training file", tf.objects)
+  -- the upload's decoded lines serve one fine-tune: a file's later jobs decode it again
+  tf.objects = nil
   if ex and ex.n < finetune.MIN_EXAMPLES then
     ex, err = nil, string.format("training file has %d example(s), at least %d are required", ex.n,
       finetune.MIN_EXAMPLES)
@@ -110,7 +112,8 @@ local function train_job(api, job, parent, hp_in)
   end
   local vex
   if job.validation_file then
-    vex, err = finetune.parse_examples(api.files[job.validation_file].content, api.parser, "validation file")
+    vex, err = finetune.parse_examples(vf.content, api.parser, "validation file", vf.objects)
+    vf.objects = nil
     if not vex then
       job.final = "failed"
       job.error = { code = "invalid_validation_file", message = "The job failed due to an invalid "
