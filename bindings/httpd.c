@@ -44,6 +44,10 @@
 /* Each connection's MHD memory pool (request line, headers, read and write buffers). MHD
  * 0.9.75 zeroes the whole pool after every request, so its size is paid per request. */
 #define CONN_POOL_BYTES (16u * 1024u)
+/* Finished request records kept for reuse with their buffers (a body buffer only up to
+ * SPARE_BODY_MAX bytes), so a request costs no malloc/free of its own in the steady state. */
+#define SPARE_MAX 256
+#define SPARE_BODY_MAX (64u * 1024u)
 
 #if MHD_VERSION < 0x00097206
 #error "introspect.httpd needs libmicrohttpd >= 0.9.72 (MHD_run_wait)"
@@ -58,9 +62,10 @@ typedef struct Req {
   Server *server;
   struct MHD_Connection *conn;
   char *uri;              /* raw request target, path and query */
+  size_t uri_cap;
   char method[16];
   char *hdrs;             /* "name\0value\0" pairs, names lower-cased */
-  size_t hdrs_len;
+  size_t hdrs_len, hdrs_cap;
   int started;            /* headers seen (first access-handler call done) */
   char *body;
   size_t len, cap;
@@ -71,6 +76,7 @@ typedef struct Req {
   int reset;              /* respond by closing the connection */
   int suspended;          /* MHD_suspend_connection done, no resume yet */
   uint32_t slot;
+  struct Req *next_spare; /* in the server's spare list */
 } Req;
 
 /* A truncated body: declares the full length, sends `cut` bytes, then fails the transfer. */
@@ -97,6 +103,8 @@ struct Server {
   uint32_t nslots;
   uint32_t *free_slots;
   uint32_t nfree;
+  Req *spare;             /* finished request records for reuse */
+  unsigned nspare;
   Req **ready;            /* complete requests not yet handed to Lua */
   size_t nready, capready;
   int oom;                /* an allocation failed inside a callback */
@@ -134,7 +142,16 @@ static int slot_take(Server *s, Req *r) {
   return 1;
 }
 
-/* Releases r's slot (the id of r becomes stale) and frees r. */
+/* Frees r and its buffers. */
+static void req_destroy(Req *r) {
+  free(r->uri);
+  free(r->hdrs);
+  free(r->body);
+  free(r);
+}
+
+/* Releases r's slot (the id of r becomes stale) and its response; keeps r with its buffers in
+ * the server's spare list, or frees it (no server, list full). */
 static void req_free(Req *r) {
   Server *s = r->server;
   if (s && s->slots && s->slots[r->slot] == r) {
@@ -143,26 +160,67 @@ static void req_free(Req *r) {
     s->free_slots[s->nfree++] = r->slot;
   }
   if (r->resp) MHD_destroy_response(r->resp);
-  free(r->uri);
-  free(r->hdrs);
-  free(r->body);
-  free(r);
+  r->resp = NULL;
+  if (!s || s->nspare >= SPARE_MAX) {
+    req_destroy(r);
+    return;
+  }
+  if (r->cap > SPARE_BODY_MAX) {
+    free(r->body);
+    r->body = NULL;
+    r->cap = 0;
+  }
+  r->next_spare = s->spare;
+  s->spare = r;
+  s->nspare++;
 }
 
-/* MHD URI log callback: allocates the request record with the raw URI (path and query). */
+/* A zeroed request record for s: a spare one with its buffers kept, or a new one; NULL when
+ * out of memory. */
+static Req *req_new(Server *s) {
+  Req *r = s->spare;
+  if (!r) return calloc(1, sizeof *r);
+  s->spare = r->next_spare;
+  s->nspare--;
+  Req keep = *r;
+  memset(r, 0, sizeof *r);
+  r->uri = keep.uri;
+  r->uri_cap = keep.uri_cap;
+  r->hdrs = keep.hdrs;
+  r->hdrs_cap = keep.hdrs_cap;
+  r->body = keep.body;
+  r->cap = keep.cap;
+  return r;
+}
+
+/* Grows *buf (capacity *cap) to hold at least `need` bytes, at least doubling; 0 when out of
+ * memory (the buffer is left as it was). */
+static int grow(char **buf, size_t *cap, size_t need, size_t least) {
+  if (need <= *cap) return 1;
+  size_t n = *cap ? *cap * 2 : least;
+  if (n < need) n = need;
+  char *b = realloc(*buf, n);
+  if (!b) return 0;
+  *buf = b;
+  *cap = n;
+  return 1;
+}
+
+/* MHD URI log callback: takes a request record and copies the raw URI (path and query). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   Server *s = cls;
-  Req *r = calloc(1, sizeof *r);
+  Req *r = req_new(s);
   if (!r) { s->oom = 1; return NULL; }
   r->server = s;
   r->conn = conn;
-  r->uri = strdup(uri ? uri : "/");
-  if (!r->uri || !slot_take(s, r)) {
-    free(r->uri);
-    free(r);
+  if (!uri) uri = "/";
+  size_t n = strlen(uri) + 1;
+  if (!grow(&r->uri, &r->uri_cap, n, 256) || !slot_take(s, r)) {
+    req_destroy(r);
     s->oom = 1;
     return NULL;
   }
+  memcpy(r->uri, uri, n);
   return r;
 }
 
@@ -198,9 +256,11 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
   Req *r = cls;
   if (!value) value = "";
   size_t nk = strlen(key), nv = strlen(value);
-  char *b = realloc(r->hdrs, r->hdrs_len + nk + nv + 2);
-  if (!b) { r->server->oom = 1; return MHD_NO; }
-  r->hdrs = b;
+  if (!grow(&r->hdrs, &r->hdrs_cap, r->hdrs_len + nk + nv + 2, 512)) {
+    r->server->oom = 1;
+    return MHD_NO;
+  }
+  char *b = r->hdrs;
   memcpy(b + r->hdrs_len, key, nk + 1);
   lower(b + r->hdrs_len);
   memcpy(b + r->hdrs_len + nk + 1, value, nv + 1);
@@ -386,6 +446,12 @@ static void server_shutdown(Server *s) {
   free(s->gens); s->gens = NULL;
   free(s->free_slots); s->free_slots = NULL;
   free(s->ready); s->ready = NULL;
+  while (s->spare) {
+    Req *r = s->spare;
+    s->spare = r->next_spare;
+    req_destroy(r);
+  }
+  s->nspare = 0;
   s->nslots = s->nfree = 0;
   s->nready = 0;
 }
