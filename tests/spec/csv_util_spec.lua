@@ -148,3 +148,21 @@ describe("util.mkdir_p", function()
     assert.is_nil(sys.mkdir(base .. "/no/such"))
   end)
 end)
+
+describe("util.memo", function()
+  it("gives f's value, calling f once per short string and every time for a long one", function()
+    local calls = 0
+    local f = util.memo(function(s) calls = calls + 1 return "<" .. s .. ">" end)
+    assert.equal("<a>", f("a"))
+    assert.equal("<a>", f("a"))
+    assert.equal(1, calls)
+    local long = string.rep("x", 65)
+    assert.equal("<" .. long .. ">", f(long))
+    f(long)
+    assert.equal(3, calls)
+    for i = 1, 1000 do f("k" .. i) end   -- the 1000-entry bound: forgotten all at once
+    calls = 0
+    f("a")
+    assert.equal(1, calls)
+  end)
+end)

@@ -133,6 +133,25 @@ function M.lines(text)
   end
 end
 
+---memo(f) -> a function giving f(s) for a string s, remembered for strings of up to 64 bytes
+---(at most 1000 at a time, then forgotten all at once): for pure functions of short texts that
+---repeat (JSON of answers, tokens, model ids, attribute names).
+---@param f fun(s: string): any
+---@return fun(s: string): any
+function M.memo(f)
+  local cache, count = {}, 0
+  return function(s)
+    local v = cache[s]
+    if v ~= nil then return v end
+    v = f(s)
+    if #s <= 64 then
+      if count >= 1000 then cache, count = {}, 0 end
+      cache[s], count = v, count + 1
+    end
+    return v
+  end
+end
+
 ---concat_lists(...) -> one new array with the items of each array argument, in order.
 ---@param ... any[]
 ---@return any[]

@@ -1,6 +1,7 @@
 -- POST /v1/chat/completions of the simulated API: the hot path (parse the prompt from the
 -- parser's cache, ask the subject, write the JSON by hand).
 local cjson = require("cjson")
+local util = require("introspect.core.util")
 local hash = require("introspect.sim.hash")
 local prompt = require("introspect.sim.prompt")
 local conversation = require("introspect.sim.conversation")
@@ -37,22 +38,8 @@ end
 
 local function num(x) return format("%.17g", x) end
 
--- memo(f) -> f remembered for strings of up to 64 bytes, at most 1000 at a time (answers "A"
--- and "B", tokens, model ids repeat).
-local function memo(f)
-  local cache, count = {}, 0
-  return function(s)
-    local v = cache[s]
-    if v then return v end
-    v = f(s)
-    if #s <= 64 then
-      if count >= 1000 then cache, count = {}, 0 end
-      cache[s], count = v, count + 1
-    end
-    return v
-  end
-end
-local quoted, bytes_json = memo(encode_string), memo(bytes_text)
+-- cjson.encode and the bytes list of short strings (answers "A" and "B", tokens, model ids) repeat
+local quoted, bytes_json = util.memo(encode_string), util.memo(bytes_text)
 
 -- token_entry(token, lp_text, tops) -> JSON text of one logprobs.content entry (lp_text: the
 -- logprob as num prints it).

@@ -11,8 +11,7 @@ local profiles = require("introspect.sim.profiles")
 
 local M = {}
 
-local exp, log, abs, sqrt, floor, ceil, max = math.exp, math.log, math.abs, math.sqrt, math.floor,
-  math.ceil, math.max
+local exp, log, abs, sqrt, floor, ceil = math.exp, math.log, math.abs, math.sqrt, math.floor, math.ceil
 local combine, uniform, normal, logistic = hash.combine, hash.uniform, hash.normal, hash.logistic
 
 local Model = {}
@@ -57,7 +56,11 @@ end
 -- scale100(v) -> copy of v scaled so that the largest |value| is 100 (zeros stay zeros).
 local function scale100(v)
   local m = 0
-  for i = 1, #v do m = max(m, abs(v[i])) end
+  for i = 1, #v do   -- m = max(m, abs(v[i])), inline (a zero's sign cannot matter)
+    local x = v[i]
+    if x < 0 then x = -x end
+    if x > m then m = x end
+  end
   local out = {}
   for i = 1, #v do out[i] = m > 0 and 100 * v[i] / m or 0 end
   return out
@@ -297,7 +300,7 @@ end
 
 local function round(x) return floor(x + 0.5) end
 
-local cjson_encode = require("cjson").encode
+local json_key = require("introspect.core.util").memo(require("cjson").encode)   -- names repeat
 
 -- humanize(name) -> a wrong key for a malformed reply ("caffeine_content" -> "Caffeine content").
 local function humanize(name)
@@ -361,7 +364,7 @@ function Model:report(q, temperature, seed, index, old_index)
   local parts = {}
   for i = 1, n do
     local key = kind == "wrong_keys" and humanize(keys[i]) or keys[i]
-    parts[i] = cjson_encode(key) .. ": " .. string.format("%d", round(r[i]))
+    parts[i] = json_key(key) .. ": " .. string.format("%d", round(r[i]))
   end
   local text = "{" .. table.concat(parts, ", ") .. "}"
   if kind == "extra_text" then
