@@ -37,11 +37,9 @@ function M.trials(contexts, opts)
   for _, ctx in ipairs(contexts) do
     if opts.reseed then g:seed(opts.seed) end
     local set = g:trials(ctx.scenario, opts.per_context)
-    local k, text = set:attributes(), set.text
     for i = 1, #set do
-      local values, ta, tb = set:trial(i), {}, {}
-      for j = 1, k do ta[j], tb[j] = text(set, i, 1, j), text(set, i, 2, j) end
-      out[#out + 1] = { context = ctx, a = values.a, b = values.b, ta = ta, tb = tb, source = set, index = i }
+      local t = set:trial(i, true)   -- values and their printed texts in one call
+      out[#out + 1] = { context = ctx, a = t.a, b = t.b, ta = t.ta, tb = t.tb, source = set, index = i }
     end
   end
   return out
