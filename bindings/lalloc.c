@@ -48,11 +48,6 @@ static void *take(Pool *p, size_t k, size_t nsize) {
   if (c) {
     UNPOISON(c, sizeof(void *));
     p->free[k] = *(void **)c;
-#if !defined(__SANITIZE_ADDRESS__)
-    /* the next chunk of the list is likely out of cache (freed by a GC sweep): fetch it now,
-     * while Lua fills this one, instead of stalling on it at the next allocation */
-    if (p->free[k]) __builtin_prefetch(p->free[k], 1);
-#endif
   } else {
     size_t bytes = k * GRAIN;
     if (p->left < bytes) {
