@@ -12,20 +12,12 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "check.h"
+
 int luaopen_introspect_sys(lua_State *L);
 int luaopen_introspect_http(lua_State *L);
 
-static int passed, failed;
 static volatile sig_atomic_t flag;
-
-/* Records one check; prints the failing ones. */
-static void check(int ok, const char *what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    printf("FAIL: %s\n", what);
-  }
-}
 
 static void on_alarm(int sig) {
   (void)sig;
@@ -102,6 +94,5 @@ int main(void) {
   test_options(L);
   test_sleep(L);
   lua_close(L);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return check_summary();
 }

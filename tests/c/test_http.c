@@ -16,18 +16,9 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "check.h"
+
 int luaopen_introspect_http(lua_State *L);
-
-static int passed, failed;
-
-/* Records one check; prints the failing ones. */
-static void check(int ok, const char *what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    printf("FAIL: %s\n", what);
-  }
-}
 
 /* Whether a and b agree within 1e-9. */
 static int near(double a, double b) { return fabs(a - b) < 1e-9; }
@@ -189,6 +180,5 @@ int main(void) {
   test_parsers();
   test_random_inputs();
   test_interrupt();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return check_summary();
 }

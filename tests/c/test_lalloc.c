@@ -14,16 +14,7 @@
 #include "lua.h"
 #include "lualib.h"
 
-static int passed, failed;
-
-/* Records one check; prints the failing ones. */
-static void check(int ok, const char *what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    printf("FAIL: %s\n", what);
-  }
-}
+#include "check.h"
 
 /* Fills n bytes with a pattern that depends on the chunk's id. */
 static void fill(unsigned char *p, size_t n, unsigned id) {
@@ -131,6 +122,5 @@ int main(void) {
   check_sizes();
   check_program();
   check_poison();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_summary();
 }

@@ -10,18 +10,9 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "check.h"
+
 int luaopen_introspect_stats(lua_State *L);
-
-static int passed, failed;
-
-/* Records one check; prints the failing ones. */
-static void check(int ok, const char *what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    printf("FAIL: %s\n", what);
-  }
-}
 
 /* Evaluates the Lua expression `expr` (globals: stats, X, X1, y, x1, x2, z) to a number;
  * NAN (and a message) when it raises or is not a number. */
@@ -174,6 +165,5 @@ int main(void) {
   message(L, "return select(2, stats.zscore({2, 2, 2}))", "constant");
 
   lua_close(L);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return check_summary();
 }
