@@ -42,6 +42,16 @@ function M.sqlite_count(path, where)
   return rows[1].n
 end
 
+-- stored_count(path) -> the successful responses a run resuming from the store at `path` finds:
+-- opening it as the client does replays its pending log (records written but not yet
+-- committed when the process was killed), which a plain count of the database would miss.
+function M.stored_count(path)
+  local st = assert(require("introspect.client.store").open(path))
+  local rows = st.db:rows("SELECT count(*) AS n FROM responses WHERE ok = 1")
+  st:close()
+  return rows[1].n
+end
+
 -- serve(args) -> url, pid, log path, dir: starts `introspect serve --port=0 --log ARGS` with a
 -- state directory, waits until it listens. Stop it with sys.kill(pid, "TERM").
 function M.serve(args)

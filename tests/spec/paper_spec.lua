@@ -258,7 +258,7 @@ describe("paper.lua resumed after SIGKILL", function()
     sys.sleep(0.1)
     assert.is_true(seen, "the run never reached " .. pattern .. ": " .. tostring(util.read_file(log)))
     local stored = 0
-    if util.file_exists(dir .. "/responses.sqlite") then stored = sqlite_count(dir .. "/responses.sqlite", "ok = 1") end
+    if util.file_exists(dir .. "/responses.sqlite") then stored = support.stored_count(dir .. "/responses.sqlite") end
     local out, code = run(args)
     assert.equal(0, code, out)
     return dir, stored
