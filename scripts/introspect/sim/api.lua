@@ -23,8 +23,11 @@ local function wall_clock()
   if has_sys then return sys.time() end
   return os.time() + 0.0
 end
--- the clock of openai-processing-ms: monotonic wall seconds (os.clock, CPU time, is a system call)
-local processing_clock = has_sys and sys.now or os.clock
+---clock() -> seconds on a monotonic wall clock (introspect.sys; os.clock without the binding):
+---openai-processing-ms here, and a result's latency in the sim transports (sim.clock).
+---@return number
+M.clock = has_sys and sys.now or os.clock
+local processing_clock = M.clock
 
 local OPTIONS = {
   profiles = "table",        -- list of profile names or profile tables (default: all built-in)

@@ -76,12 +76,10 @@ function M.calls()
   end
 end
 
-local has_sys, sys = pcall(require, "introspect.sys")
-
----clock() -> seconds on a monotonic wall clock (introspect.sys; os.clock without the binding):
----what a result's time (its latency) is measured with.
+---clock() -> seconds on a monotonic wall clock: what a result's time (its latency) is measured
+---with (the API's clock, introspect.sim.api.clock).
 ---@return number
-M.clock = has_sys and sys.now or os.clock
+M.clock = api_mod.clock
 
 ---outcome(res, attempts, started) -> the Transport result of a handler's reply (a simulated
 ---reset or truncated body is an error), and whether another attempt is worth it.
