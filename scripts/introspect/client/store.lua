@@ -251,7 +251,7 @@ function Store:lookup(key, base_url, model, body, sample)
   return nil
 end
 
-local LOWER = setmetatable({}, { __index = function(t, k) local v = k:lower() t[k] = v return v end })
+local lower = util.memo(string.lower)   -- header names repeat
 
 -- clean(text, secrets) -> whether text holds no secret, "sk-" or "Bearer" (scrub changes nothing)
 local function clean(text, secrets)
@@ -270,9 +270,9 @@ local function headers_json(self, headers)
   if not headers then return nil end
   local kept = headers
   for k in pairs(headers) do
-    if M.SECRET_HEADERS[LOWER[k]] then
+    if M.SECRET_HEADERS[lower(k)] then
       kept = {}
-      for k2, v in pairs(headers) do if not M.SECRET_HEADERS[LOWER[k2]] then kept[k2] = v end end
+      for k2, v in pairs(headers) do if not M.SECRET_HEADERS[lower(k2)] then kept[k2] = v end end
       break
     end
   end
