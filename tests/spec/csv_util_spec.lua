@@ -129,7 +129,7 @@ describe("util.mkdir_p", function()
     assert.is_true(is_dir(base .. "/a/b/d"))
   end)
 
-  it("refuses naming the path when a file is in the way, and creates nothing under it", function()
+  it("refuses naming the path and the cause when a file is in the way", function()
     assert.is_true(util.mkdir_p(base))
     local f = assert(io.open(base .. "/file", "w"))
     f:close()
