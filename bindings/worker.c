@@ -8,6 +8,7 @@
  *   local id, a, b = w:recv()              -- from the chunk: in order of its sends
  *                                          -- nil, "closed" when the chunk has ended (its error,
  *                                          -- if any, in w:error()); nil, "interrupted" on Ctrl-C
+ *   w:wakes()                              -- sends that woke the waiting chunk (see Queue)
  *   w:close()                              -- the chunk's recv returns nil; joins the thread
  *
  * Inside the chunk: channel:recv() -> id, a, b (blocks; nil once w:close() was called or w was
@@ -39,9 +40,14 @@ typedef struct Msg {
   char data[];  /* a, then b */
 } Msg;
 
+/* A queue wakes its reader only when the reader waits on it: a push to a queue its reader is
+ * still working through costs no system call. */
 typedef struct {
   Msg *head, *tail;
   int closed;
+  int waiting;          /* a reader went to wait since the last wake (a push clears it) */
+  lua_Integer wakes;    /* pushes that woke a waiting reader */
+  pthread_cond_t cv;    /* broadcast by a push that finds `waiting` set, and by close */
 } Queue;
 
 typedef struct {
@@ -52,7 +58,6 @@ typedef struct {
 /* What the two threads share: guarded by mu. Freed by whichever side lets go last. */
 typedef struct {
   pthread_mutex_t mu;
-  pthread_cond_t cv;
   Queue in, out;    /* in: to the chunk; out: from it */
   int refs;
   char *error;      /* the chunk's error message, if it raised */
@@ -104,7 +109,8 @@ static void shared_release(Shared *sh) {
   free(sh->arg);
   free(sh->path);
   free(sh->cpath);
-  pthread_cond_destroy(&sh->cv);
+  pthread_cond_destroy(&sh->in.cv);
+  pthread_cond_destroy(&sh->out.cv);
   pthread_mutex_destroy(&sh->mu);
   free(sh);
 }
@@ -139,7 +145,11 @@ static int queue_push(Shared *sh, Queue *q, const Queue *gate, lua_Integer id, c
   if (q->tail) q->tail->next = m;
   else q->head = m;
   q->tail = m;
-  pthread_cond_broadcast(&sh->cv);
+  if (q->waiting) {   /* cleared: pushes before the woken reader runs wake nothing more */
+    q->waiting = 0;
+    q->wakes++;
+    pthread_cond_broadcast(&q->cv);
+  }
   pthread_mutex_unlock(&sh->mu);
   return PUSH_OK;
 }
@@ -180,8 +190,9 @@ static Msg *queue_pop(Shared *sh, Queue *q, double wait, int drop_when_closed, i
       if (!q->head) q->tail = NULL;
       break;
     }
-    if (wait < 0) pthread_cond_wait(&sh->cv, &sh->mu);
-    else if (pthread_cond_timedwait(&sh->cv, &sh->mu, &until) != 0) break;
+    q->waiting = 1;
+    if (wait < 0) pthread_cond_wait(&q->cv, &sh->mu);
+    else if (pthread_cond_timedwait(&q->cv, &sh->mu, &until) != 0) break;
   }
   pthread_mutex_unlock(&sh->mu);
   return m;
@@ -190,7 +201,7 @@ static Msg *queue_pop(Shared *sh, Queue *q, double wait, int drop_when_closed, i
 static void queue_close(Shared *sh, Queue *q) {
   pthread_mutex_lock(&sh->mu);
   q->closed = 1;
-  pthread_cond_broadcast(&sh->cv);
+  pthread_cond_broadcast(&q->cv);
   pthread_mutex_unlock(&sh->mu);
 }
 
@@ -272,6 +283,7 @@ static void *thread_main(void *p) {
     sh->error = dup_bytes("worker: cannot create a Lua state", 33);
     pthread_mutex_unlock(&sh->mu);
   } else {
+    lalloc_gc_mode(L);
     lua_pushcfunction(L, run_chunk);
     lua_pushlightuserdata(L, sh);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
@@ -353,7 +365,8 @@ static int l_start(lua_State *L) {
   Shared *sh = calloc(1, sizeof(Shared));
   if (!sh) return luaL_error(L, "worker.start: out of memory");
   pthread_mutex_init(&sh->mu, NULL);
-  pthread_cond_init(&sh->cv, NULL);
+  pthread_cond_init(&sh->in.cv, NULL);
+  pthread_cond_init(&sh->out.cv, NULL);
   sh->refs = 1;
   w->sh = sh;   /* from here the handle's __gc frees it */
   sh->code = dup_bytes(code, code_len);
@@ -442,6 +455,18 @@ static int w_error(lua_State *L) {
   return 1;
 }
 
+/* w:wakes() -> how many of the caller's sends woke the chunk from waiting (a system call each;
+ * sends to a chunk still working through earlier messages wake nothing) */
+static int w_wakes(lua_State *L) {
+  Worker *w = check_worker(L);
+  if (!w->sh) return luaL_error(L, "worker: closed");
+  pthread_mutex_lock(&w->sh->mu);
+  lua_Integer n = w->sh->in.wakes;
+  pthread_mutex_unlock(&w->sh->mu);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
 /* w:close(): the chunk's recv returns nil (queued messages are dropped); waits for the thread.
  * Harmless twice; also __gc and __close. */
 static int w_close(lua_State *L) {
@@ -465,7 +490,8 @@ static int w_tostring(lua_State *L) {
 
 int luaopen_introspect_worker(lua_State *L) {
   static const luaL_Reg methods[] = {
-    {"send", w_send}, {"recv", w_recv}, {"error", w_error}, {"close", w_close}, {NULL, NULL},
+    {"send", w_send}, {"recv", w_recv}, {"error", w_error}, {"wakes", w_wakes},
+    {"close", w_close}, {NULL, NULL},
   };
   static const luaL_Reg funcs[] = {{"start", l_start}, {NULL, NULL}};
   handle_register(L, WORKER_TYPE, methods, w_close, w_tostring);

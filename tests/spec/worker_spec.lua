@@ -78,6 +78,34 @@ describe("introspect.worker", function()
     assert.equal(before, threads())
   end)
 
+  it("wakes the chunk only when it waits: sends to a busy chunk cost no wake", function()
+    local sys = require "introspect.sys"
+    local w = assert(worker.start([[
+      local channel = ...
+      local sys = require("introspect.sys")
+      while true do
+        local id, a = channel:recv()
+        if not id then return end
+        if a == "busy" then local t = sys.now() + 0.3 repeat until sys.now() >= t end
+        channel:send(id, a)
+      end
+    ]]))
+    sys.sleep(0.2)   -- the chunk is waiting for its first message
+    w:send(1, "busy")
+    local woken = w:wakes()
+    assert.is_true(woken <= 1, "wakes: " .. woken)
+    -- at once: the chunk is being woken, then busy
+    for i = 2, 101 do w:send(i, "x") end
+    for i = 1, 101 do assert.equal(i, (w:recv())) end
+    assert.equal(woken, w:wakes())
+    sys.sleep(0.2)   -- waiting again: one send, one wake
+    w:send(102, "x")
+    assert.equal(102, (w:recv()))
+    assert.equal(woken + 1, w:wakes())
+    w:close()
+    assert.has_error(function() w:wakes() end, "worker: closed")
+  end)
+
   it("reports a syntax error of the chunk", function()
     local w = assert(worker.start("this is not Lua", ""))
     local id, why = w:recv()
@@ -160,6 +188,39 @@ describe("introspect.sim.thread", function()
       assert.matches('"object":"list"', out[6].body, 1, true)
     end
     tt:close()
+  end)
+
+  it("tops the window up REFILL requests at a time, not one per answer", function()
+    -- a stand-in for the worker that answers at once, through an in-process api, and logs how
+    -- many requests were in flight at each send
+    local api, queue, log = sim.api({}), {}, {}
+    local fake = { sent = 0, received = 0 }
+    function fake.send(_, id, meta, body)
+      log[#log + 1] = fake.sent - fake.received
+      fake.sent = fake.sent + 1
+      local call = cjson.decode(meta)
+      call.body = body
+      local res = api:handle(call)
+      queue[#queue + 1] = { id, cjson.encode({ status = res.status, headers = res.headers }), res.body }
+      return true
+    end
+    function fake.recv()
+      fake.received = fake.received + 1
+      return table.unpack(table.remove(queue, 1))
+    end
+    local tt = thread.new({})
+    tt.worker:close()
+    tt.worker = fake
+    local out = tt:perform(requests(1000))
+    assert.equal(200, out[1000].status)
+    local W, R = thread.WINDOW, thread.REFILL
+    assert.is_true(R > 1 and R < W)
+    assert.equal(1000, #log)
+    for k = 1, W do assert.equal(k - 1, log[k]) end   -- the first window at once
+    -- then runs of R sends, each begun when W - R requests were in flight
+    for k = W + 1, 1000 do
+      assert.equal(W - R + (k - W - 1) % R, log[k], "send " .. k)
+    end
   end)
 
   it("retries simulated faults as the in-process transport does", function()

@@ -29,8 +29,10 @@ while true do
 end
 ]]
 
--- Requests in flight at once: enough to keep the worker busy while the client works.
-M.WINDOW = 256
+-- Requests in flight at once: enough to keep the worker busy while the client works. The window
+-- is topped up REFILL requests at a time, so a subject faster than the client is woken once per
+-- REFILL requests (a system call each), not once per request.
+M.WINDOW, M.REFILL = 256, 64
 
 local Transport = {}
 Transport.__index = Transport
@@ -125,9 +127,11 @@ function Transport:perform(requests, opts)
     outstanding = outstanding + 1
   end
   while true do
-    while not stopped and next_send <= n and outstanding < M.WINDOW do
-      send(next_send)
-      next_send = next_send + 1
+    if outstanding <= M.WINDOW - M.REFILL then
+      while not stopped and next_send <= n and outstanding < M.WINDOW do
+        send(next_send)
+        next_send = next_send + 1
+      end
     end
     if outstanding == 0 then break end
     local id, meta, body = w:recv()
