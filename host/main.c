@@ -412,7 +412,7 @@ static int pmain(lua_State *L) {
     if (looks_like_command(argv[1])) { ma->exit_code = unknown_command(L, argv[1]); return 0; }
   }
   create_arg_table(L, argv, argc, script < argc ? script : 0);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  lalloc_gc_mode(L);
   if (flags & has_v) {
     host_push_version(L);
     printf("%s\n", lua_tostring(L, -1));
