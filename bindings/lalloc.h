@@ -33,8 +33,8 @@ lua_State *lalloc_newstate(void);
  * incremental, a cycle once the heap is 3x what the last one kept (pause 300), in large steps
  * (step multiplier 400). A study's heap grows through each phase (the requests and replies of
  * 10,000 calls), which made lua.c's generational mode run a major collection after major
- * collection: 17% of the paper study's CPU went to the collector then, 9% in this mode, for a
- * peak of 283 MB instead of 200 MB (perf, one run each). */
+ * collection: 16.8% of the paper study's CPU went to the collector then, 8.8% in this mode
+ * (perf, one run each), for a peak RSS of 280 MiB instead of 195 MiB (docs/host.md, "Memory"). */
 void lalloc_gc_mode(lua_State *L);
 
 #endif
