@@ -165,7 +165,7 @@ static void warn_on(void *ud, const char *message, int tocont) {
   warn_cont(ud, message, tocont);
 }
 
-void lalloc_gc_mode(lua_State *L) { lua_gc(L, LUA_GCINC, 300, 400, 0); }
+void lalloc_gc_mode(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }
 
 lua_State *lalloc_newstate(void) {
   const char *which = getenv("INTROSPECT_ALLOC");

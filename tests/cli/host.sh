@@ -26,7 +26,7 @@ expect "a debug hook set by LUA_INIT stays" 0 "^true$" env LUA_INIT="debug.setho
 expect "cjson preloaded" 0 '^\[1,2\]$' "$BIN" -e "print(require('cjson').encode({1,2}))"
 expect "cjson.safe preloaded" 0 "^nil" "$BIN" -e "print(require('cjson.safe').decode('{'))"
 expect "host module" 0 "^string$" "$BIN" -e "print(type(require('introspect.host').library_dir))"
-expect "incremental collector (lalloc_gc_mode)" 0 "^incremental$" "$BIN" -e "print(collectgarbage('incremental'))"
+expect "generational collector (lalloc_gc_mode)" 0 "^generational$" "$BIN" -e "print(collectgarbage('incremental'))"
 
 printf '#!/usr/bin/env introspect\nprint("shebang", arg[1])\n' > "$tmp/sb"; chmod +x "$tmp/sb"
 bindir=$(cd "$(dirname "$BIN")" && pwd)

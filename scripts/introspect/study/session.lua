@@ -19,6 +19,10 @@ local util = require "introspect.core.util"
 
 local M = {}
 
+-- The collector's parameters while a session is open (incremental mode: a cycle once the heap
+-- is GC_PAUSE% of what the last one kept, in steps of GC_STEPMUL).
+M.GC_PAUSE, M.GC_STEPMUL = 300, 400
+
 ---@class introspect.Session
 ---@field out string the run directory
 ---@field run table the run directory (introspect.run.rundir)
@@ -99,6 +103,9 @@ end
 function M.new(opts)
   opts = util.check_options("study.session", opts, OPTIONS)
   local self = setmetatable({ opts = opts, timings = {}, phase_order = {}, failed = 0 }, Session)
+  -- the heap grows through each phase (its requests and replies), which kept generational
+  -- collection in major collections: incremental until session:close (docs/host.md, "Memory")
+  self.gc_mode = collectgarbage("incremental", M.GC_PAUSE, M.GC_STEPMUL)
   self.out = opts.out or "runs/study"
   self.progress = opts.progress or progress_mod.new()
   self.backend_name = opts.backend or "sim"
@@ -388,13 +395,16 @@ end
 ---@param opts? table
 function Session:check_models(models, opts) return finetune.check_models(self, models, opts) end
 
----session:close(): releases the run directory and closes the store.
+---session:close(): releases the run directory and closes the store; the collector goes back to
+---generational mode if the session found it there.
 function Session:close()
   local transport = self.client and self.client.transport
   if type(transport) == "table" and transport.close then transport:close() end
   if self.store then self.store:close() self.store = nil end
   if self.run then self.run:close() end
   if self.scratch then util.remove_tree(self.scratch) self.scratch = nil end
+  if self.gc_mode == "generational" then collectgarbage("generational") end
+  self.gc_mode = nil
 end
 
 ---session:plan() -> the dry run's plan: {{phase=, requests=, tokens=, cost=}, ...} (nil when
