@@ -2,13 +2,16 @@
  * The per-state pool allocator of lalloc.h. Small sizes (1..LALLOC_SMALL bytes) round up to a
  * multiple of 8 (class k holds 8k bytes); a freed chunk goes on its class's free list (the next
  * pointer in its first 8 bytes) and is reused first; otherwise chunks are carved from the
- * current 64 KB block. Blocks are returned to malloc only when the pool is freed (lua_close).
+ * current block: 2 MB mapped as one transparent huge page (new_block), or 64 KB from malloc.
+ * Blocks are returned only when the pool is freed (lua_close).
  */
 #include "lalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lauxlib.h"
 
@@ -23,10 +26,12 @@
 
 #define GRAIN 8
 #define NCLASS (LALLOC_SMALL / GRAIN + 1)
-#define BLOCK (64 * 1024)
+#define BLOCK (64 * 1024)          /* a block from malloc (when no huge page can be mapped) */
+#define HUGE_BLOCK (2 * 1024 * 1024) /* a block mapped as one transparent huge page */
 
 typedef struct Block {
   struct Block *next;
+  size_t size;           /* HUGE_BLOCK (mapped) or BLOCK (malloc) */
   max_align_t align[];   /* the chunks follow, aligned as malloc aligns */
 } Block;
 
@@ -42,6 +47,28 @@ typedef struct Pool {
 /* The class of a small size n (1..LALLOC_SMALL): chunks of class k are GRAIN * k bytes. */
 static size_t class_of(size_t n) { return (n + GRAIN - 1) / GRAIN; }
 
+/* A new block | NULL: 2 MB aligned to 2 MB and advised as a transparent huge page (one page
+ * fault instead of 512, and fewer TLB misses on a large heap), else 64 KB from malloc. */
+static Block *new_block(void) {
+#if defined(MADV_HUGEPAGE)
+  size_t span = 2 * (size_t)HUGE_BLOCK;
+  char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw != MAP_FAILED) {
+    char *start = (char *)(((uintptr_t)raw + HUGE_BLOCK - 1) & ~(uintptr_t)(HUGE_BLOCK - 1));
+    char *end = start + HUGE_BLOCK;
+    if (start > raw) munmap(raw, (size_t)(start - raw));
+    if (end < raw + span) munmap(end, (size_t)(raw + span - end));
+    madvise(start, HUGE_BLOCK, MADV_HUGEPAGE);
+    Block *b = (Block *)(void *)start;
+    b->size = HUGE_BLOCK;
+    return b;
+  }
+#endif
+  Block *b = malloc(BLOCK);
+  if (b) b->size = BLOCK;
+  return b;
+}
+
 /* A chunk of class k | NULL (out of memory). */
 static void *take(Pool *p, size_t k, size_t nsize) {
   void *c = p->free[k];
@@ -51,12 +78,12 @@ static void *take(Pool *p, size_t k, size_t nsize) {
   } else {
     size_t bytes = k * GRAIN;
     if (p->left < bytes) {
-      Block *b = malloc(BLOCK);
+      Block *b = new_block();
       if (!b) return NULL;
       b->next = p->blocks;
       p->blocks = b;
       p->bump = (char *)b->align;
-      p->left = BLOCK - offsetof(Block, align);
+      p->left = b->size - offsetof(Block, align);
       POISON(p->bump, p->left);
     }
     c = p->bump;
@@ -119,8 +146,9 @@ void lalloc_pool_free(void *pool) {
   if (!p) return;
   for (Block *b = p->blocks, *next; b; b = next) {
     next = b->next;
-    UNPOISON(b, BLOCK);
-    free(b);
+    UNPOISON(b, b->size);
+    if (b->size == HUGE_BLOCK) munmap(b, HUGE_BLOCK);
+    else free(b);
   }
   free(p);
 }

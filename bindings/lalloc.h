@@ -1,12 +1,13 @@
 /*
  * A Lua state whose memory comes from a pool of its own: objects of up to LALLOC_SMALL bytes
- * are carved from 64 KB blocks in size classes of 8 bytes and kept on per-class free lists,
- * larger ones come from malloc. One pool per state (no locks, no globals): the host's state and
- * each worker thread's. Lua frees and allocates millions of small objects in a study, and
- * glibc's malloc spent ~15% of the run's cycles on them (perf). Under AddressSanitizer free
- * chunks and the slack after each object are poisoned, so use-after-free and overflows of Lua
- * objects are still reported. INTROSPECT_ALLOC=malloc in the environment gives lauxlib's
- * plain allocator instead (comparisons, debugging).
+ * are carved from blocks (2 MB huge pages, or 64 KB from malloc where none can be mapped) in
+ * size classes of 8 bytes and kept on per-class free lists, larger ones come from malloc. One
+ * pool per state (no locks, no globals): the host's state and each worker thread's. Lua frees
+ * and allocates millions of small objects in a study, and glibc's malloc spent ~15% of the
+ * run's cycles on them (perf). Under AddressSanitizer free chunks and the slack after each
+ * object are poisoned, so use-after-free and overflows of Lua objects are still reported.
+ * INTROSPECT_ALLOC=malloc in the environment gives lauxlib's plain allocator instead
+ * (comparisons, debugging).
  */
 #ifndef INTROSPECT_LALLOC_H
 #define INTROSPECT_LALLOC_H

@@ -1,8 +1,10 @@
 /* C-level checks of bindings/lalloc.c, the pool allocator of the host's and workers' Lua
  * states: every size and every grow or shrink across the size classes and the small/large
  * boundary keeps the bytes it should; a Lua program computes the same on a pool state as on
- * lauxlib's allocator; INTROSPECT_ALLOC=malloc gives lauxlib's allocator; and under
- * AddressSanitizer a write to a freed chunk is reported (a child process dies). */
+ * lauxlib's allocator; INTROSPECT_ALLOC=malloc gives lauxlib's allocator; a pool's blocks are
+ * 2 MB huge-page blocks (aligned, advised for transparent huge pages where the kernel has them);
+ * and under AddressSanitizer a write to a freed chunk is reported (a child process dies). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,52 @@ static void check_program(void) {
   unsetenv("INTROSPECT_ALLOC");
 }
 
+/* Whether the kernel gives transparent huge pages to regions advised MADV_HUGEPAGE. */
+static int thp_available(void) {
+  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f) return 0;
+  char line[128] = {0};
+  int ok = fgets(line, sizeof line, f) && (strstr(line, "[madvise]") || strstr(line, "[always]"));
+  fclose(f);
+  return ok;
+}
+
+/* The smaps field `name` ("THPeligible:") of the mapping that holds address a, or -1. */
+static long smaps_field(uintptr_t a, const char *name) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  if (!f) return -1;
+  char line[256];
+  int inside = 0;
+  long value = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = a >= lo && a < hi;
+    } else if (inside && strncmp(line, name, strlen(name)) == 0) {
+      value = strtol(line + strlen(name), NULL, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return value;
+}
+
+/* A pool's first chunk lies just past a 2 MB boundary (its block is one huge page), and the
+ * block's mapping is eligible for transparent huge pages where the kernel has them. */
+static void check_huge_blocks(void) {
+  void *pool = lalloc_pool_new();
+  char *p = lalloc_alloc(pool, NULL, 0, 40);
+  uintptr_t a = (uintptr_t)p;
+  check(p != NULL && a % (2u << 20) < 64, "a pool's block starts on a 2 MB boundary");
+  if (thp_available()) {
+    check(smaps_field(a, "THPeligible:") == 1, "a pool's block is eligible for transparent huge pages");
+  } else {
+    printf("skip: transparent huge pages are not enabled on this kernel\n");
+  }
+  lalloc_alloc(pool, p, 40, 0);
+  lalloc_pool_free(pool);
+}
+
 /* Under AddressSanitizer: a write to a freed pool chunk kills a child process. */
 static void check_poison(void) {
 #if defined(__SANITIZE_ADDRESS__)
@@ -121,6 +169,7 @@ static void check_poison(void) {
 int main(void) {
   check_sizes();
   check_program();
+  check_huge_blocks();
   check_poison();
   return check_summary();
 }
