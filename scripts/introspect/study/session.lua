@@ -103,9 +103,6 @@ end
 function M.new(opts)
   opts = util.check_options("study.session", opts, OPTIONS)
   local self = setmetatable({ opts = opts, timings = {}, phase_order = {}, failed = 0 }, Session)
-  -- the heap grows through each phase (its requests and replies), which kept generational
-  -- collection in major collections: incremental until session:close (docs/host.md, "Memory")
-  self.gc_mode = collectgarbage("incremental", M.GC_PAUSE, M.GC_STEPMUL)
   self.out = opts.out or "runs/study"
   self.progress = opts.progress or progress_mod.new()
   self.backend_name = opts.backend or "sim"
@@ -174,6 +171,10 @@ function M.new(opts)
   end
   run:set_manifest("versions", versions)
   run:set_manifest("templates", M.template_hashes(prompts_mod.default))
+  -- the heap grows through each phase (its requests and replies), which kept generational
+  -- collection in major collections: incremental until session:close (docs/host.md, "Memory"),
+  -- set once every check has passed (a refused session changes nothing)
+  self.gc_mode = collectgarbage("incremental", M.GC_PAUSE, M.GC_STEPMUL)
   return self
 end
 
