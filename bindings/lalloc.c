@@ -17,11 +17,19 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+/* LeakSanitizer scans malloc's chunks for pointers, not mapped blocks: a mapped block is
+ * registered as a root region, so what Lua objects in it point to (the pool, large objects)
+ * stays reachable when a process exits without closing its state. */
+#define ROOT(p, n) __lsan_register_root_region((p), (n))
+#define UNROOT(p, n) __lsan_unregister_root_region((p), (n))
 #else
 #define POISON(p, n) ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
+#define ROOT(p, n) ((void)(p), (void)(n))
+#define UNROOT(p, n) ((void)(p), (void)(n))
 #endif
 
 #define GRAIN 8
@@ -59,6 +67,7 @@ static Block *new_block(void) {
     if (start > raw) munmap(raw, (size_t)(start - raw));
     if (end < raw + span) munmap(end, (size_t)(raw + span - end));
     madvise(start, HUGE_BLOCK, MADV_HUGEPAGE);
+    ROOT(start, HUGE_BLOCK);
     Block *b = (Block *)(void *)start;
     b->size = HUGE_BLOCK;
     return b;
@@ -147,8 +156,12 @@ void lalloc_pool_free(void *pool) {
   for (Block *b = p->blocks, *next; b; b = next) {
     next = b->next;
     UNPOISON(b, b->size);
-    if (b->size == HUGE_BLOCK) munmap(b, HUGE_BLOCK);
-    else free(b);
+    if (b->size == HUGE_BLOCK) {
+      UNROOT(b, HUGE_BLOCK);
+      munmap(b, HUGE_BLOCK);
+    } else {
+      free(b);
+    }
   }
   free(p);
 }
