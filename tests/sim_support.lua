@@ -32,6 +32,10 @@ end
 
 M.SYSTEM = prompts.SYSTEM
 
+-- timeless(body) -> a reply body with its "created" second set to 0 (two answers to the same
+-- request made a second apart differ only there)
+function M.timeless(body) return body and (body:gsub('"created":%d+', '"created":0')) end
+
 -- decision(context, trials, i) / report(context, trials, i) -> user message text
 function M.decision(context, trials, i) return prompts.default:decision(context, trials:trial(i)) end
 function M.report(context, trials, i) return prompts.default:report(context, trials:trial(i)) end
