@@ -34,9 +34,9 @@ void lalloc_pool_free(void *pool);
 lua_State *lalloc_newstate(void);
 
 /* lalloc_gc_mode(L): the collector's mode of the project's states (the host's and each worker's):
- * generational, as lua.c's. The simulated subject answers in a worker's state at 24.5 us of CPU
- * per request in this mode against 28-33 us in incremental mode (its garbage is short-lived),
- * and generating stimuli is twice as fast. A study session, whose heap grows through each phase,
+ * generational, as lua.c's. The simulated subject's api:handle took 24.5 us of CPU per request
+ * in this mode against 28-33 us in incremental mode (a script's one state, best of five; its
+ * garbage is short-lived), and make bench's stimuli ratio is twice as high. A study session, whose heap grows through each phase,
  * switches its state to incremental collection itself (introspect.study.session). */
 void lalloc_gc_mode(lua_State *L);
 
