@@ -9,6 +9,7 @@
  *                                          -- nil, "closed" when the chunk has ended (its error,
  *                                          -- if any, in w:error()); nil, "interrupted" on Ctrl-C
  *   w:wakes()                              -- sends that woke the waiting chunk (see Queue)
+ *   w:waiting()                            -- whether the chunk waits for a message now
  *   w:close()                              -- the chunk's recv returns nil; joins the thread
  *
  * Inside the chunk: channel:recv() -> id, a, b (blocks; nil once w:close() was called or w was
@@ -467,6 +468,18 @@ static int w_wakes(lua_State *L) {
   return 1;
 }
 
+/* w:waiting() -> whether the chunk is waiting for a message now (it went to wait on an empty
+ * queue and no send has woken it since). */
+static int w_waiting(lua_State *L) {
+  Worker *w = check_worker(L);
+  if (!w->sh) return luaL_error(L, "worker: closed");
+  pthread_mutex_lock(&w->sh->mu);
+  int waiting = w->sh->in.waiting;
+  pthread_mutex_unlock(&w->sh->mu);
+  lua_pushboolean(L, waiting);
+  return 1;
+}
+
 /* w:close(): the chunk's recv returns nil (queued messages are dropped); waits for the thread.
  * Harmless twice; also __gc and __close. */
 static int w_close(lua_State *L) {
@@ -491,6 +504,7 @@ static int w_tostring(lua_State *L) {
 int luaopen_introspect_worker(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"send", w_send}, {"recv", w_recv}, {"error", w_error}, {"wakes", w_wakes},
+    {"waiting", w_waiting},
     {"close", w_close}, {NULL, NULL},
   };
   static const luaL_Reg funcs[] = {{"start", l_start}, {NULL, NULL}};

@@ -80,30 +80,48 @@ describe("introspect.worker", function()
 
   it("wakes the chunk only when it waits: sends to a busy chunk cost no wake", function()
     local sys = require "introspect.sys"
+    local go = os.tmpname()
+    os.remove(go)
+    -- "busy" keeps the chunk working (not receiving) until the file `go` exists
     local w = assert(worker.start([[
-      local channel = ...
+      local channel, go = ...
       local sys = require("introspect.sys")
       while true do
         local id, a = channel:recv()
         if not id then return end
-        if a == "busy" then local t = sys.now() + 0.3 repeat until sys.now() >= t end
+        if a == "busy" then
+          local t = sys.now() + 30
+          repeat local f = io.open(go) if f then f:close() break end until sys.now() >= t
+        end
         channel:send(id, a)
       end
-    ]]))
-    sys.sleep(0.2)   -- the chunk is waiting for its first message
+    ]], go))
+    -- until_waiting(): returns once the chunk waits for a message (raises after 30 s)
+    local function until_waiting()
+      local t = sys.now() + 30
+      while not w:waiting() do
+        assert(sys.now() < t, "the chunk never went to wait")
+        sys.sleep(0.005)
+      end
+    end
+    until_waiting()
+    assert.equal(0, w:wakes())
     w:send(1, "busy")
-    local woken = w:wakes()
-    assert.is_true(woken <= 1, "wakes: " .. woken)
-    -- at once: the chunk is being woken, then busy
-    for i = 2, 101 do w:send(i, "x") end
+    assert.equal(1, w:wakes())
+    assert.is_false(w:waiting())
+    for i = 2, 101 do w:send(i, "x") end   -- the chunk is woken or busy: no wake
+    local f = assert(io.open(go, "w"))
+    f:close()
     for i = 1, 101 do assert.equal(i, (w:recv())) end
-    assert.equal(woken, w:wakes())
-    sys.sleep(0.2)   -- waiting again: one send, one wake
+    assert.equal(1, w:wakes())
+    until_waiting()   -- waiting again: one send, one wake
     w:send(102, "x")
     assert.equal(102, (w:recv()))
-    assert.equal(woken + 1, w:wakes())
+    assert.equal(2, w:wakes())
+    os.remove(go)
     w:close()
     assert.has_error(function() w:wakes() end, "worker: closed")
+    assert.has_error(function() w:waiting() end, "worker: closed")
   end)
 
   it("reports a syntax error of the chunk", function()
