@@ -217,6 +217,42 @@ describe("sim api: files, fine-tuning and batches", function()
     assert.equal(job.id, list.data[1].id)
   end)
 
+  it("parses an uploaded file once for all its fine-tunes, which train as on a fresh api", function()
+    local finetune = require("introspect.sim.finetune")
+    local parse, parses = finetune.parse_examples, 0
+    finetune.parse_examples = function(...) parses = parses + 1 return parse(...) end
+    local ok, err = pcall(function()
+      -- finished_model(call, file, base) -> the fine-tuned model of a job on the file, once done
+      local function finished_model(call, file, base)
+        local _, job = call("POST", "/v1/fine_tuning/jobs", { model = base, training_file = file, seed = 4 })
+        local _, done = call("GET", "/v1/fine_tuning/jobs/" .. job.id)
+        assert.equal("succeeded", done.status)
+        return done.fine_tuned_model
+      end
+      local call = S.client(sim.api({}))
+      local _, f = upload(call, "fine-tune", "train.jsonl", choice_text)
+      local small = finished_model(call, f.id, "sim-small")
+      local large = finished_model(call, f.id, "sim-large")
+      assert.equal(1, parses)
+      -- the second job's model answers as one trained on a fresh api, its file parsed anew
+      local fresh = S.client(sim.api({}))
+      local _, g = upload(fresh, "fine-tune", "train.jsonl", choice_text)
+      local alone = finished_model(fresh, g.id, "sim-large")
+      assert.equal(2, parses)
+      local t = S.trials(train_ctx[1], 5, 77)
+      for j = 1, 5 do
+        local body = chat_body(large, S.decision(train_ctx[1], t, j), { logprobs = true, top_logprobs = 2 })
+        local _, a = call("POST", "/v1/chat/completions", body)
+        body.model = alone
+        local _, b = fresh("POST", "/v1/chat/completions", body)
+        assert.same(a.choices[1].logprobs, b.choices[1].logprobs)
+      end
+      assert.are_not.equal(small, large)
+    end)
+    finetune.parse_examples = parse
+    assert(ok, err)
+  end)
+
   it("cancels a running job and fails a job with an unusable file", function()
     local clock = manual_clock()
     local call = S.client(sim.api({ job_duration = 10, clock = clock.now }))

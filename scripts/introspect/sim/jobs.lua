@@ -93,12 +93,22 @@ local function check_hp(api, hp)
   return hp
 end
 
+-- examples_of(api, file, what) -> the file's parsed examples | nil, err. Parsed once per file
+-- (from the upload's decoded lines, which are then dropped) and kept with it in memory, never
+-- journaled: a study fine-tunes each of its models on the same uploaded file, and training only
+-- reads them (finetune.train, finetune.validation_loss).
+local function examples_of(api, file, what)
+  if file.examples then return file.examples end
+  local ex, err = finetune.parse_examples(file.content, api.parser, what, file.objects)
+  file.objects = nil
+  if ex then file.examples = ex end
+  return ex, err
+end
+
 -- train_job(api, job, parent) fills job.final/result/error from the uploaded files.
 local function train_job(api, job, parent, hp_in)
   local tf, vf = api.files[job.training_file], api.files[job.validation_file or ""]
-  local ex, err = finetune.parse_examples(tf.content, api.parser, "training file", tf.objects)
-  -- the upload's decoded lines serve one fine-tune: a file's later jobs decode it again
-  tf.objects = nil
+  local ex, err = examples_of(api, tf, "training file")
   if ex and ex.n < finetune.MIN_EXAMPLES then
     ex, err = nil, string.format("training file has %d example(s), at least %d are required", ex.n,
       finetune.MIN_EXAMPLES)
@@ -112,8 +122,7 @@ local function train_job(api, job, parent, hp_in)
   end
   local vex
   if job.validation_file then
-    vex, err = finetune.parse_examples(vf.content, api.parser, "validation file", vf.objects)
-    vf.objects = nil
+    vex, err = examples_of(api, vf, "validation file")
     if not vex then
       job.final = "failed"
       job.error = { code = "invalid_validation_file", message = "The job failed due to an invalid "
