@@ -456,26 +456,33 @@ static int w_error(lua_State *L) {
   return 1;
 }
 
+/* Reads, under the lock, the chunk's queue's wake count and whether the chunk waits on it;
+ * raises when the worker is closed. */
+static void chunk_queue_state(lua_State *L, lua_Integer *wakes, int *waiting) {
+  Worker *w = check_worker(L);
+  if (!w->sh) luaL_error(L, "worker: closed");
+  pthread_mutex_lock(&w->sh->mu);
+  *wakes = w->sh->in.wakes;
+  *waiting = w->sh->in.waiting;
+  pthread_mutex_unlock(&w->sh->mu);
+}
+
 /* w:wakes() -> how many of the caller's sends woke the chunk from waiting (a system call each;
  * sends to a chunk still working through earlier messages wake nothing) */
 static int w_wakes(lua_State *L) {
-  Worker *w = check_worker(L);
-  if (!w->sh) return luaL_error(L, "worker: closed");
-  pthread_mutex_lock(&w->sh->mu);
-  lua_Integer n = w->sh->in.wakes;
-  pthread_mutex_unlock(&w->sh->mu);
-  lua_pushinteger(L, n);
+  lua_Integer wakes;
+  int waiting;
+  chunk_queue_state(L, &wakes, &waiting);
+  lua_pushinteger(L, wakes);
   return 1;
 }
 
 /* w:waiting() -> whether the chunk is waiting for a message now (it went to wait on an empty
  * queue and no send has woken it since). */
 static int w_waiting(lua_State *L) {
-  Worker *w = check_worker(L);
-  if (!w->sh) return luaL_error(L, "worker: closed");
-  pthread_mutex_lock(&w->sh->mu);
-  int waiting = w->sh->in.waiting;
-  pthread_mutex_unlock(&w->sh->mu);
+  lua_Integer wakes;
+  int waiting;
+  chunk_queue_state(L, &wakes, &waiting);
   lua_pushboolean(L, waiting);
   return 1;
 }
