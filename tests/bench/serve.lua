@@ -50,11 +50,8 @@ end
 
 -- nginx_cpu(server) -> CPU seconds of the peer's master and worker processes
 local function nginx_cpu(server)
-  local pf = io.open(server.dir .. "/nginx.pid")
-  local master = pf and pf:read("n")
-  if pf then pf:close() end
+  local master = server:pid()
   if not master then return nil end
-  master = math.tointeger(master)
   local total = cpu_of(master) or 0
   local p = io.popen("cat /proc/" .. master .. "/task/*/children 2>/dev/null")
   for pid in p:read("a"):gmatch("%d+") do total = total + (cpu_of(pid) or 0) end

@@ -1,6 +1,6 @@
 -- Starts and stops Debian's nginx on a free loopback port for tests and benchmarks (a port taken
 -- between choosing and binding it is retried with another).
--- nginx.start{body=, tls=true} -> server {port=, url=, ca_file=, stop=} | nil, reason
+-- nginx.start{body=, tls=true} -> server {port=, url=, ca_file=, pid=, stop=} | nil, reason
 -- body: the fixed JSON every request gets; tls: serve HTTPS with HTTP/2 and a fresh self-signed
 -- certificate for 127.0.0.1 (ca_file is that certificate).
 local M = {}
@@ -101,13 +101,18 @@ function M.start(opts)
   return nil, why
 end
 
-function Server:stop()
+-- server:pid() -> the master process's id (from its pid file) | nil
+function Server:pid()
   local pf = io.open(self.dir .. "/nginx.pid")
-  if pf then
-    local pid = pf:read("n")
-    pf:close()
-    if pid then sh("kill " .. math.tointeger(pid) .. " 2>/dev/null") end
-  end
+  if not pf then return nil end
+  local pid = pf:read("n")
+  pf:close()
+  return pid and math.tointeger(pid)
+end
+
+function Server:stop()
+  local pid = self:pid()
+  if pid then sh("kill " .. pid .. " 2>/dev/null") end
   sh("sleep 0.1; rm -rf " .. self.dir)
 end
 
